@@ -1,0 +1,463 @@
+"""Piccolo ORM 1.38 adapter.
+
+Each provider builds its own `Table` subclasses (`make_tables`), bound to its own engine at `connect()`, so a
+SQLite and a PostgreSQL provider live side by side. The engine is built in `connect()`, not `__init__`, because
+Piccolo's `Engine.__init__` does I/O (a blocking server-version check through `run_sync`).
+
+Statements per call (PostgreSQL; on SQLite Piccolo sends `PRAGMA foreign_keys = 1` before every query, inside a
+transaction too, so each count doubles): create, get, get_many, update, delete, count, exists, update_many:
+1 each (INSERT/UPDATE/DELETE ... RETURNING); create_many / link_tags: 1 multi-VALUES INSERT per chunk;
+get_with_relations: see `expected_eager_statements`; nested transaction: SAVEPOINT + RELEASE (or ROLLBACK TO).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from piccolo.columns import M2M, Boolean, Column, ForeignKey, Numeric, SmallInt, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnUpdate
+from piccolo.columns.combination import WhereRaw
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.reference import LazyTableReference
+from piccolo.constraints import Check, Unique
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table, drop_db_tables
+
+from harness.config import DatabaseConfig
+from harness.contract import BaseORMProvider, Capabilities, Condition, Models, Ordering
+from harness.errors import ConnectionFailed
+from harness.schema import ENTITIES, Relation, relation_chain
+
+SCHEMA_DIFFERENCES: tuple[str, ...] = (
+    "SQLite only: Piccolo adds CHECK and multi-column UNIQUE constraints with ALTER TABLE ... ADD CONSTRAINT, "
+    "which SQLite lacks, so the adapter folds Piccolo's own constraint DDL into its CREATE TABLE statement.",
+    "The (user_id, completed) index on tasks is created with Piccolo's Table.create_index, as a Table class "
+    "can only declare single-column indexes.",
+)
+
+CENT = Decimal("0.01")
+SQLITE_BIND_LIMIT = 32766  # PostgreSQL via Piccolo fails past 32,767: the lower bound serves both.
+
+# A forward relation joins its target into the parent's query; the others cost one query each.
+_FORWARD_NAMES = {n for e in ENTITIES.values() for n, r in e.relations.items() if r.kind == "forward"}
+# The task_tags column pointing at each side of the m2m, then the one pointing at the other side.
+_M2M_SIDES = {"Task": ("task_id", "tag_id"), "Tag": ("tag_id", "task_id")}
+
+
+@dataclass
+class _LocalReference(LazyTableReference):
+    """Resolves to a Table of this provider: Piccolo's own references resolve through a module or app."""
+
+    tables: dict[str, type[Table]] = field(default_factory=dict, repr=False, compare=False)
+
+    def resolve(self) -> type[Table]:
+        return self.tables[self.table_class_name]
+
+
+def _fk(references: type[Table], index: bool = False) -> ForeignKey:
+    # Piccolo's ForeignKey defaults to NULL and ON UPDATE CASCADE; the shared schema has neither.
+    return ForeignKey(references, null=False, index=index, on_update=OnUpdate.no_action)
+
+
+def make_tables() -> Models:
+    """Fresh Table classes for one provider: their engine is set when it connects."""
+    local: dict[str, type[Table]] = {}
+    task_tags = _LocalReference("TaskTag", module_path=__name__, tables=local)
+
+    # default=None on NOT NULL columns: no DEFAULT in the catalog (Piccolo's is ''), NOT NULL enforced by the DB.
+    class User(Table, tablename="users"):
+        username = Varchar(length=50, unique=True, default=None)
+        email = Varchar(length=255, unique=True, default=None)
+        is_active = Boolean(default=True)
+        created_at = Timestamptz(default=TimestamptzNow())
+
+    class Task(Table, tablename="tasks"):
+        user_id = _fk(User, index=True)
+        title = Varchar(length=255, default=None)
+        description = Text(null=True, default=None)
+        completed = Boolean(default=False)
+        priority = SmallInt(default=0)
+        created_at = Timestamptz(default=TimestamptzNow())
+        tags = M2M(task_tags)
+        tasks_user_id_title_key = Unique([user_id, title])
+        tasks_priority_check = Check((priority >= 0) & (priority <= 5))
+
+    class Tag(Table, tablename="tags"):
+        name = Varchar(length=50, unique=True, default=None)
+        tasks = M2M(task_tags)
+
+    class TaskTag(Table, tablename="task_tags"):
+        task_id = _fk(Task)
+        tag_id = _fk(Tag)
+        task_tags_task_id_tag_id_key = Unique([task_id, tag_id])
+
+    class Comment(Table, tablename="comments"):
+        task_id = _fk(Task, index=True)
+        author_id = _fk(User, index=True)
+        body = Text(default=None)
+        created_at = Timestamptz(default=TimestamptzNow())
+
+    class Account(Table, tablename="accounts"):
+        user_id = _fk(User, index=True)
+        balance = Numeric(digits=(12, 2), default=Decimal(0))
+        accounts_balance_check = Check(balance >= 0)
+
+    class TransferLog(Table, tablename="transfer_log"):
+        from_account_id = _fk(Account, index=True)
+        to_account_id = _fk(Account, index=True)
+        amount = Numeric(digits=(12, 2), default=None)
+        created_at = Timestamptz(default=TimestamptzNow())
+        transfer_log_amount_check = Check(amount > 0)
+
+    local["TaskTag"] = TaskTag
+    return Models(User=User, Task=Task, Tag=Tag, Comment=Comment, Account=Account, TransferLog=TransferLog)
+
+
+def _where(table: type[Table], condition: Condition) -> Any:
+    column: Column = getattr(table, condition.field)
+    value = condition.value
+    if condition.op == "eq":
+        return column.is_null() if value is None else column == value
+    if condition.op == "in":
+        # Piccolo refuses an empty is_in(); an empty IN matches nothing.
+        return column.is_in(value) if value else WhereRaw("1 = 0")
+    return {"gt": column > value, "gte": column >= value, "lt": column < value, "lte": column <= value}[condition.op]
+
+
+def _chunks(rows: list[Any], columns: int) -> Iterable[list[Any]]:
+    size = max(1, SQLITE_BIND_LIMIT // columns)
+    return (rows[i : i + size] for i in range(0, len(rows), size))
+
+
+def _relation(entity: str, path: str) -> Relation:
+    return relation_chain(entity, path)[-1][1]
+
+
+def _entity_at(entity: str, path: str) -> str:
+    return _relation(entity, path).target if path else entity
+
+
+def _objects_at(roots: list[Table], path: str) -> list[Table]:
+    """Every loaded object reached from `roots` along a dotted relation path ("" is the roots)."""
+    objects = roots
+    for name in path.split(".") if path else ():
+        step: list[Table] = []
+        for obj in objects:
+            value = getattr(obj, name)
+            step.extend(value if isinstance(value, list) else [value])
+        objects = step
+    return objects
+
+
+def _prefetch(start: Any, entity: str, forward: list[str]) -> list[ForeignKey]:
+    """Piccolo FK chains (`Comment.task_id.user_id`) for forward paths relative to `start` (a Table or an FK to
+    `entity`); only the deepest of each chain, as Piccolo loads the intermediate objects itself."""
+    columns = []
+    for path in forward:
+        if not any(other.startswith(path + ".") for other in forward):
+            column = start
+            for _, relation in relation_chain(entity, path):
+                column = getattr(column, relation.via)
+            columns.append(column)
+    return columns
+
+
+def _move_joined(objects: list[Table], entity: str, forward: list[str]) -> None:
+    """Piccolo's prefetch puts the joined object in the FK attribute: move it to the relation's name and put the
+    id back, so `task.user_id` stays an int and `task.user` is the User."""
+    for path in forward:  # parents first
+        parent, _, name = path.rpartition(".")
+        via = _relation(entity, path).via
+        for obj in _objects_at(objects, parent):
+            joined = getattr(obj, via)
+            setattr(obj, name, joined)
+            setattr(obj, via, joined.id)
+
+
+def _drop_null_defaults(table: type[Table]) -> list[str]:
+    """Piccolo writes `DEFAULT <default>` on every column: with default=None, PostgreSQL keeps
+    `DEFAULT NULL::character varying` (or `NULL::numeric`, the typmod's cast) where the schema has none."""
+    columns = [c for c in table._meta.columns if c.default is None and isinstance(c, (Varchar, Numeric))]
+    if not columns:
+        return []
+    alter = table.alter()
+    for column in columns:
+        alter = alter.drop_default(column)
+    return list(alter.ddl)
+
+
+class PiccoloProvider(BaseORMProvider):
+    name = "piccolo"
+
+    def __init__(self, config: DatabaseConfig) -> None:
+        super().__init__(config)
+        self.models = m = make_tables()
+        self._task_tag: type[Table] = m.Task.tags._meta.resolved_joining_table
+        self._tables = (m.User, m.Task, m.Tag, self._task_tag, m.Comment, m.Account, m.TransferLog)  # FK order
+        self._engine: Engine | None = None
+        postgres = config.dialect == "postgresql"
+        # SQLite keeps NUMERIC as REAL or INTEGER, so Piccolo reads Decimal('1000'): restore the 2 places.
+        self._numeric = {} if postgres else {m.Account: ("balance",), m.TransferLog: ("amount",)}
+        self.capabilities = Capabilities(
+            connection_model="pool" if postgres else "connection-per-query",
+            row_locks=postgres,
+            notes=()
+            if postgres
+            else (
+                "Piccolo's SQLiteEngine opens a connection per query outside a transaction and sends "
+                "PRAGMA foreign_keys = 1 before every query.",
+                "Transactions on SQLite are BEGIN IMMEDIATE, so concurrent writers wait instead of deadlocking.",
+            ),
+        )
+
+    @property
+    def _postgres(self) -> bool:
+        return self.config.dialect == "postgresql"
+
+    @property
+    def _connected_engine(self) -> Engine:
+        if self._engine is None:
+            raise ConnectionFailed(f"{self.name} provider for {self.config.redacted_url} is not connected")
+        return self._engine
+
+    # -- lifetime ---------------------------------------------------------------------------------------------
+
+    def _make_engine(self) -> Engine:
+        if self._postgres:
+            return PostgresEngine(config={"dsn": self.config.postgres_dsn})
+        return SQLiteEngine(path=self.config.sqlite_path)
+
+    async def _connect(self) -> None:
+        if self._engine is None:
+            # Piccolo's engine __init__ runs blocking I/O (asyncio.run of a version check): keep it off the loop.
+            self._engine = await asyncio.to_thread(self._make_engine)
+            for table in self._tables:
+                table._meta.db = self._engine
+        try:
+            if isinstance(self._engine, PostgresEngine):
+                await self._engine.start_connection_pool(min_size=self.config.pool_min, max_size=self.config.pool_max)
+            else:
+                await self._ping()
+        except (OSError, sqlite3.OperationalError) as exc:
+            raise ConnectionFailed(f"cannot connect to {self.config.redacted_url}: {exc}") from exc
+
+    async def _disconnect(self) -> None:
+        if isinstance(self._engine, PostgresEngine) and self._engine.pool is not None:
+            await self._engine.close_connection_pool()
+
+    async def _ping(self) -> None:
+        await self.models.User.raw("SELECT 1")
+
+    def pool_status(self) -> dict[str, int] | None:
+        pool = getattr(self._engine, "pool", None)
+        if pool is None:
+            return None
+        size, idle = pool.get_size(), pool.get_idle_size()
+        minimum = pool.get_min_size()
+        return {
+            "min": minimum,
+            "max": pool.get_max_size(),
+            "size": size,
+            "checked_out": size - idle,
+            "idle": idle,
+            "overflow": max(0, size - minimum),
+        }
+
+    def _typed(self, objects: list[Any]) -> list[Any]:
+        for obj in objects:
+            for name in self._numeric.get(type(obj), ()):
+                setattr(obj, name, getattr(obj, name).quantize(CENT))
+        return objects
+
+    # -- CRUD -------------------------------------------------------------------------------------------------
+
+    async def _create(self, model: Any, data: dict[str, Any]) -> Any:
+        # _ignore_missing: a missing NOT NULL column reaches the database as NULL and fails there.
+        query = model.insert(model(**data, _ignore_missing=True)).returning(*model.all_columns())
+        return self._typed([model(**(await query)[0], _exists_in_db=True)])[0]
+
+    async def _get(self, model: Any, where: tuple[Condition, ...], for_update: bool) -> Any | None:
+        query = model.objects().where(*(_where(model, c) for c in where))
+        if for_update and self._postgres:
+            query = query.lock_rows()
+        found = await query.first()
+        return found and self._typed([found])[0]
+
+    async def _get_many(
+        self,
+        model: Any,
+        where: tuple[Condition, ...],
+        limit: int | None,
+        offset: int | None,
+        ordering: Ordering | None,
+    ) -> list[Any]:
+        query = model.objects().where(*(_where(model, c) for c in where))
+        if ordering is not None:
+            query = query.order_by(getattr(model, ordering.field), ascending=not ordering.descending)
+        if limit is not None or (offset is not None and not self._postgres):
+            query = query.limit(-1 if limit is None else limit)  # SQLite needs a LIMIT before OFFSET
+        if offset is not None:
+            query = query.offset(offset)
+        return self._typed(await query)
+
+    async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None:
+        if not data:
+            return await self._get(model, where, False)
+        rows = await self._update_query(model, where, data).returning(*model.all_columns())
+        return self._typed([model(**rows[0], _exists_in_db=True)])[0] if rows else None
+
+    async def _delete(self, model: Any, where: tuple[Condition, ...]) -> bool:
+        # Piccolo does not expose the row count: RETURNING id is the one-statement way to know.
+        return bool(await model.delete(force=True).where(*(_where(model, c) for c in where)).returning(model.id))
+
+    async def _count(self, model: Any, where: tuple[Condition, ...]) -> int:
+        return await model.count().where(*(_where(model, c) for c in where))
+
+    async def _exists(self, model: Any, where: tuple[Condition, ...]) -> bool:
+        return await model.exists().where(*(_where(model, c) for c in where))
+
+    async def _create_many(self, model: Any, rows: list[dict[str, Any]]) -> int:
+        return await self._insert(model, [model(**row, _ignore_missing=True) for row in rows])
+
+    async def _update_many(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> int:
+        if not data:
+            return await self._count(model, where)
+        return len(await self._update_query(model, where, data).returning(model.id))
+
+    async def _link_tags(self, pairs: list[tuple[int, int]]) -> int:
+        link = self._task_tag
+        return await self._insert(link, [link(task_id=task, tag_id=tag) for task, tag in pairs])
+
+    def _update_query(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any:
+        values = {getattr(model, name): value for name, value in data.items()}
+        return model.update(values, force=True).where(*(_where(model, c) for c in where))
+
+    async def _insert(self, table: type[Table], instances: list[Table]) -> int:
+        # Piccolo's insert(*rows) is one multi-VALUES statement with a bind parameter per column (id included).
+        for chunk in _chunks(instances, len(table._meta.columns)):
+            await table.insert(*chunk)
+        return len(instances)
+
+    # -- eager loading ----------------------------------------------------------------------------------------
+
+    def expected_eager_statements(self, relations: Sequence[str]) -> int:
+        """One query for the roots and one per reverse or m2m path; a forward path is joined into the query
+        that loads its parent (Piccolo's FK prefetch). On SQLite a PRAGMA precedes each query: twice as many."""
+        paths = {".".join(p.split(".")[: i + 1]) for p in relations for i in range(p.count(".") + 1)}
+        queries = 1 + sum(p.rpartition(".")[2] not in _FORWARD_NAMES for p in paths)
+        return queries if self._postgres else 2 * queries
+
+    async def _get_with_relations(self, model: Any, where: tuple[Condition, ...], paths: tuple[str, ...]) -> list[Any]:
+        entity = self.models.entity(model).name
+        forward: dict[str, list[str]] = {"": []}  # each query (roots, reverse/m2m paths): its joined paths
+        owner = {"": ""}
+        for path in paths:  # parents first
+            if _relation(entity, path).kind == "forward":
+                owner[path] = base = owner[path.rpartition(".")[0]]
+                forward[base].append(path[len(base) + 1 :] if base else path)
+            else:
+                owner[path], forward[path] = path, []
+        query = model.objects(*_prefetch(model, entity, forward[""])).where(*(_where(model, c) for c in where))
+        roots = self._typed(await query)
+        _move_joined(roots, entity, forward[""])
+        for path, joined in forward.items():  # parents first
+            if path:
+                await self._load(roots, entity, path, joined)
+        return roots
+
+    async def _load(self, roots: list[Table], entity: str, path: str, forward: list[str]) -> None:
+        """One query for a reverse or m2m path (`.is_in(parent ids)`), grouped onto the parents in Python."""
+        parent_path, _, name = path.rpartition(".")
+        parents = _objects_at(roots, parent_path)
+        relation = _relation(entity, path)
+        ids = list({parent.id for parent in parents})
+        groups: dict[int, list[Table]] = {}
+        if ids and relation.kind == "reverse":
+            groups = await self._load_reverse(relation, ids, forward)
+        elif ids:
+            groups = await self._load_m2m(_entity_at(entity, parent_path), relation, ids, forward)
+        for parent in parents:
+            setattr(parent, name, groups.get(parent.id, []))
+
+    async def _load_reverse(self, relation: Relation, ids: list[int], forward: list[str]) -> dict[int, list[Table]]:
+        target = getattr(self.models, relation.target)
+        fk = getattr(target, relation.via)
+        children = self._typed(await target.objects(*_prefetch(target, relation.target, forward)).where(fk.is_in(ids)))
+        _move_joined(children, relation.target, forward)
+        groups: dict[int, list[Table]] = {}
+        for child in children:
+            groups.setdefault(getattr(child, relation.via), []).append(child)
+        return groups
+
+    async def _load_m2m(
+        self, entity: str, relation: Relation, ids: list[int], forward: list[str]
+    ) -> dict[int, list[Table]]:
+        # The link rows with their far-side object joined in: one query, like Piccolo's M2M select but as objects.
+        near, far = _M2M_SIDES[entity]
+        link = self._task_tag
+        far_fk = getattr(link, far)
+        prefetch = _prefetch(far_fk, relation.target, forward) or [far_fk]
+        rows = await link.objects(*prefetch).where(getattr(link, near).is_in(ids))
+        _move_joined([getattr(row, far) for row in rows], relation.target, forward)
+        groups: dict[int, list[Table]] = {}
+        for row in rows:
+            groups.setdefault(getattr(row, near), []).append(getattr(row, far))
+        return groups
+
+    # -- transactions and schema ------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        engine = self._connected_engine
+        current = engine.current_transaction.get()  # a ContextVar: per task, per engine
+        if current is None:
+            async with self._begin(engine):
+                yield
+            return
+        # Piccolo's nested transaction() only joins the outer one: make it a savepoint of its own.
+        savepoint = await current.savepoint()
+        try:
+            yield
+        except BaseException:
+            await savepoint.rollback_to()
+            raise
+        await savepoint.release()
+
+    @staticmethod
+    def _begin(engine: Engine) -> Any:
+        if isinstance(engine, SQLiteEngine):
+            # DEFERRED would fail with "database is locked" when two readers both upgrade to writers.
+            return engine.transaction(transaction_type=TransactionType.immediate)
+        return engine.transaction()
+
+    async def _create_schema(self) -> None:
+        engine = self._connected_engine
+        async with engine.transaction():
+            for statement in self._schema_ddl():
+                await engine.run_ddl(statement)
+
+    def _schema_ddl(self) -> list[str]:
+        statements: list[str] = []
+        for table in self._tables:
+            create, *rest = table.create_table().ddl
+            if self._postgres:
+                rest += _drop_null_defaults(table)
+            else:
+                # SQLite has no ALTER TABLE ... ADD CONSTRAINT: fold Piccolo's constraint DDL into CREATE TABLE.
+                inline = "".join(f", CONSTRAINT {c._meta.name} {c.ddl}" for c in table._meta.constraints)
+                create = create[:-1] + inline + ")"
+                rest = [statement for statement in rest if not statement.startswith("ALTER TABLE")]
+            statements += [create, *rest]
+        task = self.models.Task
+        return [*statements, *task.create_index([task.user_id, task.completed]).ddl]
+
+    async def _drop_schema(self) -> None:
+        await drop_db_tables(*self._tables)

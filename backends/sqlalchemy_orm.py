@@ -1,0 +1,439 @@
+"""SQLAlchemy 2 (asyncio) adapter: declarative models, AsyncSession, asyncpg on PostgreSQL, aiosqlite on SQLite.
+
+Sessions: outside `transaction()` each call opens its own short session. Single statements run on an autocommit
+connection (no BEGIN/COMMIT round trips: on PostgreSQL SQLAlchemy's AUTOCOMMIT isolation level, on SQLite
+sqlite3's own autocommit), while `transaction()`, `create_many` and `link_tags` run in BEGIN ... COMMIT.
+Inside `transaction()` a ContextVar holds the session; a nested block is `session.begin_nested()` (SAVEPOINT).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    delete,
+    event,
+    exists,
+    false,
+    func,
+    insert,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, joinedload, mapped_column, relationship, selectinload
+from sqlalchemy.sql import ColumnElement
+
+from harness.config import DatabaseConfig
+from harness.contract import BaseORMProvider, Capabilities, Condition, Models, Ordering
+from harness.errors import ConnectionFailed, redact
+from harness.schema import ENTITIES, relation_chain
+
+SCHEMA_DIFFERENCES: tuple[str, ...] = ()
+
+
+class _UTCText(TypeDecorator[datetime]):
+    """SQLite keeps timestamps as naive text (CURRENT_TIMESTAMP is UTC): store and return them as aware UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            return value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+# asyncpg already returns aware datetimes: no per-row Python conversion on PostgreSQL.
+Timestamp = DateTime(timezone=True).with_variant(_UTCText(), "sqlite")
+Money = Numeric(12, 2, asdecimal=True)
+
+
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(Timestamp, server_default=func.current_timestamp())
+
+
+def _fk(target: str) -> Mapped[int]:
+    return mapped_column(ForeignKey(target, ondelete="CASCADE"), index=True)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+task_tags = Table(
+    "task_tags",
+    Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("task_id", ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), nullable=False),
+    UniqueConstraint("task_id", "tag_id"),
+)
+
+# lazy="raise": a relation that was not eagerly loaded fails loudly instead of trying (and failing) to lazy-load.
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    is_active: Mapped[bool] = mapped_column(server_default=true())
+    created_at: Mapped[datetime] = _created_at()
+    tasks: Mapped[list[Task]] = relationship(back_populates="user", lazy="raise")
+    accounts: Mapped[list[Account]] = relationship(back_populates="user", lazy="raise")
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("user_id", "title"),
+        CheckConstraint("priority >= 0 AND priority <= 5"),
+        Index("ix_tasks_user_id_completed", "user_id", "completed"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = _fk("users.id")
+    title: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    completed: Mapped[bool] = mapped_column(server_default=false())
+    priority: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    created_at: Mapped[datetime] = _created_at()
+    user: Mapped[User] = relationship(back_populates="tasks", lazy="raise")
+    comments: Mapped[list[Comment]] = relationship(back_populates="task", lazy="raise")
+    tags: Mapped[list[Tag]] = relationship(secondary=task_tags, back_populates="tasks", lazy="raise")
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    tasks: Mapped[list[Task]] = relationship(secondary=task_tags, back_populates="tags", lazy="raise")
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = _fk("tasks.id")
+    author_id: Mapped[int] = _fk("users.id")
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created_at()
+    task: Mapped[Task] = relationship(back_populates="comments", lazy="raise")
+    author: Mapped[User] = relationship(lazy="raise")
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (CheckConstraint("balance >= 0"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = _fk("users.id")
+    balance: Mapped[Decimal] = mapped_column(Money, server_default=text("0"))
+    user: Mapped[User] = relationship(back_populates="accounts", lazy="raise")
+
+
+class TransferLog(Base):
+    __tablename__ = "transfer_log"
+    __table_args__ = (CheckConstraint("amount > 0"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_account_id: Mapped[int] = _fk("accounts.id")
+    to_account_id: Mapped[int] = _fk("accounts.id")
+    amount: Mapped[Decimal] = mapped_column(Money)
+    created_at: Mapped[datetime] = _created_at()
+
+
+_FORWARD_RELATIONS = {n for e in ENTITIES.values() for n, r in e.relations.items() if r.kind == "forward"}
+_COMPARISONS = {"eq": "__eq__", "gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}
+
+
+def _criteria(model: Any, where: tuple[Condition, ...]) -> list[ColumnElement[bool]]:
+    # `column == None` compiles to IS NULL; `in_([])` to an always-false expression.
+    columns = [getattr(model, c.field) for c in where]
+    return [
+        col.in_(c.value) if c.op == "in" else getattr(col, _COMPARISONS[c.op])(c.value)
+        for col, c in zip(columns, where, strict=True)
+    ]
+
+
+def _loader(model: Any, path: str) -> Any:
+    """selectinload for lists (one SELECT ... WHERE fk IN (...) per path); joinedload for forward relations:
+    their foreign keys are NOT NULL, so an INNER JOIN in the parent's query costs no extra statement."""
+    option: Any = None
+    for name, relation in relation_chain(model.__name__, path):
+        attr = getattr(model, name)
+        if relation.kind == "forward":
+            option = joinedload(attr, innerjoin=True) if option is None else option.joinedload(attr, innerjoin=True)
+        else:
+            option = selectinload(attr) if option is None else option.selectinload(attr)
+        model = attr.property.mapper.class_
+    return option
+
+
+def _sqlite_events(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        # SQLAlchemy's documented recipe: take BEGIN away from sqlite3, whose deferred BEGIN (sent before the
+        # first write only) would let a SAVEPOINT open its own transaction that RELEASE then commits.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(connection: Any) -> None:
+        if not connection.get_execution_options().get("sqlite_autocommit"):
+            connection.exec_driver_sql("BEGIN")
+
+
+class SQLAlchemyProvider(BaseORMProvider):
+    name = "sqlalchemy"
+
+    def __init__(self, config: DatabaseConfig) -> None:
+        super().__init__(config)
+        self.models = Models(User=User, Task=Task, Tag=Tag, Comment=Comment, Account=Account, TransferLog=TransferLog)
+        postgres = config.dialect == "postgresql"
+        self.capabilities = Capabilities(
+            connection_model="pool" if postgres else "single-connection",
+            row_locks=postgres,
+            notes=(
+                "Calls outside transaction() run on an autocommit connection (no BEGIN/COMMIT); transaction(), "
+                "create_many and link_tags run in BEGIN ... COMMIT.",
+                "selectinload sends one SELECT per list relation per 500 parent rows; forward relations are "
+                "joinedload (INNER JOIN) and cost no extra statement.",
+            )
+            + (
+                ()
+                if postgres
+                else ("SQLite: one aiosqlite connection (AsyncAdaptedQueuePool of size 1) serialises all calls.",)
+            ),
+        )
+        self._engine: AsyncEngine | None = None
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._autocommit_sessions: async_sessionmaker[AsyncSession] | None = None
+        # Per instance, so that two providers in one task keep separate transactions: (session, owning task).
+        self._current: ContextVar[tuple[AsyncSession, asyncio.Task[Any] | None] | None] = ContextVar(
+            f"sqlalchemy_session_{id(self)}", default=None
+        )
+
+    # -- lifetime -------------------------------------------------------------------------------------
+
+    def _create_engine(self) -> tuple[AsyncEngine, AsyncEngine]:
+        """The engine and its autocommit twin (same pool)."""
+        if self.config.dialect == "postgresql":
+            engine = create_async_engine(
+                "postgresql+asyncpg://" + self.config.url.split("://", 1)[1],
+                pool_size=self.config.pool_min,
+                max_overflow=self.config.pool_max - self.config.pool_min,
+            )
+            return engine, engine.execution_options(isolation_level="AUTOCOMMIT")
+        # One connection: SQLite has a single writer anyway, and with several connections a read-then-write
+        # transaction fails with "database is locked" instead of waiting; the pool's queue serialises them.
+        engine = create_async_engine(f"sqlite+aiosqlite:///{self.config.sqlite_path}", pool_size=1, max_overflow=0)
+        _sqlite_events(engine)
+        # SQLAlchemy's own AUTOCOMMIT level would send a PRAGMA on every check-in on SQLite: skip BEGIN instead.
+        return engine, engine.execution_options(sqlite_autocommit=True)
+
+    async def _connect(self) -> None:
+        engine, autocommit = self._create_engine()
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._autocommit_sessions = async_sessionmaker(autocommit, expire_on_commit=False)
+        try:
+            await self._ping()
+        except BaseException as exc:
+            await self._disconnect()
+            if not isinstance(exc, Exception):
+                raise
+            # A missing database or refused credentials come back as a bare DBAPIError, not an OSError.
+            reason = redact(str(getattr(exc, "orig", None) or exc))
+            raise ConnectionFailed(f"cannot connect to {self.config.redacted_url}: {reason}") from exc
+
+    async def _disconnect(self) -> None:
+        engine, self._engine = self._engine, None
+        self._sessions = self._autocommit_sessions = None
+        if engine is not None:
+            await engine.dispose()
+
+    async def _ping(self) -> None:
+        async with self._autocommit_sessions() as session:
+            await session.execute(text("SELECT 1"))
+
+    def pool_status(self) -> dict[str, int] | None:
+        if self.config.dialect != "postgresql" or self._engine is None:
+            return None
+        pool = self._engine.sync_engine.pool
+        checked_out, idle = pool.checkedout(), pool.checkedin()
+        return {
+            "min": self.config.pool_min,
+            "max": self.config.pool_max,
+            "size": checked_out + idle,
+            "checked_out": checked_out,
+            "idle": idle,
+            # QueuePool counts overflow from -pool_size (no connection yet) upwards: report only the surplus.
+            "overflow": max(pool.overflow(), 0),
+        }
+
+    # -- sessions and transactions --------------------------------------------------------------------
+
+    def _active(self) -> AsyncSession | None:
+        """The transaction's session, if the current task opened one (tasks spawned inside do not share it)."""
+        current = self._current.get()
+        if current is not None and current[1] is asyncio.current_task():
+            return current[0]
+        return None
+
+    @asynccontextmanager
+    async def _session(self, *, atomic: bool = False) -> AsyncIterator[AsyncSession]:
+        """The transaction's session, else a short one: autocommit for one statement, BEGIN ... COMMIT if atomic."""
+        session = self._active()
+        if session is not None:
+            yield session
+            return
+        maker = self._sessions if atomic else self._autocommit_sessions
+        async with maker.begin() as session:
+            yield session
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        session = self._active()
+        if session is not None:
+            async with session.begin_nested():
+                yield
+            return
+        async with self._sessions.begin() as session:
+            token = self._current.set((session, asyncio.current_task()))
+            try:
+                yield
+            finally:
+                self._current.reset(token)
+
+    # -- CRUD -----------------------------------------------------------------------------------------
+    # Each sends one statement. ORM UPDATE/DELETE keep the default synchronize_session="auto", which for these
+    # simple criteria is "evaluate": matching objects already in the session are updated in Python, no SQL.
+
+    async def _select(self, stmt: Any) -> list[Any]:
+        async with self._session() as session:
+            return list((await session.scalars(stmt)).all())
+
+    async def _create(self, model: Any, data: dict[str, Any]) -> Any:
+        # One INSERT ... RETURNING: eager_defaults="auto" brings the server defaults back in the same statement.
+        obj = model(**data)
+        async with self._session() as session:
+            session.add(obj)
+            await session.flush()
+        return obj
+
+    async def _get(self, model: Any, where: tuple[Condition, ...], for_update: bool) -> Any | None:
+        stmt = select(model).where(*_criteria(model, where)).limit(1)
+        if for_update:
+            # SQLite's compiler renders nothing. populate_existing: a row locked now may have changed since this
+            # transaction's session first loaded it.
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        rows = await self._select(stmt)
+        return rows[0] if rows else None
+
+    async def _get_many(
+        self,
+        model: Any,
+        where: tuple[Condition, ...],
+        limit: int | None,
+        offset: int | None,
+        ordering: Ordering | None,
+    ) -> list[Any]:
+        stmt = select(model).where(*_criteria(model, where)).limit(limit).offset(offset)
+        if ordering is not None:
+            column = getattr(model, ordering.field)
+            stmt = stmt.order_by(column.desc() if ordering.descending else column)
+        return await self._select(stmt)
+
+    async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None:
+        if not data:
+            return await self._get(model, where, False)
+        stmt = update(model).where(*_criteria(model, where)).values(data).returning(model)
+        rows = await self._select(stmt)
+        return rows[0] if rows else None
+
+    async def _delete(self, model: Any, where: tuple[Condition, ...]) -> bool:
+        return await self._execute_dml(delete(model).where(*_criteria(model, where))) > 0
+
+    async def _count(self, model: Any, where: tuple[Condition, ...]) -> int:
+        async with self._session() as session:
+            return await session.scalar(select(func.count()).select_from(model).where(*_criteria(model, where)))
+
+    async def _exists(self, model: Any, where: tuple[Condition, ...]) -> bool:
+        async with self._session() as session:
+            return await session.scalar(select(exists().where(*_criteria(model, where))))
+
+    async def _execute_dml(self, stmt: Any) -> int:
+        async with self._session() as session:
+            return (await session.execute(stmt)).rowcount
+
+    # -- bulk -----------------------------------------------------------------------------------------
+    # ORM bulk INSERT without RETURNING is one DBAPI executemany (asyncpg executemany / sqlite3 executemany,
+    # one row of parameters at a time, so no bind-parameter limit applies), wrapped in BEGIN ... COMMIT.
+
+    async def _create_many(self, model: Any, rows: list[dict[str, Any]]) -> int:
+        async with self._session(atomic=True) as session:
+            await session.execute(insert(model), rows)
+        return len(rows)
+
+    async def _update_many(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> int:
+        if not data:
+            return await self._count(model, where)
+        return await self._execute_dml(update(model).where(*_criteria(model, where)).values(data))
+
+    async def _link_tags(self, pairs: list[tuple[int, int]]) -> int:
+        async with self._session(atomic=True) as session:
+            await session.execute(insert(task_tags), [{"task_id": t, "tag_id": g} for t, g in pairs])
+        return len(pairs)
+
+    # -- eager loading --------------------------------------------------------------------------------
+
+    async def _get_with_relations(self, model: Any, where: tuple[Condition, ...], paths: tuple[str, ...]) -> list[Any]:
+        stmt = select(model).where(*_criteria(model, where)).options(*(_loader(model, p) for p in paths))
+        return await self._select(stmt)
+
+    def expected_eager_statements(self, relations: Sequence[str]) -> int:
+        """One SELECT for the parents (forward relations joined into it, or into their parent's SELECT) plus
+        one per list relation path, as long as no level has more than 500 rows (selectinload's chunk size)."""
+        paths = {".".join(p.split(".")[: i + 1]) for p in relations for i in range(p.count(".") + 1)}
+        return 1 + sum(p.rsplit(".", 1)[-1] not in _FORWARD_RELATIONS for p in paths)
+
+    # -- schema ---------------------------------------------------------------------------------------
+
+    async def _create_schema(self) -> None:
+        async with self._engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+
+    async def _drop_schema(self) -> None:
+        async with self._engine.begin() as connection:
+            await connection.run_sync(Base.metadata.drop_all)

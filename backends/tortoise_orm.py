@@ -1,0 +1,426 @@
+"""The Tortoise ORM 1.x adapter.
+
+Tortoise 1.x keeps connections and model registries in a `TortoiseContext` that queries find through a
+context variable. A variable set in the task that called `connect()` is invisible to other tasks (pytest
+fixtures, `loop.run_until_complete` rounds), and the global fallback (`_enable_global_fallback`) admits one
+context per process. So each provider keeps its own context and makes it current around every hook
+(`_in_context`): one `ContextVar.set`/`reset` pair, about 0.2 us a call (see the report), and two providers,
+SQLite and PostgreSQL, live side by side in one loop.
+
+Tortoise binds model classes to one connection name and one dialect when a context initialises them
+(`_meta.default_connection`, `_meta.basequery`), and caches INSERT/DELETE SQL per connection name in a
+module-level dict (`EXECUTOR_CACHE`). So every provider declares its own model classes (`_declare_models`)
+under a connection name of its own.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import weakref
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from functools import wraps
+from types import ModuleType
+from typing import Any, ParamSpec, TypeVar
+
+from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.context import TortoiseContext, _current_context
+from tortoise.exceptions import ValidationError
+from tortoise.fields.db_defaults import Now
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from harness.config import DatabaseConfig
+from harness.contract import BaseORMProvider, Capabilities, Condition, Models, Ordering, expand_relations
+from harness.errors import NotNullViolation, UnknownFieldError
+from harness.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, relation_chain
+
+SCHEMA_DIFFERENCES: tuple[str, ...] = (
+    "SQLite only: Tortoise stores DecimalField as VARCHAR(40), so balance and amount are text there and their "
+    "CHECKs compare CAST(column AS REAL) (PostgreSQL has NUMERIC(12,2) and the canonical CHECKs).",
+    "SQLite only: BooleanField is INT and DatetimeField is TIMESTAMP (Tortoise's SQLite types).",
+)
+
+_SUFFIX = {"eq": "", "in": "__in", "gt": "__gt", "gte": "__gte", "lt": "__lt", "lte": "__lte"}
+_INSTANCES = itertools.count(1)
+_NULL_REFUSALS = ("Value must not be None", "is non nullable field")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class _CheckMixin:
+    """A column CHECK appended to the column's DDL type: `generate_schemas()` ignores `Meta.constraints` (only
+    the migration editor reads them), and a column constraint may follow the type in PostgreSQL and SQLite.
+    SQL_TYPE is read only for DDL (and bulk_update's casts, unused here)."""
+
+    def __init__(self, *args: Any, check: str, sqlite_check: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.checks = {"": check, "sqlite": sqlite_check or check}
+
+    def get_for_dialect(self, dialect: str, key: str) -> Any:
+        value = super().get_for_dialect(dialect, key)  # type: ignore[misc]
+        if key != "SQL_TYPE":
+            return value
+        return f"{value} CHECK ({self.checks.get(dialect, self.checks[''])})"
+
+
+class CheckedSmallIntField(_CheckMixin, fields.SmallIntField):
+    pass
+
+
+class CheckedDecimalField(_CheckMixin, fields.DecimalField):
+    pass
+
+
+def _fk(target: str, related_name: str | bool, index: bool = True) -> Any:
+    return fields.ForeignKeyField(
+        f"models.{target}", related_name=related_name, on_delete=fields.CASCADE, db_index=index
+    )
+
+
+def _declare_models() -> dict[str, type[Model]]:
+    """The shared schema as fresh Tortoise model classes (see the module docstring for why per provider)."""
+
+    class User(Model):
+        id = fields.IntField(primary_key=True)
+        username = fields.CharField(max_length=50, unique=True)
+        email = fields.CharField(max_length=255, unique=True)
+        is_active = fields.BooleanField(db_default=True)
+        created_at = fields.DatetimeField(db_default=Now())
+
+        class Meta:
+            table = "users"
+
+    class Task(Model):
+        id = fields.IntField(primary_key=True)
+        user = _fk("User", "tasks")
+        title = fields.CharField(max_length=255)
+        description = fields.TextField(null=True)
+        completed = fields.BooleanField(db_default=False)
+        priority = CheckedSmallIntField(db_default=0, check='"priority" >= 0 AND "priority" <= 5')
+        created_at = fields.DatetimeField(db_default=Now())
+        # The link table is the TaskTag model below, so generate_schemas does not create its own.
+        tags = fields.ManyToManyField(
+            "models.Tag", through="task_tags", backward_key="task_id", forward_key="tag_id", related_name="tasks"
+        )
+
+        class Meta:
+            table = "tasks"
+            unique_together = (("user", "title"),)
+            indexes = (("user_id", "completed"),)
+
+    class Tag(Model):
+        id = fields.IntField(primary_key=True)
+        name = fields.CharField(max_length=50, unique=True)
+
+        class Meta:
+            table = "tags"
+
+    class TaskTag(Model):
+        id = fields.IntField(primary_key=True)
+        task = _fk("Task", False, index=False)
+        tag = _fk("Tag", False, index=False)
+
+        class Meta:
+            table = "task_tags"
+            unique_together = (("task", "tag"),)
+
+    class Comment(Model):
+        id = fields.IntField(primary_key=True)
+        task = _fk("Task", "comments")
+        author = _fk("User", False)
+        body = fields.TextField()
+        created_at = fields.DatetimeField(db_default=Now())
+
+        class Meta:
+            table = "comments"
+
+    class Account(Model):
+        id = fields.IntField(primary_key=True)
+        user = _fk("User", "accounts")
+        balance = CheckedDecimalField(
+            max_digits=12,
+            decimal_places=2,
+            db_default=Decimal("0"),
+            check='"balance" >= 0',
+            sqlite_check='CAST("balance" AS REAL) >= 0',
+        )
+
+        class Meta:
+            table = "accounts"
+
+    class TransferLog(Model):
+        id = fields.IntField(primary_key=True)
+        from_account = _fk("Account", False)
+        to_account = _fk("Account", False)
+        amount = CheckedDecimalField(
+            max_digits=12, decimal_places=2, check='"amount" > 0', sqlite_check='CAST("amount" AS REAL) > 0'
+        )
+        created_at = fields.DatetimeField(db_default=Now())
+
+        class Meta:
+            table = "transfer_log"
+
+    return {m.__name__: m for m in (User, Task, Tag, TaskTag, Comment, Account, TransferLog)}
+
+
+def _in_context(method: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """Make the provider's TortoiseContext current for the hook, whatever task calls it. Also: Tortoise refuses
+    a None for a NOT NULL column itself, before the database could, with errors the harness cannot recognise."""
+
+    @wraps(method)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        token = _current_context.set(args[0]._ctx)  # type: ignore[attr-defined]
+        try:
+            return await method(*args, **kwargs)
+        except (ValidationError, ValueError) as exc:
+            if any(refusal in str(exc) for refusal in _NULL_REFUSALS):
+                raise NotNullViolation(str(exc)) from exc
+            raise
+        finally:
+            _current_context.reset(token)
+
+    return wrapper
+
+
+def _eager_plan(entity: str, paths: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """(joined, prefetched) paths. Forward-only paths are JOINed by select_related, unless a prefetched path
+    goes through them: prefetch_related("task__comments") would fetch `task` again anyway."""
+    mixed = [p for p in paths if any(r.kind != "forward" for _, r in relation_chain(entity, p))]
+    joined = [p for p in paths if p not in mixed and not any(q.startswith(p + ".") for q in mixed)]
+    return joined, [p for p in paths if p not in joined]
+
+
+def _cost(entity: str, path: str) -> int:
+    return 2 if relation_chain(entity, path)[-1][1].kind == "m2m" else 1
+
+
+def _guess_entity(relations: Sequence[str]) -> Entity:
+    for entity in ENTITIES.values():
+        try:
+            expand_relations(entity, relations)
+        except UnknownFieldError:
+            continue
+        return entity
+    raise UnknownFieldError(f"no entity has the relations {list(relations)}")
+
+
+def _query(model: type[Model], where: tuple[Condition, ...]) -> QuerySet[Any]:
+    lookups: dict[str, Any] = {}
+    for c in where:
+        if c.op == "eq" and c.value is None:
+            lookups[f"{c.field}__isnull"] = True
+        else:
+            lookups[c.field + _SUFFIX[c.op]] = c.value
+    return model.filter(**lookups)
+
+
+class TortoiseProvider(BaseORMProvider):
+    name = "tortoise"
+
+    def __init__(self, config: DatabaseConfig) -> None:
+        super().__init__(config)
+        number = next(_INSTANCES)
+        self._alias = f"tortoise_{number}"
+        self._classes = _declare_models()
+        # Tortoise's config takes model modules by import name only (AppConfig rejects module objects).
+        self._module_name = f"{__name__}._models_{number}"
+        module = ModuleType(self._module_name)
+        module.__models__ = list(self._classes.values())  # type: ignore[attr-defined]
+        sys.modules[self._module_name] = module
+        weakref.finalize(self, sys.modules.pop, self._module_name, None)
+        self.models = Models(**{name: self._classes[name] for name in ENTITIES})
+        postgres = config.dialect == "postgresql"
+        self.capabilities = Capabilities(
+            connection_model="pool" if postgres else "single-connection",
+            row_locks=postgres,
+            notes=(
+                "update is 2 statements (SELECT, then UPDATE by primary key): Tortoise has no UPDATE ... RETURNING.",
+                "create_many and link_tags are one executemany, wrapped in BEGIN/COMMIT outside a transaction.",
+                "Eager loading: select_related (a JOIN) for forward-only paths; prefetch_related otherwise, "
+                "a many-to-many path costing 2 queries (link table, then targets).",
+                *(() if postgres else ("SQLite runs with Tortoise's default pragmas: journal_mode=WAL.",)),
+            ),
+        )
+        self._ctx = TortoiseContext()
+        self._client: BaseDBAsyncClient | None = None
+
+    def _tortoise_config(self) -> dict[str, Any]:
+        c = self.config
+        if c.dialect == "sqlite":
+            connection = {
+                "engine": "tortoise.backends.sqlite",
+                "credentials": {"file_path": c.sqlite_path, "foreign_keys": "ON"},
+            }
+        else:
+            credentials = {"host": c.host, "port": c.port, "user": c.user, "database": c.database}
+            credentials |= {"password": c.password, "minsize": c.pool_min, "maxsize": c.pool_max}
+            connection = {"engine": "tortoise.backends.asyncpg", "credentials": credentials}
+        return {
+            "connections": {self._alias: connection},
+            "apps": {"models": {"models": [self._module_name], "default_connection": self._alias}},
+        }
+
+    async def _connect(self) -> None:
+        self._ctx = TortoiseContext()
+        token = _current_context.set(self._ctx)
+        try:
+            await self._ctx.init(config=self._tortoise_config())
+            # Tortoise opens the pool (or the SQLite connection) lazily: open it now, so connect() fails here.
+            self._client = self._ctx.db(self._alias)
+            await self._client.execute_query("SELECT 1")
+        except BaseException:
+            await self._ctx.close_connections()
+            raise
+        finally:
+            _current_context.reset(token)
+
+    @_in_context
+    async def _disconnect(self) -> None:
+        await self._ctx.close_connections()
+
+    @_in_context
+    async def _ping(self) -> None:
+        await self._ctx.db(self._alias).execute_query("SELECT 1")
+
+    def pool_status(self) -> dict[str, int] | None:
+        if self.config.dialect != "postgresql":
+            return None
+        pool = getattr(self._client, "_pool", None) if self.is_connected else None
+        if pool is None:
+            return {
+                "min": self.config.pool_min,
+                "max": self.config.pool_max,
+                "size": 0,
+                "checked_out": 0,
+                "idle": 0,
+                "overflow": 0,
+            }
+        size, idle, minimum = pool.get_size(), pool.get_idle_size(), pool.get_min_size()
+        return {
+            "min": minimum,
+            "max": pool.get_max_size(),
+            "size": size,
+            "checked_out": size - idle,
+            "idle": idle,
+            "overflow": max(0, size - minimum),
+        }
+
+    # CRUD: one statement each, except update (see Capabilities.notes).
+
+    @_in_context
+    async def _create(self, model: Any, data: dict[str, Any]) -> Any:
+        return await model.create(**data)  # INSERT ... RETURNING id and the database defaults
+
+    @_in_context
+    async def _get(self, model: Any, where: tuple[Condition, ...], for_update: bool) -> Any | None:
+        query = _query(model, where)
+        if for_update and self.capabilities.row_locks:
+            query = query.select_for_update()
+        return await query.first()
+
+    @_in_context
+    async def _get_many(
+        self,
+        model: Any,
+        where: tuple[Condition, ...],
+        limit: int | None,
+        offset: int | None,
+        ordering: Ordering | None,
+    ) -> list[Any]:
+        query = _query(model, where)
+        if ordering is not None:
+            query = query.order_by(("-" if ordering.descending else "") + ordering.field)
+        if limit is not None:
+            query = query.limit(limit)
+        if offset is not None:
+            query = query.offset(offset)
+        return await query
+
+    @_in_context
+    async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None:
+        obj = await _query(model, where).first()
+        if obj is not None and data:
+            await obj.update_from_dict(data).save(update_fields=list(data))
+        return obj
+
+    @_in_context
+    async def _delete(self, model: Any, where: tuple[Condition, ...]) -> bool:
+        return await _query(model, where).delete() > 0
+
+    @_in_context
+    async def _count(self, model: Any, where: tuple[Condition, ...]) -> int:
+        return await _query(model, where).count()
+
+    @_in_context
+    async def _exists(self, model: Any, where: tuple[Condition, ...]) -> bool:
+        return await _query(model, where).exists()
+
+    # Bulk: bulk_create is one executemany (no bind-parameter limit to chunk for).
+
+    @_in_context
+    async def _create_many(self, model: Any, rows: list[dict[str, Any]]) -> int:
+        await model.bulk_create([model(**row) for row in rows])
+        return len(rows)
+
+    @_in_context
+    async def _update_many(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> int:
+        return await _query(model, where).update(**data)
+
+    @_in_context
+    async def _link_tags(self, pairs: list[tuple[int, int]]) -> int:
+        link = self._classes["TaskTag"]
+        await link.bulk_create([link(task_id=task, tag_id=tag) for task, tag in pairs])
+        return len(pairs)
+
+    # Eager loading
+
+    @_in_context
+    async def _get_with_relations(self, model: Any, where: tuple[Condition, ...], paths: tuple[str, ...]) -> list[Any]:
+        joined, prefetched = _eager_plan(self.models.entity(model).name, paths)
+        query = _query(model, where)
+        if joined:
+            query = query.select_related(*(p.replace(".", "__") for p in joined))
+        if prefetched:
+            query = query.prefetch_related(*(p.replace(".", "__") for p in prefetched))
+        return await query
+
+    def expected_eager_statements(self, relations: Sequence[str], model: Any = None) -> int:
+        """One query for the parents, with forward-only paths JOINed into it (select_related), plus one per
+        prefetched path, two for a many-to-many one (link table, then targets), as long as each level finds
+        rows: User ("tasks",) 2, ("tasks", "tasks.comments") 3, Task ("tags",) 3, ("user",) 1.
+
+        The cost depends on the relation kinds, so on the root entity, which the contract's signature does not
+        give: pass `model`, or the first entity of the schema on which every path is valid is assumed
+        (User for "tasks", though Tag.tasks, a many-to-many, costs one more)."""
+        entity = self.models.entity(model) if model is not None else _guess_entity(relations)
+        _, prefetched = _eager_plan(entity.name, expand_relations(entity, relations))
+        return 1 + sum(_cost(entity.name, p) for p in prefetched)
+
+    # Transactions and schema
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        # in_transaction() stores its connection in the context's per-task ConnectionHandler variable, so every
+        # hook called from this task (or tasks it starts) inside the block runs on it; nested = savepoint.
+        token = _current_context.set(self._ctx)
+        try:
+            async with in_transaction(self._alias):
+                yield
+        finally:
+            _current_context.reset(token)
+
+    @_in_context
+    async def _create_schema(self) -> None:
+        await self._ctx.generate_schemas(safe=True)
+
+    @_in_context
+    async def _drop_schema(self) -> None:
+        # Tortoise has no "drop these models" DDL (only dropping whole databases): plain DROP TABLEs.
+        drops = " ".join(f'DROP TABLE IF EXISTS "{t}";' for t in reversed(TABLES_IN_DEPENDENCY_ORDER))
+        await self._ctx.db(self._alias).execute_script(drops)

@@ -1,0 +1,101 @@
+"""Fixtures shared by the contract, factory and schema tests: every adapter x {sqlite, postgresql}.
+
+PostgreSQL runs on a throwaway cluster started once per session. Without server binaries the PostgreSQL
+half is skipped with a one-line reason, except under CI (CI=true), where a missing server is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from harness.config import DatabaseConfig
+from harness.contract import BaseORMProvider
+from harness.dataset import Dataset, DatasetSize, generate, load
+from harness.factory import ADAPTERS, adapter_class
+from harness.pgserver import find_binaries
+from harness.targets import PostgresTarget, SqliteTarget, Target, open_target
+
+DIALECTS = ("sqlite", "postgresql")
+TARGETS = [(adapter, dialect) for dialect in DIALECTS for adapter in ADAPTERS]
+CONTRACT_SIZE = DatasetSize(users=6, tasks_per_user=3, comments_per_task=2, tags=4, tags_per_task=2)
+
+
+def _param(adapter: str, dialect: str) -> pytest.param:
+    marks = [pytest.mark.postgresql] if dialect == "postgresql" else []
+    return pytest.param((adapter, dialect), id=f"{adapter}-{dialect}", marks=marks)
+
+
+@pytest.fixture(scope="session")
+async def sqlite_target() -> AsyncIterator[SqliteTarget]:
+    target = SqliteTarget()
+    yield target
+    await target.close()
+
+
+@pytest.fixture(scope="session")
+async def postgresql_target() -> AsyncIterator[PostgresTarget]:
+    if find_binaries() is None:
+        reason = "no PostgreSQL server binaries (initdb, pg_ctl) on PATH or in /usr/lib/postgresql/*/bin"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs PostgreSQL: {reason}")
+        pytest.skip(reason)
+    target = open_target("postgresql")
+    assert isinstance(target, PostgresTarget)
+    yield target
+    await target.close()
+
+
+@dataclass
+class Loaded:
+    """A connected provider with the contract dataset loaded; `dirty` once a test may have changed it."""
+
+    provider: BaseORMProvider
+    dataset: Dataset
+    dirty: bool = False
+
+    async def reset(self) -> None:
+        await self.provider.drop_schema()
+        await self.provider.create_schema()
+        await load(self.provider, self.dataset)
+        self.dirty = False
+
+
+@pytest.fixture(scope="session", params=[_param(*t) for t in TARGETS])
+def adapter_target(request: pytest.FixtureRequest) -> tuple[str, Target]:
+    """(adapter, target); a sync fixture, so it can pick the async target fixture by name."""
+    adapter, dialect = request.param
+    return adapter, request.getfixturevalue(f"{dialect}_target")
+
+
+@pytest.fixture(scope="session")
+async def loaded_database(adapter_target: tuple[str, Target]) -> AsyncIterator[Loaded]:
+    adapter, target = adapter_target
+    url = await target.new_database(f"contract_{adapter}")
+    provider = adapter_class(adapter)(DatabaseConfig(url, pool_min=2, pool_max=10))
+    await provider.connect()
+    state = Loaded(provider, generate(CONTRACT_SIZE))
+    await state.reset()
+    yield state
+    await provider.drop_schema()
+    await provider.disconnect()
+
+
+@pytest.fixture
+async def db(loaded_database: Loaded) -> Loaded:
+    """The shared dataset, read-only: tests using it must not write."""
+    if loaded_database.dirty:
+        await loaded_database.reset()
+    return loaded_database
+
+
+@pytest.fixture
+async def fresh(loaded_database: Loaded) -> AsyncIterator[Loaded]:
+    """The dataset, freshly loaded; the test may change anything."""
+    if loaded_database.dirty:
+        await loaded_database.reset()
+    loaded_database.dirty = True
+    yield loaded_database

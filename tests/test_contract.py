@@ -1,0 +1,368 @@
+"""The provider contract, one suite for every adapter x database (ids like `[tortoise-postgresql]`).
+
+Answers are checked against the dataset itself, so every adapter that passes gives the same answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from harness.contract import BaseORMProvider
+from harness.dataset import STARTING_BALANCE
+from harness.errors import (
+    CheckViolation,
+    ForeignKeyViolation,
+    HarnessError,
+    UniqueViolation,
+    UnknownFieldError,
+)
+from harness.schema import ENTITIES
+from harness.statements import capture
+from tests.conftest import Loaded
+
+
+def as_dict(obj: Any, entity: str) -> dict[str, Any]:
+    """The object's columns, with datetimes as aware UTC (some ORMs return naive UTC on SQLite)."""
+    row = {column: getattr(obj, column) for column in ENTITIES[entity].columns}
+    for key, value in row.items():
+        if isinstance(value, datetime):
+            row[key] = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return row
+
+
+def ids(objects: list[Any]) -> list[int]:
+    return [o.id for o in objects]
+
+
+def truth_ids(rows: list[dict[str, Any]], predicate: Any) -> set[int]:
+    return {i for i, row in enumerate(rows, start=1) if predicate(row)}
+
+
+# --- reads -------------------------------------------------------------------------------------------
+
+
+async def test_get_by_primary_key_returns_every_column(db: Loaded) -> None:
+    user = await db.provider.get(db.provider.models.User, {"id": 3})
+    assert as_dict(user, "User") == {"id": 3, **db.dataset.users[2]}
+
+
+async def test_get_by_unique_column(db: Loaded) -> None:
+    task = await db.provider.get(db.provider.models.Task, {"user_id": 2, "title": "task 3 of user 2"})
+    expected = db.dataset.tasks.index(next(t for t in db.dataset.tasks if t["title"] == "task 3 of user 2")) + 1
+    assert as_dict(task, "Task") == {"id": expected, **db.dataset.tasks[expected - 1]}
+
+
+async def test_missing_rows_give_none_false_and_zero(db: Loaded) -> None:
+    p, User = db.provider, db.provider.models.User
+    assert await p.get(User, {"id": 10_000}) is None
+    assert await p.get_many(User, {"username": "nobody"}) == []
+    assert await p.count(User, {"id__gt": 10_000}) == 0
+    assert await p.exists(User, {"email": "nobody@example.org"}) is False
+
+
+async def test_count_and_exists(db: Loaded) -> None:
+    p, Task = db.provider, db.provider.models.Task
+    assert await p.count(Task) == len(db.dataset.tasks)
+    assert await p.count(Task, {"completed": True}) == sum(t["completed"] for t in db.dataset.tasks)
+    assert await p.exists(Task, {"user_id": 1}) is True
+
+
+FILTER_CASES = {
+    "eq": ({"priority": 3}, lambda t: t["priority"] == 3),
+    "is_null": ({"description": None}, lambda t: t["description"] is None),
+    "in": ({"user_id__in": [1, 3, 5]}, lambda t: t["user_id"] in (1, 3, 5)),
+    "in_empty": ({"user_id__in": []}, lambda t: False),
+    "gt": ({"priority__gt": 3}, lambda t: t["priority"] > 3),
+    "gte": ({"priority__gte": 3}, lambda t: t["priority"] >= 3),
+    "lt": ({"priority__lt": 2}, lambda t: t["priority"] < 2),
+    "lte": ({"priority__lte": 2}, lambda t: t["priority"] <= 2),
+    "combined": (
+        {"user_id__in": [2, 4, 6], "completed": False, "priority__gte": 1},
+        lambda t: t["user_id"] in (2, 4, 6) and not t["completed"] and t["priority"] >= 1,
+    ),
+    "datetime_range": (
+        {"created_at__gte": datetime(2026, 1, 1, 3, tzinfo=UTC), "created_at__lt": datetime(2026, 1, 1, 5, tzinfo=UTC)},
+        lambda t: datetime(2026, 1, 1, 3, tzinfo=UTC) <= t["created_at"] < datetime(2026, 1, 1, 5, tzinfo=UTC),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", FILTER_CASES)
+async def test_filters(db: Loaded, case: str) -> None:
+    filters, predicate = FILTER_CASES[case]
+    found = await db.provider.get_many(db.provider.models.Task, filters)
+    assert sorted(ids(found)) == sorted(truth_ids(db.dataset.tasks, predicate))
+    assert await db.provider.count(db.provider.models.Task, filters) == len(found)
+
+
+async def test_ordering_limit_and_offset(db: Loaded) -> None:
+    p, Task = db.provider, db.provider.models.Task
+    everything = sorted(range(1, len(db.dataset.tasks) + 1), reverse=True)
+    assert ids(await p.get_many(Task, order_by="-id", limit=4, offset=2)) == everything[2:6]
+    assert ids(await p.get_many(Task, order_by="id", limit=3)) == [1, 2, 3]
+    by_title = sorted(truth_ids(db.dataset.tasks, lambda t: t["user_id"] == 2), key=lambda i: db.dataset.tasks[i - 1]["title"])
+    assert ids(await p.get_many(Task, {"user_id": 2}, order_by="title")) == by_title
+    assert ids(await p.get_many(Task, order_by="id", offset=len(db.dataset.tasks) - 1)) == [len(db.dataset.tasks)]
+
+
+async def test_types_of_returned_values(db: Loaded) -> None:
+    p = db.provider
+    account = await p.get(p.models.Account, {"id": 1})
+    assert account.balance == STARTING_BALANCE and isinstance(account.balance, Decimal)
+    assert account.balance.as_tuple().exponent == -2
+    user = await p.get(p.models.User, {"id": 1})
+    assert isinstance(user.is_active, bool) and isinstance(user.created_at, datetime)
+
+
+UNKNOWN_INPUTS = {
+    "filter_field": lambda p: p.get(p.models.User, {"nickname": "x"}),
+    "filter_suffix": lambda p: p.get_many(p.models.User, {"username__like": "x%"}),
+    "order_by": lambda p: p.get_many(p.models.User, order_by="-nickname"),
+    "create_field": lambda p: p.create(p.models.User, {"username": "x", "email": "x@y", "nickname": "x"}),
+    "update_field": lambda p: p.update(p.models.User, {"id": 1}, {"nickname": "x"}),
+    "relation": lambda p: p.get_with_relations(p.models.User, {}, ["friends"]),
+    "model": lambda p: p.count(object),
+}
+
+
+@pytest.mark.parametrize("case", UNKNOWN_INPUTS)
+async def test_unknown_names_raise_before_any_statement(db: Loaded, case: str) -> None:
+    async with capture() as log:
+        with pytest.raises(UnknownFieldError):
+            await UNKNOWN_INPUTS[case](db.provider)
+    assert log.round_trips == 0
+
+
+# --- eager loading -----------------------------------------------------------------------------------
+
+
+async def loaded_with_statements(p: BaseORMProvider, model: Any, filters: dict, relations: list[str], paths: tuple[str, ...]) -> list[Any]:
+    """Load, check the adapter's documented statement count, and check that touching sends nothing."""
+    async with capture() as log:
+        objects = await p.get_with_relations(model, filters, relations)
+    assert log.queries == p.expected_eager_statements(paths), [s.sql for s in log.statements]
+    return objects
+
+
+async def test_one_level_reverse_relation(db: Loaded) -> None:
+    p = db.provider
+    users = await loaded_with_statements(p, p.models.User, {"id__in": [1, 2, 3]}, ["tasks"], ("tasks",))
+    async with capture() as touching:
+        loaded = {u.id: sorted(t.id for t in u.tasks) for u in users}
+    assert touching.round_trips == 0
+    assert loaded == {u: sorted(truth_ids(db.dataset.tasks, lambda t, u=u: t["user_id"] == u)) for u in (1, 2, 3)}
+
+
+async def test_two_level_reverse_relations(db: Loaded) -> None:
+    p = db.provider
+    paths = ("tasks", "tasks.comments")
+    users = await loaded_with_statements(p, p.models.User, {"id__lte": 2}, ["tasks.comments"], paths)
+    async with capture() as touching:
+        loaded = {t.id: sorted(c.id for c in t.comments) for u in users for t in u.tasks}
+    assert touching.round_trips == 0
+    expected_tasks = truth_ids(db.dataset.tasks, lambda t: t["user_id"] <= 2)
+    assert loaded == {t: sorted(truth_ids(db.dataset.comments, lambda c, t=t: c["task_id"] == t)) for t in expected_tasks}
+
+
+async def test_many_to_many(db: Loaded) -> None:
+    p = db.provider
+    tasks = await loaded_with_statements(p, p.models.Task, {"id__in": [1, 2, 7]}, ["tags"], ("tags",))
+    async with capture() as touching:
+        loaded = {t.id: sorted(tag.id for tag in t.tags) for t in tasks}
+    assert touching.round_trips == 0
+    assert loaded == {t: sorted(g for task, g in db.dataset.task_tags if task == t) for t in (1, 2, 7)}
+    tag_names = {tag.name for t in tasks for tag in t.tags}
+    assert tag_names <= {row["name"] for row in db.dataset.tags}
+
+
+async def test_forward_relations(db: Loaded) -> None:
+    p = db.provider
+    tasks = await loaded_with_statements(p, p.models.Task, {"id__in": [1, 5]}, ["user"], ("user",))
+    comments = await loaded_with_statements(p, p.models.Comment, {"task_id": 2}, ["author", "task"], ("author", "task"))
+    async with capture() as touching:
+        owners = {t.id: t.user.username for t in tasks}
+        authors = {c.id: (c.author.id, c.task.title) for c in comments}
+    assert touching.round_trips == 0
+    assert owners == {t: db.dataset.users[db.dataset.tasks[t - 1]["user_id"] - 1]["username"] for t in (1, 5)}
+    assert authors == {
+        c: (db.dataset.comments[c - 1]["author_id"], db.dataset.tasks[1]["title"])
+        for c in truth_ids(db.dataset.comments, lambda c: c["task_id"] == 2)
+    }
+
+
+async def test_relations_of_nothing(db: Loaded) -> None:
+    p = db.provider
+    assert await p.get_with_relations(p.models.User, {"id": 10_000}, ["tasks.comments"]) == []
+    user = await p.create(p.models.User, {"username": "loner", "email": "loner@example.org"})
+    db.dirty = True
+    [loaded] = await p.get_with_relations(p.models.User, {"id": user.id}, ["tasks"])
+    assert len(loaded.tasks) == 0
+
+
+# --- writes ------------------------------------------------------------------------------------------
+
+
+async def test_create_returns_the_stored_row_with_defaults(fresh: Loaded) -> None:
+    p = fresh.provider
+    user = await p.create(p.models.User, {"username": "ada", "email": "ada@example.org"})
+    assert user.id == len(fresh.dataset.users) + 1 and user.is_active is True
+    task = await p.create(p.models.Task, {"user_id": user.id, "title": "first"})
+    assert (task.completed, task.priority, task.description) == (False, 0, None)
+    stored = await p.get(p.models.Task, {"id": task.id})
+    assert as_dict(stored, "Task") == as_dict(task, "Task")
+    assert abs(stored.created_at.timestamp() - datetime.now(UTC).timestamp()) < 300
+
+
+async def test_update_returns_the_stored_row(fresh: Loaded) -> None:
+    p, Task = fresh.provider, fresh.provider.models.Task
+    updated = await p.update(Task, {"id": 4}, {"title": "renamed", "priority": 5, "description": None})
+    assert (updated.id, updated.title, updated.priority, updated.description) == (4, "renamed", 5, None)
+    assert as_dict(await p.get(Task, {"id": 4}), "Task") == as_dict(updated, "Task")
+    assert await p.update(Task, {"id": 10_000}, {"title": "ghost"}) is None
+    assert await p.count(Task, {"title": "ghost"}) == 0
+
+
+async def test_delete_removes_matching_rows_and_cascades(fresh: Loaded) -> None:
+    p, m = fresh.provider, fresh.provider.models
+    assert await p.delete(m.Comment, {"id": 1}) is True
+    assert await p.get(m.Comment, {"id": 1}) is None
+    assert await p.delete(m.Comment, {"id": 1}) is False
+    assert await p.delete(m.User, {"id": 2}) is True
+    assert await p.count(m.Task, {"user_id": 2}) == 0
+    assert await p.count(m.Account, {"user_id": 2}) == 0
+
+
+async def test_create_many_and_update_many(fresh: Loaded) -> None:
+    p, User = fresh.provider, fresh.provider.models.User
+    rows = [{"username": f"bulk{i}", "email": f"bulk{i}@example.org", "is_active": i % 2 == 0} for i in range(1500)]
+    assert await p.create_many(User, rows) == 1500
+    assert await p.count(User, {"username__gte": "bulk", "username__lt": "bulk~"}) == 1500
+    assert await p.update_many(User, {"username__gte": "bulk", "username__lt": "bulk~", "is_active": False}, {"is_active": True}) == 750
+    assert await p.count(User, {"is_active": False, "username__gte": "bulk", "username__lt": "bulk~"}) == 0
+    assert await p.update_many(User, {"id__in": []}, {"is_active": False}) == 0
+    assert await p.create_many(User, []) == 0
+
+
+async def test_link_tags(fresh: Loaded) -> None:
+    p = fresh.provider
+    tag = await p.create(p.models.Tag, {"name": "fresh"})
+    assert await p.link_tags([(1, tag.id), (2, tag.id)]) == 2
+    [task] = await p.get_with_relations(p.models.Task, {"id": 2}, ["tags"])
+    assert tag.id in {t.id for t in task.tags}
+
+
+# --- constraint violations ---------------------------------------------------------------------------
+
+VIOLATIONS = {
+    "unique": (UniqueViolation, lambda p: p.create(p.models.User, {"username": "user00001", "email": "new@example.org"})),
+    "unique_pair": (UniqueViolation, lambda p: p.create(p.models.Task, {"user_id": 1, "title": "task 1 of user 1"})),
+    "unique_bulk": (UniqueViolation, lambda p: p.create_many(p.models.Tag, [{"name": "dup"}, {"name": "dup"}])),
+    "foreign_key": (ForeignKeyViolation, lambda p: p.create(p.models.Task, {"user_id": 10_000, "title": "orphan"})),
+    "check_priority": (CheckViolation, lambda p: p.create(p.models.Task, {"user_id": 1, "title": "t", "priority": 9})),
+    "check_balance": (CheckViolation, lambda p: p.update(p.models.Account, {"id": 1}, {"balance": Decimal("-1.00")})),
+    "check_update_many": (CheckViolation, lambda p: p.update_many(p.models.Task, {"user_id": 1}, {"priority": 6})),
+}
+
+
+@pytest.mark.parametrize("case", VIOLATIONS)
+async def test_constraint_violation_raises_and_provider_stays_usable(fresh: Loaded, case: str) -> None:
+    error, action = VIOLATIONS[case]
+    p = fresh.provider
+    with pytest.raises(error):
+        await action(p)
+    assert await p.count(p.models.Tag, {"name": "dup"}) == 0
+    assert (await p.get(p.models.Account, {"id": 1})).balance == STARTING_BALANCE
+    assert await p.create(p.models.Tag, {"name": "after"}) is not None
+
+
+# --- transactions ------------------------------------------------------------------------------------
+
+
+async def test_transaction_commits(fresh: Loaded) -> None:
+    p, Tag = fresh.provider, fresh.provider.models.Tag
+    async with p.transaction():
+        await p.create(Tag, {"name": "a"})
+        await p.create_many(Tag, [{"name": "b"}, {"name": "c"}])
+        assert await p.count(Tag, {"name__in": ["a", "b", "c"]}) == 3
+    assert await p.count(Tag, {"name__in": ["a", "b", "c"]}) == 3
+
+
+async def test_rollback_on_exception_leaves_nothing(fresh: Loaded) -> None:
+    p, m = fresh.provider, fresh.provider.models
+    with pytest.raises(RuntimeError, match="boom"):
+        async with p.transaction():
+            await p.create(m.Tag, {"name": "doomed"})
+            await p.update_many(m.Task, {}, {"completed": True})
+            await p.delete(m.Comment, {"id": 1})
+            raise RuntimeError("boom")
+    assert await p.count(m.Tag, {"name": "doomed"}) == 0
+    assert await p.count(m.Task, {"completed": True}) == sum(t["completed"] for t in fresh.dataset.tasks)
+    assert await p.exists(m.Comment, {"id": 1})
+
+
+async def test_violation_inside_transaction_rolls_back_all_of_it(fresh: Loaded) -> None:
+    p, User = fresh.provider, fresh.provider.models.User
+    with pytest.raises(UniqueViolation):
+        async with p.transaction():
+            await p.create(User, {"username": "kept?", "email": "kept@example.org"})
+            await p.create(User, {"username": "kept?", "email": "other@example.org"})
+    assert await p.count(User, {"username": "kept?"}) == 0
+    assert await p.count(User) == len(fresh.dataset.users)
+
+
+async def test_inner_rollback_keeps_outer_work(fresh: Loaded) -> None:
+    p, Tag = fresh.provider, fresh.provider.models.Tag
+    async with p.transaction():
+        await p.create(Tag, {"name": "outer-before"})
+        with pytest.raises(HarnessError):
+            async with p.transaction():
+                await p.create(Tag, {"name": "inner"})
+                await p.create(Tag, {"name": "inner"})
+        await p.create(Tag, {"name": "outer-after"})
+    names = {t.name for t in await p.get_many(Tag, {"name__in": ["outer-before", "inner", "outer-after"]})}
+    assert names == {"outer-before", "outer-after"}
+
+
+async def test_inner_commit_is_undone_by_outer_rollback(fresh: Loaded) -> None:
+    p, Tag = fresh.provider, fresh.provider.models.Tag
+    with pytest.raises(RuntimeError):
+        async with p.transaction():
+            async with p.transaction():
+                await p.create(Tag, {"name": "inner"})
+            raise RuntimeError("outer fails")
+    assert await p.count(Tag, {"name": "inner"}) == 0
+
+
+async def transfer(p: BaseORMProvider, source: int, target: int, amount: Decimal) -> None:
+    """Move money between two accounts with row locks, in a fixed lock order to avoid deadlocks."""
+    Account = p.models.Account
+    async with p.transaction():
+        first, second = sorted((source, target))
+        locked = {a: await p.get(Account, {"id": a}, for_update=True) for a in (first, second)}
+        await p.update(Account, {"id": source}, {"balance": locked[source].balance - amount})
+        await p.update(Account, {"id": target}, {"balance": locked[target].balance + amount})
+        await p.create(p.models.TransferLog, {"from_account_id": source, "to_account_id": target, "amount": amount})
+
+
+async def test_concurrent_transfers_keep_the_total(fresh: Loaded) -> None:
+    p = fresh.provider
+    rng = random.Random(7)
+    accounts = len(fresh.dataset.accounts)
+    moves = [(*rng.sample(range(1, accounts + 1), 2), Decimal(rng.randint(1, 5000)) / 100) for _ in range(40)]
+    await asyncio.gather(*(transfer(p, s, t, a) for s, t, a in moves))
+    balances = [a.balance for a in await p.get_many(p.models.Account)]
+    assert sum(balances) == fresh.dataset.total_balance
+    assert await p.count(p.models.TransferLog) == len(moves)
+
+
+async def test_concurrent_reads_and_health(db: Loaded) -> None:
+    p = db.provider
+    users = await asyncio.gather(*(p.get(p.models.User, {"id": i % 6 + 1}) for i in range(50)))
+    assert [u.id for u in users] == [i % 6 + 1 for i in range(50)]
+    assert await p.health_check() is True
