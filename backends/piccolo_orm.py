@@ -13,13 +13,15 @@ get_with_relations: see `expected_eager_statements`; nested transaction: SAVEPOI
 from __future__ import annotations
 
 import asyncio
+import operator
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 from piccolo.columns import M2M, Boolean, Column, ForeignKey, Numeric, SmallInt, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnUpdate
 from piccolo.columns.combination import WhereRaw
@@ -34,20 +36,23 @@ from piccolo.table import Table, drop_db_tables
 from harness.config import DatabaseConfig
 from harness.contract import BaseORMProvider, Capabilities, Condition, Models, Ordering
 from harness.errors import ConnectionFailed
-from harness.schema import ENTITIES, Relation, relation_chain
+from harness.schema import Entity, Relation, relation_chain, relation_kind
 
 SCHEMA_DIFFERENCES: tuple[str, ...] = (
-    "SQLite only: Piccolo adds CHECK and multi-column UNIQUE constraints with ALTER TABLE ... ADD CONSTRAINT, "
-    "which SQLite lacks, so the adapter folds Piccolo's own constraint DDL into its CREATE TABLE statement.",
-    "The (user_id, completed) index on tasks is created with Piccolo's Table.create_index, as a Table class "
-    "can only declare single-column indexes.",
+    "SQLite only: Piccolo declares SmallInt as INTEGER and writes DEFAULT null on NOT NULL columns that have no "
+    "default (no effect); the CHECK and multi-column UNIQUE constraints are inline in CREATE TABLE (see _schema_ddl).",
+    "SQLite only: Piccolo sends every column on INSERT, so created_at is Python's now() as text "
+    "'YYYY-MM-DD HH:MM:SS.ffffff+00:00', and binds Decimal as float (REAL); the adapter reads it back to 2 places.",
 )
+"""None on PostgreSQL: the catalog matches the canonical schema (parity test). Piccolo's own DDL, with two
+additions: DROP DEFAULT where Piccolo leaves DEFAULT NULL::type, and the (user_id, completed) index through
+Table.create_index, as a Table class only declares single-column indexes."""
 
+_COMPARISONS = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 CENT = Decimal("0.01")
 SQLITE_BIND_LIMIT = 32766  # PostgreSQL via Piccolo fails past 32,767: the lower bound serves both.
 
 # A forward relation joins its target into the parent's query; the others cost one query each.
-_FORWARD_NAMES = {n for e in ENTITIES.values() for n, r in e.relations.items() if r.kind == "forward"}
 # The task_tags column pointing at each side of the m2m, then the one pointing at the other side.
 _M2M_SIDES = {"Task": ("task_id", "tag_id"), "Tag": ("tag_id", "task_id")}
 
@@ -121,28 +126,21 @@ def make_tables() -> Models:
     return Models(User=User, Task=Task, Tag=Tag, Comment=Comment, Account=Account, TransferLog=TransferLog)
 
 
-def _where(table: type[Table], condition: Condition) -> Any:
-    column: Column = getattr(table, condition.field)
-    value = condition.value
-    if condition.op == "eq":
+def _where(table: type[Table], where: tuple[Condition, ...]) -> list[Any]:
+    return [_condition(getattr(table, c.field), c.op, c.value) for c in where]
+
+
+def _condition(column: Column, op: str, value: Any) -> Any:
+    if op == "eq":
         return column.is_null() if value is None else column == value
-    if condition.op == "in":
+    if op == "in":
         # Piccolo refuses an empty is_in(); an empty IN matches nothing.
         return column.is_in(value) if value else WhereRaw("1 = 0")
-    return {"gt": column > value, "gte": column >= value, "lt": column < value, "lte": column <= value}[condition.op]
-
-
-def _chunks(rows: list[Any], columns: int) -> Iterable[list[Any]]:
-    size = max(1, SQLITE_BIND_LIMIT // columns)
-    return (rows[i : i + size] for i in range(0, len(rows), size))
+    return _COMPARISONS[op](column, value)
 
 
 def _relation(entity: str, path: str) -> Relation:
     return relation_chain(entity, path)[-1][1]
-
-
-def _entity_at(entity: str, path: str) -> str:
-    return _relation(entity, path).target if path else entity
 
 
 def _objects_at(roots: list[Table], path: str) -> list[Table]:
@@ -180,6 +178,13 @@ def _move_joined(objects: list[Table], entity: str, forward: list[str]) -> None:
             joined = getattr(obj, via)
             setattr(obj, name, joined)
             setattr(obj, via, joined.id)
+
+
+def _grouped(pairs: Iterable[tuple[int, Table]]) -> dict[int, list[Table]]:
+    groups: dict[int, list[Table]] = {}
+    for key, obj in pairs:
+        groups.setdefault(key, []).append(obj)
+    return groups
 
 
 def _drop_null_defaults(table: type[Table]) -> list[str]:
@@ -246,7 +251,7 @@ class PiccoloProvider(BaseORMProvider):
                 await self._engine.start_connection_pool(min_size=self.config.pool_min, max_size=self.config.pool_max)
             else:
                 await self._ping()
-        except (OSError, sqlite3.OperationalError) as exc:
+        except (OSError, asyncpg.PostgresError, sqlite3.OperationalError) as exc:  # refused, unknown database, ...
             raise ConnectionFailed(f"cannot connect to {self.config.redacted_url}: {exc}") from exc
 
     async def _disconnect(self) -> None:
@@ -277,19 +282,23 @@ class PiccoloProvider(BaseORMProvider):
                 setattr(obj, name, getattr(obj, name).quantize(CENT))
         return objects
 
+    def _row(self, model: Any, rows: list[dict[str, Any]]) -> Any | None:
+        """The object of the first row a RETURNING clause gave back."""
+        return self._typed([model(**rows[0], _exists_in_db=True)])[0] if rows else None
+
     # -- CRUD -------------------------------------------------------------------------------------------------
 
     async def _create(self, model: Any, data: dict[str, Any]) -> Any:
         # _ignore_missing: a missing NOT NULL column reaches the database as NULL and fails there.
         query = model.insert(model(**data, _ignore_missing=True)).returning(*model.all_columns())
-        return self._typed([model(**(await query)[0], _exists_in_db=True)])[0]
+        return self._row(model, await query)
 
     async def _get(self, model: Any, where: tuple[Condition, ...], for_update: bool) -> Any | None:
-        query = model.objects().where(*(_where(model, c) for c in where))
+        query = model.objects().where(*_where(model, where))
         if for_update and self._postgres:
             query = query.lock_rows()
         found = await query.first()
-        return found and self._typed([found])[0]
+        return None if found is None else self._typed([found])[0]
 
     async def _get_many(
         self,
@@ -299,7 +308,7 @@ class PiccoloProvider(BaseORMProvider):
         offset: int | None,
         ordering: Ordering | None,
     ) -> list[Any]:
-        query = model.objects().where(*(_where(model, c) for c in where))
+        query = model.objects().where(*_where(model, where))
         if ordering is not None:
             query = query.order_by(getattr(model, ordering.field), ascending=not ordering.descending)
         if limit is not None or (offset is not None and not self._postgres):
@@ -311,18 +320,17 @@ class PiccoloProvider(BaseORMProvider):
     async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None:
         if not data:
             return await self._get(model, where, False)
-        rows = await self._update_query(model, where, data).returning(*model.all_columns())
-        return self._typed([model(**rows[0], _exists_in_db=True)])[0] if rows else None
+        return self._row(model, await self._update_query(model, where, data).returning(*model.all_columns()))
 
     async def _delete(self, model: Any, where: tuple[Condition, ...]) -> bool:
         # Piccolo does not expose the row count: RETURNING id is the one-statement way to know.
-        return bool(await model.delete(force=True).where(*(_where(model, c) for c in where)).returning(model.id))
+        return bool(await model.delete(force=True).where(*_where(model, where)).returning(model.id))
 
     async def _count(self, model: Any, where: tuple[Condition, ...]) -> int:
-        return await model.count().where(*(_where(model, c) for c in where))
+        return await model.count().where(*_where(model, where))
 
     async def _exists(self, model: Any, where: tuple[Condition, ...]) -> bool:
-        return await model.exists().where(*(_where(model, c) for c in where))
+        return await model.exists().where(*_where(model, where))
 
     async def _create_many(self, model: Any, rows: list[dict[str, Any]]) -> int:
         return await self._insert(model, [model(**row, _ignore_missing=True) for row in rows])
@@ -338,21 +346,21 @@ class PiccoloProvider(BaseORMProvider):
 
     def _update_query(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any:
         values = {getattr(model, name): value for name, value in data.items()}
-        return model.update(values, force=True).where(*(_where(model, c) for c in where))
+        return model.update(values, force=True).where(*_where(model, where))
 
     async def _insert(self, table: type[Table], instances: list[Table]) -> int:
-        # Piccolo's insert(*rows) is one multi-VALUES statement with a bind parameter per column (id included).
-        for chunk in _chunks(instances, len(table._meta.columns)):
-            await table.insert(*chunk)
+        # Piccolo's insert(*rows) is one multi-VALUES statement, a bind parameter per column but the id (DEFAULT).
+        size = SQLITE_BIND_LIMIT // (len(table._meta.columns) - 1)
+        for start in range(0, len(instances), size):
+            await table.insert(*instances[start : start + size])
         return len(instances)
 
     # -- eager loading ----------------------------------------------------------------------------------------
 
-    def expected_eager_statements(self, relations: Sequence[str]) -> int:
+    def _eager_statements(self, entity: Entity, paths: tuple[str, ...]) -> int:
         """One query for the roots and one per reverse or m2m path; a forward path is joined into the query
         that loads its parent (Piccolo's FK prefetch). On SQLite a PRAGMA precedes each query: twice as many."""
-        paths = {".".join(p.split(".")[: i + 1]) for p in relations for i in range(p.count(".") + 1)}
-        queries = 1 + sum(p.rpartition(".")[2] not in _FORWARD_NAMES for p in paths)
+        queries = 1 + sum(relation_kind(entity.name, p) != "forward" for p in paths)
         return queries if self._postgres else 2 * queries
 
     async def _get_with_relations(self, model: Any, where: tuple[Condition, ...], paths: tuple[str, ...]) -> list[Any]:
@@ -365,7 +373,7 @@ class PiccoloProvider(BaseORMProvider):
                 forward[base].append(path[len(base) + 1 :] if base else path)
             else:
                 owner[path], forward[path] = path, []
-        query = model.objects(*_prefetch(model, entity, forward[""])).where(*(_where(model, c) for c in where))
+        query = model.objects(*_prefetch(model, entity, forward[""])).where(*_where(model, where))
         roots = self._typed(await query)
         _move_joined(roots, entity, forward[""])
         for path, joined in forward.items():  # parents first
@@ -383,7 +391,8 @@ class PiccoloProvider(BaseORMProvider):
         if ids and relation.kind == "reverse":
             groups = await self._load_reverse(relation, ids, forward)
         elif ids:
-            groups = await self._load_m2m(_entity_at(entity, parent_path), relation, ids, forward)
+            parent_entity = _relation(entity, parent_path).target if parent_path else entity
+            groups = await self._load_m2m(parent_entity, relation, ids, forward)
         for parent in parents:
             setattr(parent, name, groups.get(parent.id, []))
 
@@ -392,10 +401,7 @@ class PiccoloProvider(BaseORMProvider):
         fk = getattr(target, relation.via)
         children = self._typed(await target.objects(*_prefetch(target, relation.target, forward)).where(fk.is_in(ids)))
         _move_joined(children, relation.target, forward)
-        groups: dict[int, list[Table]] = {}
-        for child in children:
-            groups.setdefault(getattr(child, relation.via), []).append(child)
-        return groups
+        return _grouped((getattr(child, relation.via), child) for child in children)
 
     async def _load_m2m(
         self, entity: str, relation: Relation, ids: list[int], forward: list[str]
@@ -407,10 +413,7 @@ class PiccoloProvider(BaseORMProvider):
         prefetch = _prefetch(far_fk, relation.target, forward) or [far_fk]
         rows = await link.objects(*prefetch).where(getattr(link, near).is_in(ids))
         _move_joined([getattr(row, far) for row in rows], relation.target, forward)
-        groups: dict[int, list[Table]] = {}
-        for row in rows:
-            groups.setdefault(getattr(row, near), []).append(getattr(row, far))
-        return groups
+        return _grouped((getattr(row, near), getattr(row, far)) for row in rows)
 
     # -- transactions and schema ------------------------------------------------------------------------------
 

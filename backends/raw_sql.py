@@ -154,9 +154,6 @@ class _Postgres:
     async def fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
         return await self._executor().fetch(sql, *params)
 
-    async def fetchval(self, sql: str, params: Sequence[Any]) -> Any:
-        return await self._executor().fetchval(sql, *params)
-
     async def execute(self, sql: str, params: Sequence[Any]) -> int:
         """Run a write and return its row count, read from the status string ("UPDATE 3")."""
         status = await self._executor().execute(sql, *params)
@@ -286,12 +283,10 @@ class _SQLite:
         async with self._turn():
             return await self._connection.execute_fetchall(sql, params)
 
-    async def fetchval(self, sql: str, params: Sequence[Any]) -> Any:
-        return (await self.fetch(sql, params))[0][0]
-
     async def execute(self, sql: str, params: Sequence[Any]) -> int:
         # total_changes also counts rows deleted by ON DELETE CASCADE: exact for UPDATE (this schema has no
-        # ON UPDATE actions), and DELETE only needs "more than none". It saves a round trip to close a cursor.
+        # ON UPDATE actions), and DELETE only needs "more than none". Reading a cursor's rowcount instead would
+        # cost one more hop to aiosqlite's thread to close it.
         async with self._turn():
             before = self._connection.total_changes
             await self._connection.execute_fetchall(sql, params)
@@ -352,7 +347,7 @@ class RawProvider(BaseORMProvider):
         await self._db.close()
 
     async def _ping(self) -> None:
-        await self._db.fetchval("SELECT 1", ())
+        await self._scalar("SELECT 1", [])
 
     def pool_status(self) -> dict[str, int] | None:
         return self._db.pool_status()
@@ -380,8 +375,11 @@ class RawProvider(BaseORMProvider):
                 parts.append(f"{c.field} {_OPERATORS[c.op]} {self._db.placeholder(len(params))}")
         return " WHERE " + " AND ".join(parts) if parts else ""
 
-    def _placeholders(self, count: int, first: int = 1) -> str:
-        return ", ".join(self._db.placeholder(n) for n in range(first, first + count))
+    def _placeholders(self, count: int) -> str:
+        return ", ".join(self._db.placeholder(n) for n in range(1, count + 1))
+
+    async def _scalar(self, sql: str, params: list[Any]) -> Any:
+        return (await self._db.fetch(sql, params))[0][0]
 
     def _objects(self, entity: Entity, rows: Sequence[Sequence[Any]]) -> list[Any]:
         model, readers = getattr(self.models, entity.name), self._readers[entity.name]
@@ -431,8 +429,9 @@ class RawProvider(BaseORMProvider):
         return self._objects(entity, await self._db.fetch(sql, params))
 
     def _set(self, data: dict[str, Any], params: list[Any]) -> str:
+        first = len(params) + 1
         params.extend(self._values(list(data), data))
-        return ", ".join(f"{c} = {self._db.placeholder(n)}" for n, c in enumerate(data, 1))
+        return ", ".join(f"{c} = {self._db.placeholder(n)}" for n, c in enumerate(data, first))
 
     async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None:
         if not data:
@@ -449,12 +448,12 @@ class RawProvider(BaseORMProvider):
 
     async def _count(self, model: Any, where: tuple[Condition, ...]) -> int:
         entity, params = self.models.entity(model), []
-        return await self._db.fetchval(f"SELECT COUNT(*) FROM {entity.table}{self._where(where, params)}", params)
+        return await self._scalar(f"SELECT COUNT(*) FROM {entity.table}{self._where(where, params)}", params)
 
     async def _exists(self, model: Any, where: tuple[Condition, ...]) -> bool:
         entity, params = self.models.entity(model), []
         sql = f"SELECT EXISTS (SELECT 1 FROM {entity.table}{self._where(where, params)})"
-        return bool(await self._db.fetchval(sql, params))
+        return bool(await self._scalar(sql, params))  # SQLite answers 0 or 1
 
     async def _create_many(self, model: Any, rows: list[dict[str, Any]]) -> int:
         # No chunking: executemany binds one row at a time, far from any parameter limit.

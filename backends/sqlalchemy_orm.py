@@ -1,15 +1,19 @@
 """SQLAlchemy 2 (asyncio) adapter: declarative models, AsyncSession, asyncpg on PostgreSQL, aiosqlite on SQLite.
 
-Sessions: outside `transaction()` each call opens its own short session. Single statements run on an autocommit
-connection (no BEGIN/COMMIT round trips: on PostgreSQL SQLAlchemy's AUTOCOMMIT isolation level, on SQLite
-sqlite3's own autocommit), while `transaction()`, `create_many` and `link_tags` run in BEGIN ... COMMIT.
-Inside `transaction()` a ContextVar holds the session; a nested block is `session.begin_nested()` (SAVEPOINT).
+Sessions: outside `transaction()` each call opens its own short session on an autocommit connection, so a
+single statement costs no BEGIN/COMMIT round trips (PostgreSQL: SQLAlchemy's AUTOCOMMIT isolation level; SQLite:
+sqlite3's own autocommit). Inside `transaction()` a ContextVar holds the session; a nested block is
+`session.begin_nested()` (SAVEPOINT).
+
+Statements per call, both dialects: create, get, get_many, update, delete, count, exists, update_many: 1
+(create and update with RETURNING); create_many, link_tags: 1 executemany (asyncpg's is atomic; on SQLite inside
+BEGIN ... COMMIT, as sqlite3 would commit each row); get_with_relations: see expected_eager_statements.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -49,7 +53,7 @@ from sqlalchemy.sql import ColumnElement
 from harness.config import DatabaseConfig
 from harness.contract import BaseORMProvider, Capabilities, Condition, Models, Ordering
 from harness.errors import ConnectionFailed, redact
-from harness.schema import ENTITIES, relation_chain
+from harness.schema import Entity, relation_chain, relation_kind
 
 SCHEMA_DIFFERENCES: tuple[str, ...] = ()
 
@@ -171,7 +175,6 @@ class TransferLog(Base):
     created_at: Mapped[datetime] = _created_at()
 
 
-_FORWARD_RELATIONS = {n for e in ENTITIES.values() for n, r in e.relations.items() if r.kind == "forward"}
 _COMPARISONS = {"eq": "__eq__", "gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}
 
 
@@ -225,20 +228,16 @@ class SQLAlchemyProvider(BaseORMProvider):
             connection_model="pool" if postgres else "single-connection",
             row_locks=postgres,
             notes=(
-                "Calls outside transaction() run on an autocommit connection (no BEGIN/COMMIT); transaction(), "
-                "create_many and link_tags run in BEGIN ... COMMIT.",
+                "Calls outside transaction() run on an autocommit connection: no BEGIN/COMMIT around one statement.",
                 "selectinload sends one SELECT per list relation per 500 parent rows; forward relations are "
                 "joinedload (INNER JOIN) and cost no extra statement.",
-            )
-            + (
-                ()
-                if postgres
-                else ("SQLite: one aiosqlite connection (AsyncAdaptedQueuePool of size 1) serialises all calls.",)
+                *(() if postgres else ("One aiosqlite connection (a pool of size 1) serialises every call.",)),
             ),
         )
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._autocommit_sessions: async_sessionmaker[AsyncSession] | None = None
+        self._bulk_sessions: async_sessionmaker[AsyncSession] | None = None
         # Per instance, so that two providers in one task keep separate transactions: (session, owning task).
         self._current: ContextVar[tuple[AsyncSession, asyncio.Task[Any] | None] | None] = ContextVar(
             f"sqlalchemy_session_{id(self)}", default=None
@@ -267,6 +266,9 @@ class SQLAlchemyProvider(BaseORMProvider):
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._autocommit_sessions = async_sessionmaker(autocommit, expire_on_commit=False)
+        # asyncpg's executemany is atomic by itself; sqlite3's would commit every row in autocommit mode.
+        postgres = self.config.dialect == "postgresql"
+        self._bulk_sessions = self._autocommit_sessions if postgres else self._sessions
         try:
             await self._ping()
         except BaseException as exc:
@@ -279,7 +281,7 @@ class SQLAlchemyProvider(BaseORMProvider):
 
     async def _disconnect(self) -> None:
         engine, self._engine = self._engine, None
-        self._sessions = self._autocommit_sessions = None
+        self._sessions = self._autocommit_sessions = self._bulk_sessions = None
         if engine is not None:
             await engine.dispose()
 
@@ -312,14 +314,13 @@ class SQLAlchemyProvider(BaseORMProvider):
         return None
 
     @asynccontextmanager
-    async def _session(self, *, atomic: bool = False) -> AsyncIterator[AsyncSession]:
-        """The transaction's session, else a short one: autocommit for one statement, BEGIN ... COMMIT if atomic."""
+    async def _session(self, *, bulk: bool = False) -> AsyncIterator[AsyncSession]:
+        """The transaction's session, else a short one of its own."""
         session = self._active()
         if session is not None:
             yield session
             return
-        maker = self._sessions if atomic else self._autocommit_sessions
-        async with maker.begin() as session:
+        async with (self._bulk_sessions if bulk else self._autocommit_sessions).begin() as session:
             yield session
 
     @asynccontextmanager
@@ -398,11 +399,11 @@ class SQLAlchemyProvider(BaseORMProvider):
             return (await session.execute(stmt)).rowcount
 
     # -- bulk -----------------------------------------------------------------------------------------
-    # ORM bulk INSERT without RETURNING is one DBAPI executemany (asyncpg executemany / sqlite3 executemany,
-    # one row of parameters at a time, so no bind-parameter limit applies), wrapped in BEGIN ... COMMIT.
+    # ORM bulk INSERT without RETURNING is one DBAPI executemany, which binds one row at a time: no chunking,
+    # no bind-parameter limit.
 
     async def _create_many(self, model: Any, rows: list[dict[str, Any]]) -> int:
-        async with self._session(atomic=True) as session:
+        async with self._session(bulk=True) as session:
             await session.execute(insert(model), rows)
         return len(rows)
 
@@ -412,7 +413,7 @@ class SQLAlchemyProvider(BaseORMProvider):
         return await self._execute_dml(update(model).where(*_criteria(model, where)).values(data))
 
     async def _link_tags(self, pairs: list[tuple[int, int]]) -> int:
-        async with self._session(atomic=True) as session:
+        async with self._session(bulk=True) as session:
             await session.execute(insert(task_tags), [{"task_id": t, "tag_id": g} for t, g in pairs])
         return len(pairs)
 
@@ -422,11 +423,10 @@ class SQLAlchemyProvider(BaseORMProvider):
         stmt = select(model).where(*_criteria(model, where)).options(*(_loader(model, p) for p in paths))
         return await self._select(stmt)
 
-    def expected_eager_statements(self, relations: Sequence[str]) -> int:
+    def _eager_statements(self, entity: Entity, paths: tuple[str, ...]) -> int:
         """One SELECT for the parents (forward relations joined into it, or into their parent's SELECT) plus
         one per list relation path, as long as no level has more than 500 rows (selectinload's chunk size)."""
-        paths = {".".join(p.split(".")[: i + 1]) for p in relations for i in range(p.count(".") + 1)}
-        return 1 + sum(p.rsplit(".", 1)[-1] not in _FORWARD_RELATIONS for p in paths)
+        return 1 + sum(relation_kind(entity.name, p) != "forward" for p in paths)
 
     # -- schema ---------------------------------------------------------------------------------------
 

@@ -63,8 +63,8 @@ Writing an adapter
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, ClassVar, Literal
@@ -328,16 +328,29 @@ class BaseORMProvider(BaseDatabaseProvider):
         with translated_errors():
             await self._drop_schema()
 
-    def expected_eager_statements(self, relations: Sequence[str]) -> int:
-        """Queries `get_with_relations` sends for these expanded relation paths, as counted at the driver
-        without transaction control (`StatementLog.queries`): by default one query for the parents plus one
-        per relation path (the select-in strategy). Adapters override with their own documented cost."""
-        return 1 + len(relations) if relations else 1
+    def expected_eager_statements(self, model: Any, relations: Sequence[str]) -> int:
+        """Queries `get_with_relations(model, ..., relations)` sends when every level finds rows, as counted
+        at the driver without transaction control (`StatementLog.queries`): the adapter's documented cost."""
+        entity = self.models.entity(model)
+        return self._eager_statements(entity, expand_relations(entity, relations))
+
+    def _eager_statements(self, entity: Entity, paths: tuple[str, ...]) -> int:
+        """By default one query for the parents plus one per relation path (the select-in strategy);
+        adapters that join or split differently override this."""
+        return 1 + len(paths)
 
     def pool_status(self) -> dict[str, int] | None:
         """Pool gauges on PostgreSQL (`min`, `max`, `size`, `checked_out`, `idle`, `overflow`); None where
         the adapter has no pool."""
         return None
+
+    def pool_wait_probe(self, record: Callable[[float], None]) -> AbstractContextManager[None]:
+        """Optional, for adapters whose pool is not asyncpg's `Pool` (the harness times that one itself, see
+        harness/pool.py): while the returned block is open, call `record(seconds)` once per connection
+        checkout, after the connection is out, with the time the caller waited for it (from asking the pool
+        to holding a connection). Patch nothing outside the block: the timed rounds must run unobserved.
+        The default records nothing."""
+        return nullcontext()
 
     @abstractmethod
     async def _create(self, model: Any, data: dict[str, Any]) -> Any: ...

@@ -100,5 +100,7 @@ async def load(provider: BaseORMProvider, dataset: Dataset) -> None:
     ):
         await provider.create_many(model, rows)
         if rows and not await provider.exists(model, {"id": len(rows)}):
-            raise RuntimeError(f"{provider.name}: {model!r} rows were not numbered 1..{len(rows)}: is the schema fresh?")
+            raise RuntimeError(
+                f"{provider.name}: {model!r} rows were not numbered 1..{len(rows)}: is the schema fresh?"
+            )
     await provider.link_tags(dataset.task_tags)

@@ -10,9 +10,9 @@ import importlib
 import os
 import threading
 from collections.abc import Mapping
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from harness.config import DEFAULT_POOL_SIZE, DatabaseConfig
 from harness.contract import BaseORMProvider
@@ -21,7 +21,7 @@ from harness.errors import ConfigurationError
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 
 
-class DatabaseType(str, Enum):
+class DatabaseType(StrEnum):
     """Database tiers for different application concerns."""
 
     PRIMARY = "PRIMARY"
@@ -81,7 +81,7 @@ def default_url(orm: str, tier: DatabaseType) -> str:
 class DatabaseFactory:
     """Builds one provider per (orm, tier) and hands the same instance to every later caller."""
 
-    _instances: dict[tuple[str, DatabaseType], BaseORMProvider] = {}
+    _instances: ClassVar[dict[tuple[str, DatabaseType], BaseORMProvider]] = {}
     _lock = threading.Lock()
 
     @classmethod

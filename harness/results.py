@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,8 @@ UNSTABLE_CV = 0.10
 BENCHMARK_FILE = "benchmark.json"
 TABLE_FILE = "results.csv"
 ENVIRONMENT_FILE = "environment.json"
+HARNESS_FAMILY = "harness"
+"""The family of the suite's measurement of itself (`round_overhead`): environment, not results."""
 
 _TIME_STATS = ("min", "max", "mean", "median", "stddev", "iqr", "q1", "q3")
 METRICS: dict[str, str] = {
@@ -114,12 +116,17 @@ def load_run(path: str | Path) -> Run:
     """Read a run directory or pytest-benchmark JSON file into a `Run`."""
     source = benchmark_path(path)
     document = _read_json(source)
-    benchmarks = _harness_benchmarks(document, source)
+    found = _harness_benchmarks(document, source)
+    benchmarks = [b for b in found if b["extra_info"].get("family") != HARNESS_FAMILY]
+    if not benchmarks:
+        raise ResultsError(f"results file {source} holds no adapter benchmarks")
     run_id = _run_id(document, source)
     rows = [row for bench in benchmarks for row in _rows(bench, run_id, source)]
     table = pd.DataFrame(rows, columns=COLUMNS)
     table["value"] = table["value"].astype(float)
-    return Run(table, _environment(document, benchmarks, run_id), source)
+    environment = _environment(document, benchmarks, run_id)
+    environment["overhead"] = _overhead([b for b in found if b not in benchmarks])
+    return Run(table, environment, source)
 
 
 def save_table(run: Run, directory: Path | None = None) -> Path:
@@ -144,7 +151,7 @@ def _read_json(source: Path) -> dict[str, Any]:
 
 
 def _harness_benchmarks(document: Mapping[str, Any], source: Path) -> list[dict[str, Any]]:
-    """The benchmarks the harness wrote, after checking their schema version."""
+    """The benchmarks the harness wrote, after checking their schema version (the harness's own included)."""
     found = []
     for bench in document["benchmarks"]:
         info = bench.get("extra_info") if isinstance(bench, dict) else None
@@ -240,7 +247,7 @@ def _environment(document: Mapping[str, Any], benchmarks: list[dict[str, Any]], 
     return {
         "schema_version": RESULTS_SCHEMA,
         "run_id": run_id,
-        "datetime": harness.get("time") or document.get("datetime"),
+        "datetime": harness.get("started") or document.get("datetime"),
         "profile": harness.get("profile") or first.get("profile"),
         "order_seed": harness.get("order_seed", first.get("order_seed")),
         "pytest_benchmark": document.get("version"),
@@ -250,6 +257,17 @@ def _environment(document: Mapping[str, Any], benchmarks: list[dict[str, Any]], 
         "adapters": adapters,
         "scenarios": scenarios,
     }
+
+
+def _overhead(benchmarks: list[dict[str, Any]]) -> dict[str, float]:
+    """The harness's own cost per round (the suite's `round_overhead` benchmark), in microseconds."""
+    for bench in benchmarks:
+        if bench["extra_info"].get("scenario") == "round_overhead":
+            overhead = {"round_median_us": bench["stats"]["median"] * 1e6}
+            if (driving := bench["extra_info"].get("driving_median_us")) is not None:
+                overhead["driving_median_us"] = float(driving)
+            return overhead
+    return {}
 
 
 def _machine(machine: Mapping[str, Any]) -> dict[str, Any]:
@@ -268,13 +286,20 @@ def benchmarks_wide(table: pd.DataFrame, metrics: tuple[str, ...] | None = None)
     rows = table[table["metric"] != "time_sample"] if metrics is None else table[table["metric"].isin(metrics)]
     wide = rows.pivot_table(index=KEYS, columns="metric", values="value", aggfunc="first")
     wide.columns.name = None
+    if metrics is not None:  # a metric no benchmark has (no pool on SQLite) is a column of NaN, not a KeyError
+        wide = wide.reindex(columns=list(metrics))
     return wide.reset_index()
 
 
-def samples(table: pd.DataFrame) -> dict[tuple[Any, ...], list[float]]:
-    """The raw timing samples of each benchmark, keyed by the `KEYS` values."""
+SAMPLE_KEYS = ["adapter", "database", "scenario", "parameter"]
+Samples = dict[tuple[str, str, str, str], list[float]]
+"""Raw timing samples keyed by (adapter, database, scenario, parameter)."""
+
+
+def samples(table: pd.DataFrame) -> Samples:
+    """The raw timing samples of each benchmark of one run, keyed by (adapter, database, scenario, parameter)."""
     rows = table[table["metric"] == "time_sample"]
-    return {key: list(group["value"]) for key, group in rows.groupby(KEYS, sort=False)}
+    return {key: list(group["value"]) for key, group in rows.groupby(SAMPLE_KEYS, sort=False)}
 
 
 def time_summary(table: pd.DataFrame) -> pd.DataFrame:
@@ -294,24 +319,31 @@ def time_summary(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def order(frame: pd.DataFrame) -> pd.DataFrame:
-    """Sort rows by database, family, scenario (catalogue order where known), parameter and adapter."""
-    ranks = {
-        "adapter": _rank(ADAPTER_ORDER),
-        "family": _rank(FAMILY_ORDER),
+    """Rows sorted by database, family, scenario (catalogue order), parameter (numerically) and adapter."""
+    rankers = {
+        "database": lambda s: s,
+        "family": lambda s: s.map(_ranker(FAMILY_ORDER)),
+        "scenario": lambda s: s.map(_ranker(scenario_order())),
+        "parameter": lambda s: s.map(_parameter_rank),
+        "adapter": lambda s: s.map(_ranker(ADAPTER_ORDER)),
     }
-    keys = [c for c in ("database", "family", "scenario_rank", "scenario", "parameter_rank", "adapter") if c]
-    frame = frame.assign(
-        scenario_rank=frame.index if "scenario" not in frame else 0,
-        parameter_rank=frame["parameter"].map(_parameter_rank) if "parameter" in frame else 0,
-    )
-    by = [k for k in keys if k in frame]
-    key_funcs = {name: (lambda s, r=rank: s.map(lambda v: r.get(v, len(r)))) for name, rank in ranks.items()}
-    frame = frame.sort_values(by, key=lambda s: key_funcs[s.name](s) if s.name in key_funcs else s, kind="stable")
-    return frame.drop(columns=["scenario_rank", "parameter_rank"]).reset_index(drop=True)
+    keys = pd.DataFrame({name: rank(frame[name]) for name, rank in rankers.items() if name in frame})
+    return frame.loc[keys.sort_values(list(keys.columns), kind="stable").index].reset_index(drop=True)
 
 
-def _rank(names: tuple[str, ...]) -> dict[str, int]:
-    return {name: position for position, name in enumerate(names)}
+def scenario_order() -> tuple[str, ...]:
+    """Scenario ids in catalogue order; none (so by name) where the catalogue cannot be imported."""
+    try:
+        from scenarios import CATALOGUE  # imported late: reading results must not need the scenarios
+    except ImportError:
+        return ()
+    return tuple(CATALOGUE)
+
+
+def _ranker(names: tuple[str, ...]) -> Callable[[str], tuple[int, str]]:
+    """Known names in their given order, then unknown ones by name."""
+    positions = {name: position for position, name in enumerate(names)}
+    return lambda name: (positions.get(name, len(positions)), name)
 
 
 def _parameter_rank(parameter: str) -> float:

@@ -94,6 +94,11 @@ TABLES_IN_DEPENDENCY_ORDER = (
 )
 
 
+def relation_kind(entity: str, path: str) -> RelationKind:
+    """The kind of the last step of a dotted relation path."""
+    return relation_chain(entity, path)[-1][1].kind
+
+
 def relation_chain(entity: str, path: str) -> list[tuple[str, Relation]]:
     """Resolve a dotted relation path ("tasks.comments") into (name, Relation) steps from `entity`."""
     from harness.errors import UnknownFieldError

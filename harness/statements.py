@@ -12,7 +12,9 @@ executions as it has rows (pg_stat_statements counts the executions).
 
 sqlite3: every connection aiosqlite opens is remembered (weakly); on entering the block each gets a
 `set_trace_callback` (set from its own worker thread, as sqlite3 requires), and connections opened during
-the block get it at once. sqlite3 reports each execution, so executions and round trips are equal.
+the block get it at once. sqlite3 reports each execution, so executions and round trips are equal. It also
+reports every ON DELETE CASCADE action as a repeat of the DELETE that caused it: a DELETE identical to the
+one just before it on the same connection is counted once.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +88,19 @@ def _trace(sql: str) -> None:
         log.record(sql)
 
 
+def _sqlite_tracer() -> Callable[[str], None]:
+    """A trace callback for one connection that drops the repeats sqlite3 reports for cascaded deletes."""
+    previous = ""
+
+    def trace(sql: str) -> None:
+        nonlocal previous
+        if not (sql == previous and sql.lstrip()[:6].upper() == "DELETE"):
+            _trace(sql)
+        previous = sql
+
+    return trace
+
+
 def _remember_sqlite_connections() -> None:
     """Wrap aiosqlite's connect once, at import: it only remembers connections (no per-query cost)."""
     original = aiosqlite.core.Connection._connect
@@ -96,7 +111,7 @@ def _remember_sqlite_connections() -> None:
         connection = await original(self)
         _sqlite_connections.add(connection)
         if _active is not None:
-            await connection._execute(connection._conn.set_trace_callback, _trace)
+            await connection._execute(connection._conn.set_trace_callback, _sqlite_tracer())
         return connection
 
     _connect._harness_wrapped = True  # type: ignore[attr-defined]
@@ -106,13 +121,11 @@ def _remember_sqlite_connections() -> None:
 _remember_sqlite_connections()
 
 
-async def _set_sqlite_trace(callback: Callable[[str], None] | None) -> None:
+async def _set_sqlite_trace(tracing: bool) -> None:
     for connection in list(_sqlite_connections):
         if connection._running and connection._connection is not None:
-            try:
-                await connection._execute(connection._conn.set_trace_callback, callback)
-            except (ValueError, sqlite3.ProgrammingError):
-                pass  # closed meanwhile
+            with suppress(ValueError, sqlite3.ProgrammingError):  # closed meanwhile
+                await connection._execute(connection._conn.set_trace_callback, _sqlite_tracer() if tracing else None)
 
 
 def _asyncpg_wrappers() -> dict[tuple[type, str], Callable[..., Any]]:
@@ -177,11 +190,11 @@ async def capture() -> AsyncIterator[StatementLog]:
         for (cls, name), wrapper in wrappers.items():
             setattr(cls, name, wrapper)
         _active = log
-        await _set_sqlite_trace(_trace)
+        await _set_sqlite_trace(True)
         yield log
     finally:
         _active = None
-        await _set_sqlite_trace(None)
+        await _set_sqlite_trace(False)
         for (cls, name), original in originals.items():
             setattr(cls, name, original)
         _capture_lock.release()

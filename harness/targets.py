@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import shutil
+import sqlite3
 import tempfile
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +21,11 @@ from harness.errors import ConfigurationError
 from harness.pgserver import ThrowawayPostgres, create_database
 
 _NAME = re.compile(r"^[a-z0-9_]+$")
+
+
+SQLITE_SETTINGS = {"journal_mode": "wal"}
+"""Set on every SQLite file the harness creates, before any adapter connects. WAL is what Tortoise switches
+on by itself; making it the file's setting gives every adapter the same journal (it persists in the file)."""
 
 
 @dataclass
@@ -31,6 +38,9 @@ class SqliteTarget:
         path = self.directory / f"{_checked(name)}.sqlite"
         for stale in self.directory.glob(f"{path.name}*"):
             stale.unlink()
+        with closing(sqlite3.connect(path)) as connection:
+            for pragma, value in SQLITE_SETTINGS.items():
+                connection.execute(f"PRAGMA {pragma}={value}")
         return f"sqlite:///{path}"
 
     async def close(self) -> None:

@@ -18,10 +18,21 @@ from harness.dataset import Dataset, DatasetSize, generate, load
 from harness.factory import ADAPTERS, adapter_class
 from harness.pgserver import find_binaries
 from harness.targets import PostgresTarget, SqliteTarget, Target, open_target
+from tests.benchmarks.options import add_options, report_header
 
 DIALECTS = ("sqlite", "postgresql")
 TARGETS = [(adapter, dialect) for dialect in DIALECTS for adapter in ADAPTERS]
 CONTRACT_SIZE = DatasetSize(users=6, tasks_per_user=3, comments_per_task=2, tags=4, tags_per_task=2)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The benchmark suite's options (tests/benchmarks/options.py), registered here so the command line takes
+    them: pytest reads options only from the conftests it loads before collecting."""
+    add_options(parser)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return report_header(config)
 
 
 def _param(adapter: str, dialect: str) -> pytest.param:

@@ -31,7 +31,9 @@ async def same_answers(url: str) -> dict[str, tuple]:
         await provider.drop_schema()
         await provider.create_schema()
         user = await provider.create(provider.models.User, {"username": "ada", "email": "ada@example.org"})
-        await provider.create_many(provider.models.Task, [{"user_id": user.id, "title": f"t{i}", "priority": i % 6} for i in range(10)])
+        await provider.create_many(
+            provider.models.Task, [{"user_id": user.id, "title": f"t{i}", "priority": i % 6} for i in range(10)]
+        )
         [loaded] = await provider.get_with_relations(provider.models.User, {"id": user.id}, ["tasks"])
         answers[adapter] = (
             await provider.count(provider.models.Task, {"priority__gte": 3}),
@@ -59,12 +61,17 @@ async def test_every_adapter_on_postgresql_gives_the_same_answers(postgresql_tar
 async def test_one_instance_per_orm_and_tier_across_threads_and_tasks(sqlite_target: SqliteTarget) -> None:
     config = {"url": f"sqlite:///{sqlite_target.directory}/cached.sqlite"}
     seen = []
-    threads = [threading.Thread(target=lambda: seen.append(DatabaseFactory.create_provider("raw", "USERS", config))) for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: seen.append(DatabaseFactory.create_provider("raw", "USERS", config)))
+        for _ in range(8)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    seen += await asyncio.gather(*(asyncio.to_thread(DatabaseFactory.create_provider, "raw", DatabaseType.USERS, config) for _ in range(8)))
+    seen += await asyncio.gather(
+        *(asyncio.to_thread(DatabaseFactory.create_provider, "raw", DatabaseType.USERS, config) for _ in range(8))
+    )
     assert len({id(p) for p in seen}) == 1
     assert DatabaseFactory.create_provider("raw", DatabaseType.AUDIT, config) is not seen[0]
     with pytest.raises(ConfigurationError, match="already uses"):
@@ -74,7 +81,13 @@ async def test_one_instance_per_orm_and_tier_across_threads_and_tasks(sqlite_tar
 def test_tier_pool_sizes_and_builder(sqlite_target: SqliteTarget) -> None:
     url = f"sqlite:///{sqlite_target.directory}/built.sqlite"
     cache = DatabaseFactory.create_provider("raw", DatabaseType.CACHE, {"url": url})
-    audit = DatabaseProviderBuilder().with_provider("raw").with_tier("audit").with_config({"url": url, "pool_max": 7}).build()
+    audit = (
+        DatabaseProviderBuilder()
+        .with_provider("raw")
+        .with_tier("audit")
+        .with_config({"url": url, "pool_max": 7})
+        .build()
+    )
     assert (cache.config.pool_min, cache.config.pool_max) == (20, 20)
     assert (audit.config.pool_min, audit.config.pool_max) == (5, 7)
     with pytest.raises(ConfigurationError, match="with_tier"):
@@ -108,6 +121,8 @@ def test_bad_configuration_is_one_clear_error(orm: str, tier: str, config: dict 
 
 
 def test_missing_orm_fails_only_when_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in sys.modules if n == "piccolo" or n.startswith("piccolo.")]:
+        monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "piccolo", None)
     monkeypatch.delitem(sys.modules, "backends.piccolo_orm", raising=False)
     with pytest.raises(ConfigurationError, match=r"needs the package 'piccolo': pip install 'orm-harness\[piccolo\]'"):

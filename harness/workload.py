@@ -1,0 +1,73 @@
+"""The benchmarks' databases: per target, one fresh database per adapter with the dataset loaded once.
+
+`Workloads(target, dataset, pool_size)` creates them on first use (`await workloads.get("tortoise")`) and
+keeps them for the session; `close()` disconnects every provider (the target removes the databases).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.config import DatabaseConfig
+from harness.contract import BaseORMProvider
+from harness.dataset import Dataset, load
+from harness.environment import database_facts, versions
+from harness.factory import adapter_class
+from harness.targets import Target
+
+
+@dataclass
+class Workload:
+    """A connected provider holding the benchmark dataset."""
+
+    adapter: str
+    database: str
+    provider: BaseORMProvider
+    dataset: Dataset
+    versions: dict[str, str | None]
+
+
+@dataclass
+class Workloads:
+    """The loaded databases of one target (`sqlite`, the throwaway cluster, or a server URL)."""
+
+    target: Target
+    dataset: Dataset
+    pool_size: int
+    facts: dict[str, Any] = field(default_factory=dict)
+    _loaded: dict[str, Workload] = field(default_factory=dict)
+
+    @property
+    def dialect(self) -> str:
+        return self.target.dialect
+
+    async def get(self, adapter: str) -> Workload:
+        """The adapter's loaded database on this target, created and loaded on first use."""
+        if adapter not in self._loaded:
+            self._loaded[adapter] = await self._load(adapter)
+        return self._loaded[adapter]
+
+    async def _load(self, adapter: str) -> Workload:
+        url = await self.target.new_database(f"bench_{adapter}")
+        config = DatabaseConfig(url, pool_min=self.pool_size, pool_max=self.pool_size)
+        provider = adapter_class(adapter)(config)
+        await provider.connect()
+        try:
+            await provider.create_schema()
+            await load(provider, self.dataset)
+            if not self.facts:
+                self.facts = await database_facts(
+                    self.dialect, config.postgres_dsn if self.dialect != "sqlite" else None
+                )
+        except BaseException:
+            await provider.disconnect()
+            raise
+        return Workload(
+            adapter, self.dialect, provider, self.dataset, versions(adapter, self.dialect, self.facts["server"])
+        )
+
+    async def close(self) -> None:
+        for workload in self._loaded.values():
+            await workload.provider.disconnect()
+        self._loaded.clear()

@@ -1,0 +1,74 @@
+"""The `Scenario` record: one scenario function and the untimed steps the benchmark wraps around it.
+
+A scenario function is `async def name(p, data, **arguments)`: `p` is a connected provider, `data` the
+`Dataset` loaded into it, and `arguments` the scenario's parameter (`size=`, or `concurrency=` and
+`operations=`) plus whatever its `setup` returned. It calls only the provider contract and returns what it
+read or wrote. The first line of its docstring is its label in reports.
+
+Between benchmarks the database holds exactly the dataset. A scenario that writes keeps it so: rows it adds
+get ids above the dataset's (the dataset's rows are numbered 1..N and never deleted), so `restore` finds
+them by id; rows it changes are put back from the dataset. `setup` runs before every round, so every round
+starts from the same state and does the same work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from harness.contract import BaseORMProvider
+from harness.dataset import Dataset
+
+Family = Literal["crud", "eager", "bulk", "transactions", "concurrency"]
+Parameter = Literal["size", "concurrency"]
+Step = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A scenario of the catalogue and the untimed steps around its timed call.
+
+    run: the timed operation (`run(p, data, **arguments)`).
+    setup: before every round: puts the data into the state the round starts from and returns extra
+        keyword arguments for `run` (e.g. the id of the row it deletes), or None.
+    check: after a round, `check(p, data, result, **arguments)`: raises `ScenarioFailed` unless the round did
+        what it claims (rows returned, rows written, nothing left by a rollback, ...); returns the rows the
+        round read or wrote.
+    restore: after the benchmark: leaves the database holding exactly the dataset again.
+    expected_queries: where the statement count is the point, `expected_queries(p, data)` is the number of
+        queries (`StatementLog.queries`) one round must send.
+    parameter: `size` (rows, from the profile) or `concurrency` (tasks, from the command line), if any.
+    """
+
+    run: Step
+    family: Family
+    check: Step
+    setup: Step | None = None
+    restore: Step | None = None
+    expected_queries: Callable[[BaseORMProvider, Dataset], Awaitable[int]] | None = None
+    parameter: Parameter | None = None
+
+    @property
+    def id(self) -> str:
+        return self.run.__name__
+
+    @property
+    def label(self) -> str:
+        return (self.run.__doc__ or self.id).strip().splitlines()[0]
+
+
+class ScenarioFailed(AssertionError):
+    """A scenario's honesty check found that a round did not do what it claims."""
+
+
+def expect(actual: Any, expected: Any, what: str) -> None:
+    """Raise `ScenarioFailed` naming `what` unless actual == expected (works under `python -O` too)."""
+    if actual != expected:
+        raise ScenarioFailed(f"{what}: expected {expected!r}, got {actual!r}")
+
+
+async def delete_added(p: BaseORMProvider, data: Dataset, model_name: str) -> None:
+    """Remove the rows a scenario added to one table: every id above the dataset's."""
+    rows = {"User": data.users, "Task": data.tasks, "Comment": data.comments, "Tag": data.tags}[model_name]
+    await p.delete(getattr(p.models, model_name), {"id__gt": len(rows)})

@@ -1,0 +1,129 @@
+"""The benchmark suite's command-line options, parsed once per session into `BenchOptions`.
+
+Registered by tests/conftest.py (pytest only accepts options from conftests it loads before collection).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import pytest
+
+from harness.bench import FULL, QUICK, Profile
+from harness.config import DatabaseConfig
+from harness.errors import ConfigurationError
+from harness.factory import ADAPTERS
+from scenarios import CATALOGUE, FAMILIES
+
+HARNESS_FAMILY = "harness"
+"""The family of the suite's own benchmark (`round_overhead`), selectable with --scenarios like the others."""
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("orm-harness", "orm-harness benchmarks")
+    group.addoption(
+        "--db",
+        action="append",
+        default=None,
+        help="database to benchmark: sqlite (default), postgresql (a throwaway cluster) or a postgresql:// URL; "
+        "repeat to run several",
+    )
+    group.addoption("--quick", action="store_true", help="quick profile: small dataset, 1-3 rounds (CI)")
+    group.addoption("--concurrency", default="1,8,32,64", help="concurrent tasks, comma-separated (1,8,32,64)")
+    group.addoption("--pool-size", type=int, default=10, help="connections per pool, min = max (10)")
+    group.addoption("--order-seed", type=int, default=None, help="seed of the adapters' order (default: random)")
+    group.addoption("--adapters", default=",".join(ADAPTERS), help="adapters to benchmark, comma-separated")
+    group.addoption("--scenarios", default=None, help="scenario ids or families to run, comma-separated (all)")
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """The parsed options. `databases` maps a label used in ids (`sqlite`, `postgresql`) to its --db spec."""
+
+    databases: dict[str, str]
+    profile: Profile
+    concurrency: tuple[int, ...]
+    pool_size: int
+    order_seed: int
+    adapters: tuple[str, ...]
+    scenarios: frozenset[str]
+
+    def selects(self, scenario_id: str, family: str) -> bool:
+        return scenario_id in self.scenarios or family in self.scenarios
+
+    @property
+    def statements_database(self) -> str:
+        """The label of the PostgreSQL database the pg_stat_statements check runs on (the first given, else
+        the throwaway cluster)."""
+        return next((label for label in self.databases if label.startswith("postgresql")), "postgresql")
+
+    def spec(self, label: str) -> str:
+        return self.databases.get(label, label)
+
+
+_KEY = pytest.StashKey[BenchOptions]()
+
+
+def bench_options(config: pytest.Config) -> BenchOptions:
+    """The session's options, parsed (and the order seed drawn) on first use."""
+    if _KEY not in config.stash:
+        config.stash[_KEY] = _parse(config)
+    return config.stash[_KEY]
+
+
+def _parse(config: pytest.Config) -> BenchOptions:
+    adapters = _items(config.getoption("adapters"))
+    if unknown := set(adapters) - set(ADAPTERS):
+        raise pytest.UsageError(f"--adapters: unknown {', '.join(sorted(unknown))} (known: {', '.join(ADAPTERS)})")
+    known = {*CATALOGUE, *FAMILIES, HARNESS_FAMILY, "round_overhead"}
+    scenarios = _items(config.getoption("scenarios")) or tuple(known)
+    if unknown := set(scenarios) - known:
+        raise pytest.UsageError(f"--scenarios: unknown {', '.join(sorted(unknown))} (ids or families)")
+    try:
+        concurrency = tuple(int(c) for c in _items(config.getoption("concurrency")))
+    except ValueError:
+        raise pytest.UsageError("--concurrency takes integers, e.g. 1,8,32,64") from None
+    if not concurrency or min(concurrency) < 1 or config.getoption("pool_size") < 1:
+        raise pytest.UsageError("--concurrency and --pool-size must be positive")
+    seed = config.getoption("order_seed")
+    return BenchOptions(
+        databases=_databases(config.getoption("db") or ["sqlite"]),
+        profile=QUICK if config.getoption("quick") else FULL,
+        concurrency=concurrency,
+        pool_size=config.getoption("pool_size"),
+        order_seed=random.SystemRandom().randrange(2**31) if seed is None else seed,
+        adapters=adapters,
+        scenarios=frozenset(scenarios),
+    )
+
+
+def _items(value: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
+
+
+def _databases(specs: list[str]) -> dict[str, str]:
+    """Label each --db: its dialect, numbered from the second of the same dialect on (postgresql2)."""
+    databases: dict[str, str] = {}
+    for spec in dict.fromkeys(specs):
+        try:
+            dialect = spec if spec in ("sqlite", "postgresql") else DatabaseConfig(spec).dialect
+        except ConfigurationError as exc:
+            raise pytest.UsageError(f"--db {spec!r}: {exc}") from None
+        if dialect != "postgresql" and spec != "sqlite":
+            raise pytest.UsageError(f"--db takes sqlite, postgresql or a postgresql:// URL, not {spec!r}")
+        label, n = dialect, 1
+        while label in databases:
+            n += 1
+            label = f"{dialect}{n}"
+        databases[label] = spec
+    return databases
+
+
+def report_header(config: pytest.Config) -> str:
+    options = bench_options(config)
+    return (
+        f"orm-harness benchmarks: profile {options.profile.name}, databases {', '.join(options.databases)}, "
+        f"pool size {options.pool_size}, concurrency {','.join(map(str, options.concurrency))}, "
+        f"order seed {options.order_seed}"
+    )

@@ -1,0 +1,52 @@
+"""A small real run, made once per session by `orm-harness run`, for the results, report, CLI and notebook tests.
+
+The run is the real suite in its quick profile, cut down to a few adapters and scenarios that between them
+draw every chart: SQLite always, PostgreSQL too where server binaries are found (for the pool chart).
+Tests that change files work on a copy (`run_copy`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from harness.pgserver import find_binaries
+from harness.results import BENCHMARK_FILE
+
+ADAPTERS = "raw,sqlalchemy,tortoise"
+SCENARIOS = "get_by_pk,n_plus_one,one_level,insert_1k,transfer,concurrent_get_by_pk"
+
+
+@dataclass(frozen=True)
+class SmallRun:
+    directory: Path
+    stdout: str
+    stderr: str
+    databases: tuple[str, ...]
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> SmallRun:
+    databases = ("sqlite", "postgresql") if find_binaries() is not None else ("sqlite",)
+    out = tmp_path_factory.mktemp("small") / "run"
+    command = [sys.executable, "-m", "harness.cli", "run", "--quick", "--adapters", ADAPTERS]
+    command += ["--scenarios", SCENARIOS, "--concurrency", "1,8", "--order-seed", "7", "--out", str(out)]
+    command += [f"--db={db}" for db in databases]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    log = (out / "pytest.log").read_text()[-3000:] if (out / "pytest.log").exists() else ""
+    assert done.returncode == 0, f"orm-harness run failed:\n{done.stderr}\n{log}"
+    return SmallRun(out, done.stdout, done.stderr, databases)
+
+
+@pytest.fixture
+def run_copy(small_run: SmallRun, tmp_path: Path) -> Path:
+    """A copy of the small run's JSON alone, in a directory of its own."""
+    directory = tmp_path / "run"
+    directory.mkdir()
+    shutil.copy(small_run.directory / BENCHMARK_FILE, directory / BENCHMARK_FILE)
+    return directory

@@ -1,0 +1,115 @@
+"""The report and its charts, written from the small run; report.html checked in headless Chromium."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import re
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness.report import ReportFiles, write_report
+from harness.results import load_run
+from harness.sources import family_methods
+from harness.tiers import load_tiers
+from tests.reports.conftest import SmallRun
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def report(small_run: SmallRun, tmp_path_factory: pytest.TempPathFactory) -> ReportFiles:
+    directory = tmp_path_factory.mktemp("report")
+    shutil.copy(small_run.directory / "benchmark.json", directory / "benchmark.json")
+    return write_report(load_run(directory), load_tiers())
+
+
+def test_every_chart_is_written(report: ReportFiles, small_run: SmallRun) -> None:
+    names = {chart.name for chart in report.charts}
+    expected = {"ratio_to_raw", "statements", "concurrency", "memory"}
+    expected |= {f"family_{f}" for f in ("crud", "eager", "bulk", "transactions", "concurrency")}
+    if "postgresql" in small_run.databases:
+        expected.add("pool")
+    assert names == expected
+    for chart in report.charts:
+        assert chart.png.read_bytes().startswith(PNG) and chart.png.stat().st_size > 10_000
+    assert {c.name for c in report.charts if c.svg} >= {"ratio_to_raw", "family_crud"}
+
+
+def test_markdown_has_every_section(report: ReportFiles) -> None:
+    text = report.markdown.read_text()
+    for heading in (
+        "## Tier recommendation",
+        "## Environment and method",
+        "## Results by scenario family",
+        "## Unstable results",
+        "## Each adapter's code, by scenario family",
+    ):
+        assert heading in text
+    for family in ("crud", "eager", "bulk", "transactions", "concurrency"):
+        assert f"### {family}" in text
+    assert "| tier | database |" in text and "x fastest | x raw" in text
+    for chart in report.charts:
+        assert f"](charts/{chart.name}.png)" in text
+
+
+def test_code_is_taken_from_the_backends(report: ReportFiles) -> None:
+    """Each adapter's hook appears verbatim, as the backend module has it."""
+    text = report.markdown.read_text()
+    source = Path("backends/tortoise_orm.py").read_text()
+    hook = next(
+        node
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.AsyncFunctionDef) and node.name == "_get_with_relations"
+    )
+    lines = source.splitlines()[hook.lineno - 1 : hook.end_lineno]
+    assert "get_with_relations" in family_methods("eager")
+    assert textwrap.dedent("\n".join(lines)) in text
+
+
+def test_html_is_self_contained(report: ReportFiles) -> None:
+    page = report.html.read_text()
+    images = re.findall(r'<img src="data:image/png;base64,([^"]+)"', page)
+    assert len(images) == len(report.charts)
+    assert all(base64.b64decode(data).startswith(PNG) for data in images)
+    assert not re.search(r'(src|href)="(?!data:)', page)
+
+
+_CHECK = """<script>
+window.addEventListener("load", () => {
+  const images = [...document.images];
+  const shown = images.filter(i => i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().width > 0);
+  const mark = document.createElement("div");
+  mark.id = "chart-check";
+  mark.textContent = `shown ${shown.length} of ${images.length}`;
+  document.body.appendChild(mark);
+});
+</script>"""
+
+
+def test_html_renders_every_chart_in_chromium(report: ReportFiles, tmp_path: Path) -> None:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("no chromium on PATH (apt-get install chromium); see README for the manual check")
+    page = tmp_path / "report.html"
+    page.write_text(report.html.read_text().replace("</body>", _CHECK + "</body>"))
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=10000",
+    ]
+    done = subprocess.run([browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    found = re.search(r'<div id="chart-check">shown (\d+) of (\d+)</div>', done.stdout)
+    assert found, f"no check result from chromium: {done.stderr[-2000:]}"
+    assert int(found[1]) == int(found[2]) == len(report.charts)

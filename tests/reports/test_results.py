@@ -1,0 +1,102 @@
+"""The loader: pytest-benchmark JSON -> one tidy table, with its refusals."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from harness.results import (
+    BASELINE,
+    BENCHMARK_FILE,
+    COLUMNS,
+    METRICS,
+    RESULTS_SCHEMA,
+    UNSTABLE_CV,
+    ResultsError,
+    load_run,
+    samples,
+    time_summary,
+)
+from tests.reports.conftest import ADAPTERS, SmallRun
+
+
+def test_table_is_long_and_tidy(small_run: SmallRun) -> None:
+    run = load_run(small_run.directory)
+    table = run.table
+    assert list(table.columns) == COLUMNS
+    assert set(table["adapter"]) == set(ADAPTERS.split(","))
+    assert set(table["database"]) == set(small_run.databases)
+    assert (table["unit"] == table["metric"].map(METRICS)).all()
+    assert table["value"].notna().all()
+    assert set(table.loc[table["scenario"] == "concurrent_get_by_pk", "parameter"]) == {
+        "concurrency=1",
+        "concurrency=8",
+    }
+
+
+def test_every_raw_sample_is_kept(small_run: SmallRun) -> None:
+    document = json.loads((small_run.directory / BENCHMARK_FILE).read_text())
+    run = load_run(small_run.directory)
+    kept = samples(run.table)
+    for bench in document["benchmarks"]:
+        info = bench["extra_info"]
+        if "adapter" not in info:
+            continue
+        parameter = ",".join(f"{k}={v}" for k, v in sorted(info["parameter"].items()))
+        key = (info["adapter"], info["database"], info["scenario"], parameter)
+        assert kept[key] == bench["stats"]["data"]
+
+
+def test_environment_records_the_run(small_run: SmallRun) -> None:
+    env = load_run(small_run.directory).environment
+    assert env["schema_version"] == RESULTS_SCHEMA
+    assert env["profile"] == "quick" and env["order_seed"] == 7
+    assert env["adapters"]["tortoise"]["sqlite"]["orm_version"]
+    assert env["scenarios"]["get_by_pk"]["family"] == "crud"
+
+
+def test_summary_ratios_and_flags(small_run: SmallRun) -> None:
+    summary = time_summary(load_run(small_run.directory).table)
+    assert np.allclose(summary.loc[summary["adapter"] == BASELINE, "ratio_to_raw"], 1.0)
+    fastest = summary.groupby(["database", "scenario", "parameter"])["ratio_to_fastest"].min()
+    assert np.allclose(fastest, 1.0)
+    assert (summary["unstable"] == (summary["time_cv"] >= UNSTABLE_CV)).all()
+
+
+def _rewrite(directory: Path, change: Callable[[dict[str, Any]], object]) -> None:
+    path = directory / BENCHMARK_FILE
+    document = json.loads(path.read_text())
+    change(document)
+    path.write_text(json.dumps(document))
+
+
+def test_newer_schema_is_refused(run_copy: Path) -> None:
+    _rewrite(run_copy, lambda d: d["benchmarks"][0]["extra_info"].update(harness_schema=RESULTS_SCHEMA + 1))
+    with pytest.raises(ResultsError, match="newer than this orm-harness reads"):
+        load_run(run_copy)
+
+
+def test_corrupt_json_is_refused(run_copy: Path) -> None:
+    path = run_copy / BENCHMARK_FILE
+    path.write_text(path.read_text()[:1000])
+    with pytest.raises(ResultsError, match="corrupt"):
+        load_run(run_copy)
+
+
+def test_a_benchmark_missing_its_facts_is_refused(run_copy: Path) -> None:
+    _rewrite(run_copy, lambda d: d["benchmarks"][0]["extra_info"].pop("scenario"))
+    with pytest.raises(ResultsError, match=r"corrupt: benchmark .* 'scenario'"):
+        load_run(run_copy)
+
+
+def test_foreign_json_is_refused(tmp_path: Path) -> None:
+    (tmp_path / BENCHMARK_FILE).write_text(json.dumps({"benchmarks": [{"name": "x", "extra_info": {}}]}))
+    with pytest.raises(ResultsError, match="no orm-harness benchmarks"):
+        load_run(tmp_path)
+    with pytest.raises(ResultsError, match="no results file"):
+        load_run(tmp_path / "missing")
