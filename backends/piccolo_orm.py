@@ -4,6 +4,10 @@ Each provider builds its own `Table` subclasses (`make_tables`), bound to its ow
 SQLite and a PostgreSQL provider live side by side. The engine is built in `connect()`, not `__init__`, because
 Piccolo's `Engine.__init__` does I/O (a blocking server-version check through `run_sync`).
 
+Schema: `create_schema()` / `migrate()` run the Piccolo migrations of backends/piccolo_migrations/ on the provider's
+engine (runner.py says how Piccolo's global engine lookup is kept per provider); `create_schema_from_models()` is
+Piccolo's create_table DDL (`_schema_ddl`).
+
 Statements per call (PostgreSQL; on SQLite Piccolo sends `PRAGMA foreign_keys = 1` before every query, inside a
 transaction too, so each count doubles): create, get, get_many, update, delete, count, exists, update_many:
 1 each (INSERT/UPDATE/DELETE ... RETURNING); create_many / link_tags: 1 multi-VALUES INSERT per chunk;
@@ -33,20 +37,31 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table, drop_db_tables
 
+from backends.piccolo_migrations.runner import drop_bookkeeping, migrate, sqlite_create_table
 from harness.config import DatabaseConfig
-from harness.contract import BaseORMProvider, Capabilities, Condition, Models, Ordering
+from harness.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Models, Ordering
 from harness.errors import ConnectionFailed
 from harness.schema import Entity, Relation, relation_chain, relation_kind
 
 SCHEMA_DIFFERENCES: tuple[str, ...] = (
     "SQLite only: Piccolo declares SmallInt as INTEGER and writes DEFAULT null on NOT NULL columns that have no "
-    "default (no effect); the CHECK and multi-column UNIQUE constraints are inline in CREATE TABLE (see _schema_ddl).",
+    "default (no effect); CHECK and multi-column UNIQUE constraints are inline in CREATE TABLE (sqlite_create_table).",
     "SQLite only: Piccolo sends every column on INSERT, so created_at is Python's now() as text "
-    "'YYYY-MM-DD HH:MM:SS.ffffff+00:00', and binds Decimal as float (REAL); the adapter reads it back to 2 places.",
+    "'YYYY-MM-DD HH:MM:SS.ffffff+00:00' (due_date is stored the same way, in UTC), and binds Decimal as float "
+    "(REAL); the adapter reads it back to 2 places.",
 )
 """None on PostgreSQL: the catalog matches the canonical schema (parity test). Piccolo's own DDL, with two
-additions: DROP DEFAULT where Piccolo leaves DEFAULT NULL::type, and the (user_id, completed) index through
-Table.create_index, as a Table class only declares single-column indexes."""
+additions: DROP DEFAULT where Piccolo leaves DEFAULT NULL::type, and the (user_id, completed) and (user_id, due_date)
+indexes through Table.create_index, as a Table class only declares single-column indexes. The migrations do the same
+(backends/piccolo_migrations/migrations/)."""
+
+PICCOLO_MIGRATIONS: dict[str, tuple[str, ...]] = {
+    # Each harness revision is an auto migration and a manual one for what autogenerate cannot express (a
+    # multi-column index, dropped NULL defaults): Piccolo runs a manual step before the auto operations.
+    "0001_shared_schema": ("2026-11-23T16:36:19:705945", "2026-11-23T16:37:03:368598"),
+    "0002_task_due_date": ("2026-11-23T16:37:13:339258", "2026-11-23T16:37:16:299511"),
+}
+"""Harness revision (harness.schema.REVISIONS) -> Piccolo migration ids, oldest first."""
 
 _COMPARISONS = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 CENT = Decimal("0.01")
@@ -91,6 +106,7 @@ def make_tables() -> Models:
         completed = Boolean(default=False)
         priority = SmallInt(default=0)
         created_at = Timestamptz(default=TimestamptzNow())
+        due_date = Timestamptz(null=True, default=None)
         tags = M2M(task_tags)
         tasks_user_id_title_key = Unique([user_id, title])
         tasks_priority_check = Check((priority >= 0) & (priority <= 5))
@@ -201,6 +217,25 @@ def _drop_null_defaults(table: type[Table]) -> list[str]:
 
 class PiccoloProvider(BaseORMProvider):
     name = "piccolo"
+    migration_facts = MigrationFacts(
+        tool="Piccolo 1.38 migrations (MigrationManager objects run in process on the provider's engine)",
+        autogenerate="Yes for tables, columns and constraints (`piccolo migrations new harness --auto` wrote both "
+        "revisions' table and column migrations, and finds no change at head); a multi-column index or a dropped "
+        "NULL default cannot be modelled, so each revision adds a manual migration with add_raw steps.",
+        downgrade="Yes: MigrationManager reverses its own operations (add_table -> DROP TABLE, add_column -> DROP "
+        "COLUMN); the manual migrations give add_raw_backwards steps (DROP INDEX).",
+        sqlite="Partly: ADD and DROP COLUMN work (SQLite 3.35+, an indexed column only once its index is gone), but "
+        "Piccolo adds constraints with ALTER TABLE ... ADD CONSTRAINT and alters columns with ALTER COLUMN, which "
+        "SQLite lacks, and has no table-rebuild mode: the runner folds a new table's constraints into its CREATE "
+        "TABLE; changing a constraint or column of an existing SQLite table cannot be migrated.",
+        transactional_ddl="Yes on both: each revision (its Piccolo migrations and their bookkeeping rows) runs in "
+        "one transaction, and a revision failing midway left schema and bookkeeping unchanged on PostgreSQL and "
+        "SQLite alike (Piccolo's own CLI commits a migration before recording it).",
+        files=(
+            "backends/piccolo_migrations/migrations/harness_2026_11_23t16_37_13_339258.py",
+            "backends/piccolo_migrations/migrations/harness_2026_11_23t16_37_16_299511.py",
+        ),
+    )
 
     def __init__(self, config: DatabaseConfig) -> None:
         super().__init__(config)
@@ -450,17 +485,18 @@ class PiccoloProvider(BaseORMProvider):
     def _schema_ddl(self) -> list[str]:
         statements: list[str] = []
         for table in self._tables:
-            create, *rest = table.create_table().ddl
             if self._postgres:
-                rest += _drop_null_defaults(table)
+                statements += [*table.create_table().ddl, *_drop_null_defaults(table)]
             else:
-                # SQLite has no ALTER TABLE ... ADD CONSTRAINT: fold Piccolo's constraint DDL into CREATE TABLE.
-                inline = "".join(f", CONSTRAINT {c._meta.name} {c.ddl}" for c in table._meta.constraints)
-                create = create[:-1] + inline + ")"
-                rest = [statement for statement in rest if not statement.startswith("ALTER TABLE")]
-            statements += [create, *rest]
+                statements += sqlite_create_table(table)
         task = self.models.Task
-        return [*statements, *task.create_index([task.user_id, task.completed]).ddl]
+        for columns in ([task.user_id, task.completed], [task.user_id, task.due_date]):
+            statements += task.create_index(columns).ddl
+        return statements
+
+    async def _migrate(self, revision: str | None) -> None:
+        await migrate(self._connected_engine, PICCOLO_MIGRATIONS, revision)
 
     async def _drop_schema(self) -> None:
         await drop_db_tables(*self._tables)
+        await drop_bookkeeping(self._connected_engine)

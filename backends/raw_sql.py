@@ -10,6 +10,8 @@ per call, on both dialects unless noted:
     transaction: BEGIN/COMMIT or ROLLBACK; nested: SAVEPOINT/RELEASE or ROLLBACK TO.
 On PostgreSQL every call outside a transaction acquires a connection from asyncpg's Pool, whose release
 sends asyncpg's reset query (one more round trip, as for any asyncpg Pool user).
+The schema comes from versioned SQL files, one per revision, direction and dialect (raw_sql_migrations/, applied
+by its runner.py), the same files for `create_schema()`, `migrate()` and `create_schema_from_models()`.
 """
 
 from __future__ import annotations
@@ -22,20 +24,29 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any, ClassVar
 
 import aiosqlite
 import asyncpg
 
+from backends.raw_sql_migrations import runner as migrations
 from harness.config import DatabaseConfig
-from harness.contract import BaseORMProvider, Capabilities, Condition, ConnectionModel, Models, Ordering
-from harness.errors import ConnectionFailed, redact
+from harness.contract import (
+    BaseORMProvider,
+    Capabilities,
+    Condition,
+    ConnectionModel,
+    MigrationFacts,
+    Models,
+    Ordering,
+)
+from harness.errors import ConfigurationError, ConnectionFailed, redact
 from harness.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity
 
 SCHEMA_DIFFERENCES: tuple[str, ...] = ()
-"""None on PostgreSQL: the DDL is the canonical SQL verbatim (raw_sql_schema_postgresql.sql). The SQLite
-translation (raw_sql_schema_sqlite.sql) says in its header what SQLite made it change."""
+"""None on PostgreSQL: the migrations are the canonical SQL verbatim (raw_sql_migrations/*.postgresql.sql).
+The SQLite translation (raw_sql_migrations/0001_shared_schema.up.sqlite.sql) says in its header what SQLite
+made it change."""
 
 
 @dataclass(slots=True, eq=False)
@@ -58,6 +69,7 @@ class Task:
     completed: bool
     priority: int
     created_at: datetime
+    due_date: datetime | None
     user: User | None = field(default=None, repr=False)
     comments: list[Comment] | None = field(default=None, repr=False)
     tags: list[Tag] | None = field(default=None, repr=False)
@@ -165,6 +177,12 @@ class _Postgres:
     async def script(self, sql: str) -> None:
         await self._executor().execute(sql)
 
+    async def atomic_script(self, sql: str, *, foreign_keys_off: bool = False) -> None:
+        # PostgreSQL's DDL is transactional: a failing statement takes the whole file back. Its ALTER TABLE never
+        # needs a table rebuild, so foreign_keys_off (SQLite's) has nothing to do here.
+        async with self.transaction():
+            await self.script(sql)
+
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         connection = self._connection.get()
@@ -207,6 +225,10 @@ def _datetime_out(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _optional_datetime_out(value: str | None) -> datetime | None:
+    return None if value is None else _datetime_out(value)
+
+
 def _decimal_in(value: Any) -> Any:
     return str(value) if isinstance(value, Decimal) else value
 
@@ -233,11 +255,13 @@ class _SQLite:
         "balance": _decimal_out,
         "amount": _decimal_out,
         "created_at": _datetime_out,
+        "due_date": _optional_datetime_out,
     }
     writers: ClassVar[dict[str, Callable[[Any], Any]]] = {
         "balance": _decimal_in,
         "amount": _decimal_in,
         "created_at": _datetime_in,
+        "due_date": _datetime_in,
     }
     notes = (
         "One aiosqlite connection behind an asyncio.Lock, held by a transaction for its whole duration.",
@@ -301,6 +325,33 @@ class _SQLite:
         async with self._turn(), self._connection.executescript(sql):
             pass
 
+    async def atomic_script(self, sql: str, *, foreign_keys_off: bool = False) -> None:
+        """One transaction. `foreign_keys_off` is for a table rebuild (SQLite's ALTER TABLE page, 12 steps): with
+        foreign keys on, dropping the old table would cascade to its children. They are switched off before BEGIN
+        (the pragma is a no-op inside a transaction) and every table is checked before COMMIT, a full scan that
+        files not asking for it don't pay."""
+        if self._depth.get():
+            # executescript would first commit the open transaction (Python 3.11's sqlite3 does so).
+            raise ConfigurationError("raw migrations on SQLite cannot run inside a transaction")
+        async with self._lock:
+            if foreign_keys_off:
+                await self._run("PRAGMA foreign_keys = OFF")
+            try:
+                # BEGIN is part of the script: sqlite3's executescript commits any transaction open before it.
+                async with self._connection.executescript(f"BEGIN IMMEDIATE;\n{sql}\n"):
+                    pass
+                broken = foreign_keys_off and await self._connection.execute_fetchall("PRAGMA foreign_key_check")
+                if broken:
+                    raise sqlite3.IntegrityError(f"FOREIGN KEY constraint failed: {broken[:3]}")
+                await self._run("COMMIT")
+            except BaseException:
+                if self._connection.in_transaction:
+                    await self._run("ROLLBACK")
+                raise
+            finally:
+                if foreign_keys_off:
+                    await self._run("PRAGMA foreign_keys = ON")
+
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         depth = self._depth.get()
@@ -329,6 +380,25 @@ class _SQLite:
 
 class RawProvider(BaseORMProvider):
     name = "raw"
+    migration_facts = MigrationFacts(
+        tool="Versioned SQL files applied by the adapter's own runner (backends/raw_sql_migrations/runner.py, "
+        "no dependency), bookkeeping in harness_migrations",
+        autogenerate="None: every revision is written by hand, once per dialect, and nothing checks the files "
+        "against the dataclass models.",
+        downgrade="Hand-written .down files, applied newest first; 0002's drops the index, then the column and "
+        "its data.",
+        sqlite="Own hand-written SQLite files; 0002 needs no table rebuild (ADD COLUMN, and DROP COLUMN since "
+        "SQLite 3.35); a rebuild would be written by hand (SQLite's 12-step procedure) and marked "
+        "`-- runner: foreign_keys off`, so that the runner turns foreign keys off around it and checks them "
+        "before COMMIT.",
+        transactional_ddl="Yes on both: each file runs with its harness_migrations row in one transaction "
+        "(asyncpg's on PostgreSQL, BEGIN IMMEDIATE ... COMMIT on SQLite); a failing file leaves nothing behind.",
+        files=tuple(
+            f"backends/raw_sql_migrations/0002_task_due_date.{direction}.{dialect}.sql"
+            for direction in ("up", "down")
+            for dialect in ("postgresql", "sqlite")
+        ),
+    )
 
     def __init__(self, config: DatabaseConfig) -> None:
         super().__init__(config)
@@ -534,7 +604,11 @@ class RawProvider(BaseORMProvider):
         return self._db.transaction()
 
     async def _create_schema(self) -> None:
-        await self._db.script(Path(__file__).with_name(f"raw_sql_schema_{self.dialect}.sql").read_text())
+        await migrations.create_all(self._db, self.dialect)
+
+    async def _migrate(self, revision: str | None) -> None:
+        await migrations.migrate(self._db, self.dialect, revision)
 
     async def _drop_schema(self) -> None:
-        await self._db.script("".join(f"DROP TABLE IF EXISTS {t};\n" for t in reversed(TABLES_IN_DEPENDENCY_ORDER)))
+        tables = (*reversed(TABLES_IN_DEPENDENCY_ORDER), migrations.BOOKKEEPING)
+        await self._db.script("".join(f"DROP TABLE IF EXISTS {t};\n" for t in tables))

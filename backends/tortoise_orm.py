@@ -14,6 +14,9 @@ Tortoise binds model classes to one connection name and one dialect when a conte
 (`_meta.default_connection`, `_meta.basequery`), and caches INSERT/DELETE SQL per connection name in a
 module-level dict (`EXECUTOR_CACHE`). So every provider declares its own model classes (`_declare_models`)
 under a connection name of its own.
+
+Migrations are aerich's (backends/tortoise_migrations/): `_migrate` runs them inside the provider's context, setting
+the few things aerich keeps process-wide around the call (see runner.py).
 """
 
 from __future__ import annotations
@@ -37,17 +40,25 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from backends.tortoise_migrations import runner
 from harness.config import DatabaseConfig
-from harness.contract import BaseORMProvider, Capabilities, Condition, Models, Ordering
+from harness.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Models, Ordering
 from harness.errors import NotNullViolation
 from harness.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, relation_chain
 
 SCHEMA_DIFFERENCES: tuple[str, ...] = (
     "Column order: Tortoise adds foreign-key columns after the declared ones (tasks.user_id comes last, task_tags "
-    "has tag_id before task_id); types, defaults, constraints and indexes match the canonical catalog.",
+    "has tag_id before task_id), and migrations append tasks.due_date after user_id where create-all puts it "
+    "before; types, defaults, constraints and indexes match the canonical catalog.",
     "SQLite only: DecimalField is VARCHAR(40) (text), so the balance and amount CHECKs compare CAST(col AS NUMERIC).",
     "SQLite only: BooleanField is INT, DatetimeField TIMESTAMP, and ids are INTEGER PRIMARY KEY AUTOINCREMENT.",
 )
+
+AERICH_VERSIONS = {
+    "0001_shared_schema": "0_20261123163610_init",
+    "0002_task_due_date": "1_20261123163624_task_due_date",
+}
+"""harness.schema.REVISIONS -> aerich's version files (number_timestamp_name) in tortoise_migrations/models/."""
 
 _SUFFIX = {"eq": "", "in": "__in", "gt": "__gt", "gte": "__gte", "lt": "__lt", "lte": "__lte"}
 _INSTANCES = itertools.count(1)
@@ -119,6 +130,7 @@ def _declare_models() -> dict[str, type[Model]]:
         completed = fields.BooleanField(db_default=False)
         priority = CheckedSmallIntField(db_default=0, check='"priority" >= 0 AND "priority" <= 5')
         created_at = fields.DatetimeField(db_default=Now())
+        due_date = fields.DatetimeField(null=True)  # revision 0002
         # The link table is the TaskTag model below, so generate_schemas does not create its own.
         tags = fields.ManyToManyField(
             "models.Tag", through="task_tags", backward_key="task_id", forward_key="tag_id", related_name="tasks"
@@ -127,7 +139,7 @@ def _declare_models() -> dict[str, type[Model]]:
         class Meta:
             table = "tasks"
             unique_together = (("user", "title"),)
-            indexes = (("user_id", "completed"),)
+            indexes = (("user_id", "completed"), ("user_id", "due_date"))
 
     class Tag(Model):
         id = fields.IntField(primary_key=True)
@@ -219,6 +231,20 @@ def _query(model: type[Model], where: tuple[Condition, ...]) -> QuerySet[Any]:
 
 class TortoiseProvider(BaseORMProvider):
     name = "tortoise"
+    migration_facts = MigrationFacts(
+        tool="aerich 0.10.1 (its Command API, run inside the provider's TortoiseContext)",
+        autogenerate="Yes: `aerich migrate` diffs the models against the last revision's stored state and writes SQL "
+        "for the connected database only, so each revision was generated on PostgreSQL and on SQLite and merged by "
+        "dialect; at head it finds no change on either.",
+        downgrade="Yes: `aerich downgrade` runs the newer revisions' downgrade SQL, newest first (generated for 0002: "
+        "DROP INDEX, DROP COLUMN); the initial revision has none, so its DROP TABLEs are hand-written.",
+        sqlite="Plain ALTER TABLE only, no table rebuild: adding or dropping a column or an index works (DROP COLUMN "
+        "needs SQLite 3.35+), a change of type, nullability or default makes autogenerate raise NotSupportError.",
+        transactional_ddl="PostgreSQL: one transaction per revision, its aerich row included; SQLite: none in effect, "
+        "as Tortoise runs the script with sqlite3's executescript, which commits the open transaction first, so "
+        "each statement commits on its own.",
+        files=("backends/tortoise_migrations/models/1_20261123163624_task_due_date.py",),
+    )
 
     def __init__(self, config: DatabaseConfig) -> None:
         super().__init__(config)
@@ -411,7 +437,13 @@ class TortoiseProvider(BaseORMProvider):
         await self._ctx.generate_schemas(safe=True)
 
     @_in_context
+    async def _migrate(self, revision: str | None) -> None:
+        target = None if revision is None else AERICH_VERSIONS[revision]
+        await runner.migrate(self._ctx, self._tortoise_config(), target)
+
+    @_in_context
     async def _drop_schema(self) -> None:
         # Tortoise has no "drop these models" DDL (only dropping whole databases): plain DROP TABLEs.
-        drops = " ".join(f'DROP TABLE IF EXISTS "{t}";' for t in reversed(TABLES_IN_DEPENDENCY_ORDER))
+        tables = (*reversed(TABLES_IN_DEPENDENCY_ORDER), runner.BOOKKEEPING_TABLE)
+        drops = " ".join(f'DROP TABLE IF EXISTS "{t}";' for t in tables)
         await self._ctx.db(self._alias).execute_script(drops)

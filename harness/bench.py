@@ -1,8 +1,9 @@
 """Benchmark one scenario on one loaded database: calibrate, time rounds, then measure what timing cannot.
 
 One benchmark, all of it in the session's one event loop:
-1. trial: setup, one timed call, the honesty check. A wrong scenario fails here, before any round; the
-   trial's time calibrates the number of rounds (`Profile.calibrate`).
+1. trial (full profile): setup, one timed call, the honesty check. A wrong scenario fails here, before any
+   round; the trial's time calibrates the number of rounds (`Profile.calibrate`). The quick profile runs one
+   round and no trial.
 2. timed rounds through pytest-benchmark's `pedantic`: warmup rounds, then the rounds, each after an untimed
    setup. A round is timed inside the event loop (`loop_time`, given to pytest-benchmark as its timer), so
    driving the loop from synchronous code (15-30 us a round here) stays out of the figures.
@@ -10,12 +11,28 @@ One benchmark, all of it in the session's one event loop:
 4. untimed probe rounds, each after its own setup: statements sent (asserted where the count is the point),
    peak memory (tracemalloc), and on a pooled database the pool.
 5. restore: the database holds exactly the dataset again.
+
+The benchmark's `extra_info` (schema 1; the report reads exactly these keys). "Per operation" means per timed
+call, the unit pytest-benchmark's times are in; for a concurrency run that is one round of `operations` calls.
+    harness_schema 1; adapter; database "sqlite" | "postgresql"; scenario, family, label (the docstring);
+    parameter {} | {"size": rows} | {"concurrency": tasks};
+    rows_per_op: rows read or written, as the honesty check counted them;
+    statements: {"round_trips", "executions", "queries"} of one call (harness/statements.py);
+    memory_peak_bytes: tracemalloc's peak during one call;
+    pool: None without a pool, else {"min", "max", "size" (peak), "checked_out_peak", "idle" (after the call),
+        "overflow" (peak), "acquire_wait_p50_ms", "acquire_wait_p99_ms" (None if no checkout was timed),
+        "acquires"} (harness/pool.py);
+    concurrency: None, or {"tasks", "operations", "throughput_ops_s" (operations / median round time),
+        "latency_ms": {"p50", "p95", "p99"}} over every operation of the timed rounds;
+    versions {"orm", "orm_version", "driver", "driver_version", "server", "python"}; connection_model;
+    profile "quick" | "full"; order_seed; order_position (0-based, within the scenario's group); pool_size.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import statistics
 import tracemalloc
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -44,8 +61,14 @@ class Profile:
     rounds: tuple[int, int]
     warmup: tuple[int, int]
 
+    @property
+    def calibrated(self) -> bool:
+        """Whether rounds depend on a trial (else every benchmark gets the one fixed number, no trial)."""
+        return self.rounds[0] != self.rounds[1]
+
     def calibrate(self, trial_seconds: float) -> tuple[int, int]:
-        """(rounds, warmup rounds) for an operation that took `trial_seconds` once."""
+        """(rounds, warmup rounds) for a round (setup included: it is untimed but not free) that took
+        `trial_seconds`. The trial itself was a first warmup round, so slow operations get no other."""
         rounds = math.ceil(self.budget / max(trial_seconds, 1e-6))
         rounds = min(max(rounds, self.rounds[0]), self.rounds[1])
         return rounds, min(max(rounds // 10, self.warmup[0]), self.warmup[1])
@@ -65,23 +88,23 @@ FULL = Profile(
     },
     budget=0.4,
     rounds=(3, 200),
-    warmup=(1, 10),
+    warmup=(0, 10),
 )
 QUICK = Profile(
     "quick",
     DatasetSize(users=40, tasks_per_user=5, comments_per_task=2, tags=10, tags_per_task=2),
     sizes={
-        "insert_1k": 1000,
-        "insert_10k": 2000,
+        "insert_1k": 200,
+        "insert_10k": 1000,
         "update_many": 100,
-        "delete_many": 200,
+        "delete_many": 100,
         "read_large": 200,
         "concurrent_get_by_pk": 64,
-        "concurrent_transfer": 64,
+        "concurrent_transfer": 16,
     },
-    budget=0.01,
-    rounds=(1, 3),
-    warmup=(0, 1),
+    budget=0.0,
+    rounds=(1, 1),
+    warmup=(0, 0),
 )
 
 
@@ -117,14 +140,32 @@ class BenchmarkFixture(Protocol):
     def pedantic(self, target: Callable[..., Any], **options: Any) -> Any: ...
 
 
+@dataclass(frozen=True)
+class Round:
+    """One call's time inside the loop, and (concurrency runs) each operation's latency, in seconds."""
+
+    seconds: float
+    latencies: list[float]
+
+
 @dataclass
 class Case:
-    """One benchmark: a scenario on a loaded database, with its parameter's arguments."""
+    """One benchmark: a scenario on a loaded database, with its parameter's arguments, and its rounds so far."""
 
     scenario: Scenario
     workload: Workload
     arguments: dict[str, Any] = field(default_factory=dict)
-    latency_rounds: list[list[float]] = field(default_factory=list)
+    rounds: list[Round] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, scenario: Scenario, workload: Workload, profile: Profile, concurrency: int | None = None) -> Case:
+        """The case of `scenario` with its parameter's arguments: the profile's size, or `concurrency` tasks
+        sharing the profile's operations per round."""
+        if scenario.parameter == "concurrency":
+            arguments = {"concurrency": concurrency, "operations": profile.sizes[scenario.id]}
+        else:
+            arguments = {"size": profile.sizes[scenario.id]} if scenario.parameter == "size" else {}
+        return cls(scenario, workload, arguments)
 
     @property
     def parameter(self) -> dict[str, int]:
@@ -142,25 +183,27 @@ class Case:
         return arguments
 
     async def call(self, arguments: Mapping[str, Any]) -> Any:
-        """One timed call (concurrency runs also record each operation's latency)."""
-        extra: dict[str, Any] = {}
-        if self.scenario.parameter == "concurrency":
-            extra["latencies"] = []
-            self.latency_rounds.append(extra["latencies"])
-        return await _CLOCK.timed(
+        """One timed call, recorded in `rounds` (concurrency runs also record each operation's latency)."""
+        latencies: list[float] = []
+        extra = {"latencies": latencies} if self.scenario.parameter == "concurrency" else {}
+        before = loop_time()
+        result = await _CLOCK.timed(
             self.scenario.run, self.workload.provider, self.workload.dataset, **arguments, **extra
         )
+        self.rounds.append(Round(loop_time() - before, latencies))
+        return result
 
     async def check(self, result: Any, arguments: Mapping[str, Any]) -> int:
         return await self.scenario.check(self.workload.provider, self.workload.dataset, result, **arguments)
 
-    async def trial(self) -> tuple[float, int]:
-        """One checked round: (its seconds, rows it read or wrote)."""
+    async def trial(self) -> float:
+        """One checked round; its wall time with its setup, which is what each further round will cost."""
+        start = perf_counter()
         arguments = await self.setup()
-        before = loop_time()
         result = await self.call(arguments)
-        seconds = loop_time() - before
-        return seconds, await self.check(result, arguments)
+        seconds = perf_counter() - start
+        await self.check(result, arguments)
+        return seconds
 
     async def statements(self) -> StatementLog:
         """The statements of one round, asserted against the scenario's expected count where it has one."""
@@ -218,7 +261,7 @@ def run_benchmark(
 ) -> None:
     """Time `case` with pytest-benchmark and fill the benchmark's extra_info (see the module docstring)."""
     run = loop.run_until_complete
-    trial_seconds, rows = run(case.trial())
+    trial_seconds = run(case.trial()) if profile.calibrated else 0.0
     rounds, warmup = profile.calibrate(trial_seconds)
     last: dict[str, Any] = {}
 
@@ -231,16 +274,16 @@ def run_benchmark(
         return run(case.call(arguments))
 
     try:
-        case.latency_rounds.clear()
+        first = len(case.rounds)
         result = benchmark.pedantic(target, setup=setup, rounds=rounds, warmup_rounds=warmup, iterations=1)
+        # The same times pytest-benchmark recorded (one clock), read here so --benchmark-disable works too.
+        timed = case.rounds[first:][-rounds:]
         rows = run(case.check(result, last))
-        timed_latencies = [x for latencies in case.latency_rounds[-rounds:] for x in latencies]
         log = run(case.statements())
         memory = run(case.peak_memory())
         pool = run(case.pool())
     finally:
         run(case.restore())
-    median = benchmark.stats.stats.median if benchmark.stats else trial_seconds
     benchmark.extra_info.update(
         {
             "harness_schema": HARNESS_SCHEMA,
@@ -254,7 +297,7 @@ def run_benchmark(
             "statements": {"round_trips": log.round_trips, "executions": log.executions, "queries": log.queries},
             "memory_peak_bytes": memory,
             "pool": pool,
-            "concurrency": _concurrency(case, median, timed_latencies),
+            "concurrency": _concurrency(case, timed),
             "versions": case.workload.versions,
             "connection_model": case.workload.provider.capabilities.connection_model,
             "profile": facts.profile,
@@ -265,11 +308,13 @@ def run_benchmark(
     )
 
 
-def _concurrency(case: Case, median_seconds: float, latencies: list[float]) -> dict[str, Any] | None:
+def _concurrency(case: Case, timed: list[Round]) -> dict[str, Any] | None:
+    """Throughput at the median round time, latency percentiles over every operation of the timed rounds."""
     if case.scenario.parameter != "concurrency":
         return None
     operations = case.arguments["operations"]
-    latency = percentiles(latencies, (50, 95, 99))
+    median_seconds = statistics.median(r.seconds for r in timed)
+    latency = percentiles([x for r in timed for x in r.latencies], (50, 95, 99))
     return {
         "tasks": case.arguments["concurrency"],
         "operations": operations,

@@ -6,9 +6,13 @@ Names of constraints and indexes are left out (each ORM names them its own way);
 from __future__ import annotations
 
 import re
+import sqlite3
+from contextlib import closing
 from typing import Any
 
 import asyncpg
+
+from harness.config import DatabaseConfig
 
 COLUMNS = """
 SELECT c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type,
@@ -37,7 +41,8 @@ WHERE n.nspname = 'public'
 """
 # Equivalent spellings of the same default, as different ORMs emit them.
 _DEFAULT_SPELLINGS = {"now()": "CURRENT_TIMESTAMP", "true": "true", "false": "false"}
-_IGNORED_TABLES = {"aerich", "piccolo_migration", "alembic_version", "harness_migrations"}
+_IGNORED_TABLES = {"aerich", "migration", "alembic_version", "harness_migrations"}
+"""The migration tools' bookkeeping tables (aerich, Piccolo, Alembic, raw SQL): not part of the shared schema."""
 
 
 def _default(expression: str | None) -> str | None:
@@ -72,3 +77,17 @@ async def describe(dsn: str) -> dict[str, Any]:
             if r["table"] not in _IGNORED_TABLES
         ),
     }
+
+
+async def table_layout(url: str, table: str) -> tuple[set[str], set[tuple[str, ...]]]:
+    """The column names of `table` and the column lists of its indexes, on SQLite or PostgreSQL."""
+    config = DatabaseConfig(url)
+    if config.dialect == "sqlite":
+        with closing(sqlite3.connect(config.sqlite_path)) as connection:
+            columns = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+            names = [row[1] for row in connection.execute(f"PRAGMA index_list({table})")]
+            indexes = {tuple(r[2] for r in connection.execute(f"PRAGMA index_info({n})")) for n in names}
+        return columns, indexes
+    schema = await describe(config.postgres_dsn)
+    columns = {c[1] for c in schema["columns"] if c[0] == table}
+    return columns, {i[3] for i in schema["indexes"] if i[0] == table}

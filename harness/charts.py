@@ -2,7 +2,7 @@
 
 Each `*_figure` function takes the tidy table and returns a matplotlib `Figure` (or None when the run has
 nothing to draw, e.g. no pool on SQLite), so the notebook shows the same charts the report embeds.
-`write_charts` saves them as PNG (and SVG for the headline charts) under the run's `charts/` directory.
+`write_charts` saves them as PNG (the headline also as SVG) under the run's `charts/` directory.
 Figures are built with the object-oriented API, never pyplot, so no GUI backend or global state is involved.
 """
 
@@ -11,17 +11,20 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import product
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator
 
 from harness.results import (
     BASELINE,
@@ -40,6 +43,8 @@ CONCURRENCY = "concurrency"
 RATIO_COLOURS = colormaps["YlOrRd"].with_extremes(under="#66bd63", bad="#ffffff")
 """1x raw is pale yellow, slower is redder; below 1 (faster than raw) is green."""
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+SVG_CHARTS = {"ratio_to_raw"}
+"""The headline chart is also written as SVG, for the README: it scales without blurring its small labels."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,10 @@ def colour(adapter: str, adapters: list[str]) -> str:
     return _SPARE_COLOURS[others.index(adapter) % len(_SPARE_COLOURS)]
 
 
+def _marker(adapter: str, adapters: list[str]) -> str:
+    return MARKERS[adapters.index(adapter) % len(MARKERS)]
+
+
 def benchmark_label(scenario: str, parameter: str) -> str:
     """`get_by_pk`, or `concurrent_get_by_pk c=8` for a parameterised benchmark."""
     short = {"concurrency": "c", "size": "n"}
@@ -74,10 +83,17 @@ def add_title(fig: Figure, text: str) -> None:
     fig.suptitle(textwrap.fill(text, width=int(fig.get_figwidth() * 10)), fontsize=11)
 
 
-def _legend(fig: Figure, adapters: list[str], extra: list[Patch] | None = None) -> None:
-    handles = [Patch(color=colour(a, adapters), label=a) for a in adapters] + (extra or [])
+def _legend(fig: Figure, adapters: list[str], extra: list[Patch] | None = None, lines: bool = False) -> None:
+    handles: list[Artist] = [
+        Line2D([], [], color=colour(a, adapters), marker=_marker(a, adapters), label=a)
+        if lines
+        else Patch(color=colour(a, adapters), label=a)
+        for a in adapters
+    ]
+    handles += extra or []
     # Below the plots: constrained layout stacks an "outside upper" legend onto the suptitle.
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+    columns = min(len(handles), max(2, int(fig.get_figwidth() / 1.7)))  # wrap rather than clip when narrow
+    fig.legend(handles=handles, loc="outside lower center", ncols=columns, frameon=False)
 
 
 def _log_axis(ax: Axes, values: pd.Series) -> None:
@@ -86,6 +102,7 @@ def _log_axis(ax: Axes, values: pd.Series) -> None:
     positive = values[values > 0]
     smallest, largest = (float(positive.min()), float(positive.max())) if len(positive) else (1.0, 10.0)
     ax.set_ylim(10 ** np.floor(np.log10(smallest)), largest * 2.2)  # headroom for the value labels
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))  # labels within a single decade too
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
 
@@ -122,7 +139,7 @@ def family_figure(table: pd.DataFrame, family: str) -> Figure | None:
     benchmarks = list(dict.fromkeys(zip(summary["scenario"], summary["parameter"], strict=True)))
     rows_per_db = -(-len(benchmarks) // 6)  # at most six panels a row, rows filled evenly
     columns = -(-len(benchmarks) // rows_per_db)
-    fig = new_figure(2.1 * columns + 0.8, 2.5 * rows_per_db * len(databases) + 1.0)
+    fig = new_figure(max(6.5, 2.1 * columns + 0.8), 2.5 * rows_per_db * len(databases) + 1.0)
     axes = fig.subplots(rows_per_db * len(databases), columns, squeeze=False)
     for d, database in enumerate(databases):
         for i, benchmark in enumerate(benchmarks):
@@ -149,6 +166,8 @@ def _scenario_panel(ax: Axes, rows: pd.DataFrame, adapters: list[str]) -> None:
             bar.set_hatch("////")
             bar.set_edgecolor("white")
     ax.bar_label(bars, labels=[_short(v) for v in median], fontsize=6, padding=1)
+    for x in np.flatnonzero(median.isna().to_numpy()):  # not measured (failed or skipped): say so
+        ax.text(x, 0, "n/a", ha="center", va="bottom", fontsize=7, color="#666666")
     ax.set_xticks([])
     ax.set_ylim(0, np.nanmax(q3.to_numpy(dtype=float)) * 1.18 if q3.notna().any() else 1)
     ax.tick_params(axis="y", labelsize=7)
@@ -246,7 +265,7 @@ def _line_grid(frame: pd.DataFrame, panels: list[tuple[str, str, Callable[[Axes]
             ax = axes[row, col]
             for i, (adapter, line) in enumerate(_lines(rows, metric, adapters)):
                 dodge = 1 + 0.04 * (i - (len(adapters) - 1) / 2)  # equal values stay visible side by side
-                style = {"marker": MARKERS[adapters.index(adapter) % len(MARKERS)], "color": colour(adapter, adapters)}
+                style = {"marker": _marker(adapter, adapters), "color": colour(adapter, adapters)}
                 ax.plot(line["level"] * dodge, line[metric], label=adapter, **style)
             if decorate:
                 decorate(ax)
@@ -258,7 +277,7 @@ def _line_grid(frame: pd.DataFrame, panels: list[tuple[str, str, Callable[[Axes]
             ax.set_ylim(bottom=0)
             ax.grid(alpha=0.3)
             ax.set_title(f"{database} · {scenario}", loc="left", fontsize=9, fontweight="bold")
-    _legend(fig, adapters)
+    _legend(fig, adapters, lines=True)
     add_title(fig, title)
     return fig
 
@@ -302,58 +321,58 @@ def pool_figure(table: pd.DataFrame) -> Figure | None:
 
 
 def memory_figure(table: pd.DataFrame) -> Figure | None:
-    """Peak memory allocated per operation (tracemalloc), per benchmark and adapter."""
+    """Peak memory allocated per operation (tracemalloc): a panel per family (rows) and database (columns)."""
     wide = order(benchmarks_wide(table, ("memory_peak",)).dropna(subset=["memory_peak"]))
     if wide.empty:
         return None
     wide = wide.assign(kib=wide["memory_peak"] / 1024)
     adapters, databases = adapters_in(wide), _databases(wide)
-    columns = len(wide.drop_duplicates(["scenario", "parameter"]))
-    fig = new_figure(max(9.0, 0.55 * columns + 2), 3.6 * len(databases) + 0.6)
-    axes = fig.subplots(len(databases), 1, squeeze=False)[:, 0]
-    for ax, database in zip(axes, databases, strict=True):
-        rows = wide[wide["database"] == database]
+    families = list(dict.fromkeys(wide["family"]))
+    widest = wide.drop_duplicates(["family", "scenario", "parameter"]).groupby("family").size().max()
+    fig = new_figure(max(6.0, (0.75 * widest + 1.2)) * len(databases), 2.6 * len(families) + 0.8)
+    axes = fig.subplots(len(families), len(databases), squeeze=False)
+    for (row, family), (col, database) in product(enumerate(families), enumerate(databases)):
+        ax, rows = axes[row, col], wide[(wide["family"] == family) & (wide["database"] == database)]
+        if rows.empty:
+            ax.set_visible(False)
+            continue
         _grouped_bars(ax, rows, "kib", adapters)
         _log_axis(ax, rows["kib"])
-        ax.set_ylabel("KiB per operation (log scale)")
-        ax.set_title(database, loc="left", fontsize=10, fontweight="bold")
+        ax.set_ylabel("KiB per op (log)")
+        ax.set_title(f"{family} · {database}", loc="left", fontsize=9, fontweight="bold")
     _legend(fig, adapters)
     add_title(fig, "Peak memory allocated per operation (tracemalloc; lower is better)")
     return fig
 
 
-def figures(table: pd.DataFrame) -> Iterator[tuple[str, str, Figure, bool]]:
-    """(name, title, figure, also as SVG) for every chart the run has data for, headline first."""
-    candidates: list[tuple[str, str, Callable[[], Figure | None], bool]] = [
-        ("ratio_to_raw", "Time relative to the raw baseline", lambda: ratio_heatmap_figure(table), True),
+def figures(table: pd.DataFrame) -> Iterator[tuple[str, str, Figure]]:
+    """(name, title, figure) for every chart the run has data for, headline first."""
+    builders: list[tuple[str, str, Callable[[], Figure | None]]] = [
+        ("ratio_to_raw", "Time relative to the raw baseline", lambda: ratio_heatmap_figure(table)),
     ]
     families = [f for f in FAMILY_ORDER if f in set(table["family"])]
-    families += sorted(set(table["family"]) - set(families))
-    for family in families:
-        candidates.append(
-            (f"family_{family}", f"{family}: median time", lambda f=family: family_figure(table, f), True)
-        )
-    candidates += [
-        ("statements", "Statements per operation", lambda: statements_figure(table), False),
-        ("concurrency", "Throughput and p99 latency", lambda: concurrency_figure(table), False),
-        ("pool", "Pool use", lambda: pool_figure(table), False),
-        ("memory", "Memory per operation", lambda: memory_figure(table), False),
+    for family in families + sorted(set(table["family"]) - set(families)):
+        builders.append((f"family_{family}", f"{family}: median time", lambda f=family: family_figure(table, f)))
+    builders += [
+        ("statements", "Statements per operation", lambda: statements_figure(table)),
+        ("concurrency", "Throughput and p99 latency", lambda: concurrency_figure(table)),
+        ("pool", "Pool use", lambda: pool_figure(table)),
+        ("memory", "Memory per operation", lambda: memory_figure(table)),
     ]
-    for name, title, build, svg in candidates:
-        fig = build()
-        if fig is not None:
-            yield name, title, fig, svg
+    for name, title, build in builders:
+        if (fig := build()) is not None:
+            yield name, title, fig
 
 
 def write_charts(table: pd.DataFrame, directory: Path) -> list[Chart]:
-    """Save every chart as `directory/<name>.png` (and `.svg` for the headline ones)."""
+    """Save every chart as `directory/<name>.png`, the headline also as `.svg`."""
     directory.mkdir(parents=True, exist_ok=True)
     charts = []
-    for name, title, fig, svg in figures(table):
+    for name, title, fig in figures(table):
         png = directory / f"{name}.png"
         fig.savefig(png)
-        svg_path = directory / f"{name}.svg" if svg else None
-        if svg_path:
-            fig.savefig(svg_path)
-        charts.append(Chart(name, title, png, svg_path))
+        svg = directory / f"{name}.svg" if name in SVG_CHARTS else None
+        if svg:
+            fig.savefig(svg)
+        charts.append(Chart(name, title, png, svg))
     return charts

@@ -4,7 +4,7 @@
                     [--out DIR] [--tiers FILE] [--pool-size N] [--concurrency 1,8,32,64] [--order-seed N]
     orm-harness report RUN [--tiers FILE]
     orm-harness compare A B [--threshold 0.05] [--alpha 0.05] [--out DIR]
-    orm-harness tiers [RUN] [--tiers FILE] [--tier NAME ...]
+    orm-harness tiers [RUN ...] [--tiers FILE] [--tier NAME ...]
     orm-harness list
 
 RUN is a run directory, its benchmark.json, the name of a run under results/, or `latest`. Bad input (an
@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,12 +29,15 @@ import pandas as pd
 
 from harness.compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD, changes_frame, compare_runs, counts, write_comparison
 from harness.config import DatabaseConfig
-from harness.errors import ConfigurationError, HarnessError, redact
+from harness.errors import ConfigurationError
 from harness.factory import ADAPTERS, RESULTS_DIR
+from harness.guard import SuiteSetup, cli_errors, stop_suite
 from harness.progress import PROGRESS_FD
 from harness.report import write_report
 from harness.results import BENCHMARK_FILE, ResultsError, load_run
-from harness.tiers import Tier, load_tiers, recommend, recommendations_frame, select
+from harness.runrecord import recover
+from harness.targets import KEEP_VARIABLE
+from harness.tiers import Tier, across_runs, load_tiers, recommend, recommendations_frame, select
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 SUITE = "tests/benchmarks"
@@ -47,16 +51,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
+@cli_errors  # harness errors and well-known ones: one redacted line, status 2 (with --debug: the traceback too)
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.handler(args)
-    except HarnessError as exc:
-        print(f"orm-harness: {redact(str(exc))}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("orm-harness: interrupted", file=sys.stderr)
-        return 130
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--pool-size", type=int, help="connections per pool (suite default 10)")
     run.add_argument("--concurrency", help="concurrent tasks, comma-separated (suite default 1,8,32,64)")
     run.add_argument("--order-seed", type=int, help="seed of the adapters' order (default: random, recorded)")
+    run.add_argument("--keep", action="store_true", help="keep the databases created on a server given by URL")
     _tier_options(run)
     run.set_defaults(handler=_run)
     report = commands.add_parser("report", help="(re)write the table, charts and report of a run")
@@ -85,7 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", type=Path, help="where to write compare.* (default: results/compare-A-vs-B)")
     compare.set_defaults(handler=_compare)
     tiers = commands.add_parser("tiers", help="the tier profiles, or the recommendation for a run")
-    tiers.add_argument("run", nargs="?", help="a run to recommend from (default: show the profiles)")
+    tiers.add_argument(
+        "runs", nargs="*", metavar="RUN", help="runs to recommend from; several: also across runs (default: profiles)"
+    )
     _tier_options(tiers)
     tiers.set_defaults(handler=_tiers)
     listing = commands.add_parser("list", help="adapters, scenarios, tiers and runs")
@@ -109,13 +114,27 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigurationError(f"{out} already holds a run: choose another --out")
     if not (REPOSITORY / SUITE).is_dir():
         raise ConfigurationError(f"the benchmark suite {SUITE} is not next to the harness package: run from a clone")
+    # Every --db checked (reachable, password, a database the harness may use) and its password moved out of
+    # the suite's command line into a private password file (harness/guard.py), before the suite starts.
+    adapters = [a.strip() for a in (args.adapters or "").split(",") if a.strip()] or list(ADAPTERS)
+    setup = SuiteSetup.prepare(args.db or ["sqlite"], adapters)
+    suite_args = [a for a in suite_args if not a.startswith("--db=")] + [f"--db={db}" for db in setup.databases]
+    if args.keep:
+        setup.environment[KEEP_VARIABLE] = "1"
     out.mkdir(parents=True, exist_ok=True)
-    failed = _drive_suite(suite_args, out)
+    try:
+        failed = _drive_suite(suite_args, out, setup)
+    finally:
+        setup.close()
+    recover(out)  # a suite that died before writing benchmark.json: its record becomes one, marked partial
     if not (out / BENCHMARK_FILE).exists():
         print(f"orm-harness: the suite wrote no results; see {out / 'pytest.log'}", file=sys.stderr)
         return 1
     warnings = [f"test failed: `{nodeid}` (see pytest.log)" for nodeid in failed]
-    files = write_report(load_run(out), tiers, warnings)
+    run = load_run(out)
+    if partial := run.environment.get("harness", {}).get("partial"):
+        print(f"orm-harness: partial run, {partial}", file=sys.stderr)
+    files = write_report(run, tiers, warnings)
     print(f"report: {files.html}\n        {files.markdown}")
     _print_frame(recommendations_frame(files.recommendations))
     return 1 if failed else 0
@@ -151,23 +170,29 @@ def _known(what: str, value: str, known: Sequence[str]) -> None:
         raise ConfigurationError(f"unknown {what} {', '.join(unknown) or repr(value)}: choose from {', '.join(known)}")
 
 
-def _drive_suite(suite_args: list[str], out: Path) -> list[str]:
+def _drive_suite(suite_args: list[str], out: Path, setup: SuiteSetup) -> list[str]:
     """Run pytest on the suite with a progress bar; returns the node ids of the tests that failed."""
     read_end, write_end = os.pipe()
     command = [
         *(sys.executable, "-m", "pytest", SUITE, "--benchmark-only", "--benchmark-save-data"),
         *(f"--benchmark-json={(out / BENCHMARK_FILE).resolve()}", "-p", "harness.progress", "-p", "no:cacheprovider"),
+        *(argument for plugin in setup.plugins for argument in ("-p", plugin)),
         *suite_args,
     ]
     print(f"orm-harness: running {' '.join(['pytest', SUITE, *suite_args])}", file=sys.stderr)
     with (out / "pytest.log").open("w") as log:
-        env = {**os.environ, PROGRESS_FD: str(write_end)}
+        env = {**setup.suite_environment(), PROGRESS_FD: str(write_end)}
         process = subprocess.Popen(
             command, cwd=REPOSITORY, stdout=log, stderr=subprocess.STDOUT, env=env, pass_fds=[write_end]
         )
         os.close(write_end)
-        with os.fdopen(read_end) as events:
-            failed = _follow(events, sys.stderr)
+        try:
+            with os.fdopen(read_end) as events:
+                failed = _follow(events, sys.stderr)
+        except KeyboardInterrupt:
+            stop_suite(process, EXIT_GRACE_SECONDS)  # it writes what it measured and stops its cluster first
+            recover(out)
+            raise
         try:
             process.wait(timeout=EXIT_GRACE_SECONDS)
         except subprocess.TimeoutExpired:
@@ -195,23 +220,28 @@ def _follow(events: IO[str], stream: IO[str]) -> list[str]:
 
 
 class _Bar:
-    """A one-line bar on a terminal; elsewhere (CI, logs) a line every tenth of the way."""
+    """A one-line bar with elapsed and estimated remaining time on a terminal; elsewhere (CI, logs) a line
+    every tenth of the way or every half minute, whichever comes first."""
 
     def __init__(self, stream: IO[str]) -> None:
         self.stream, self.total, self.done = stream, 0, set[str]()
         self.live = stream.isatty()
+        self.started = self.last_line = time.monotonic()
         self.reported = -1
 
     def advance(self, nodeid: str) -> None:
         self.done.add(nodeid)
         count, total = len(self.done), max(self.total, len(self.done))
+        now = time.monotonic()
+        elapsed = now - self.started
+        timing = f"{_clock(elapsed)} elapsed, ~{_clock(elapsed / count * (total - count))} left"
         if self.live:
             filled = int(30 * count / total)
-            name = nodeid.rsplit("::", 1)[-1][:60]
-            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {count}/{total} {name:<60}")
-        elif (tenth := 10 * count // total) > self.reported:
-            self.reported = tenth
-            self.stream.write(f"orm-harness: {count}/{total} benchmarks done\n")
+            name = nodeid.rsplit("::", 1)[-1][:50]
+            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {count}/{total} {timing}  {name:<50}")
+        elif (tenth := 10 * count // total) > self.reported or now - self.last_line > 30:
+            self.reported, self.last_line = tenth, now
+            self.stream.write(f"orm-harness: {count}/{total} benchmarks done, {timing}\n")
         self.stream.flush()
 
     def note(self, line: str) -> None:
@@ -220,6 +250,10 @@ class _Bar:
     def close(self) -> None:
         if self.live:
             self.stream.write("\n")
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
 # --- report, compare, tiers, list --------------------------------------------------------------------
@@ -278,8 +312,12 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _tiers(args: argparse.Namespace) -> int:
     tiers = _tiers_of(args)
-    if args.run:
-        _print_frame(recommendations_frame(recommend(load_run(_resolve(args.run)).table, tiers)))
+    if args.runs:
+        per_run = [recommend(load_run(_resolve(run)).table, tiers) for run in args.runs]
+        _print_frame(recommendations_frame(per_run[-1]))
+        if len(per_run) > 1:
+            print(f"\nacross the {len(per_run)} runs (run-to-run spread of the margin):")
+            _print_frame(across_runs(per_run))
         return 0
     for tier in tiers.values():
         weights = ", ".join(f"{key} {weight:g}" for key, weight in tier.weights.items() if weight)
@@ -294,7 +332,9 @@ def _list(args: argparse.Namespace) -> int:
     for family in FAMILIES:
         scenarios = [s for s in CATALOGUE.values() if s.family == family]
         _section(f"scenarios: {family}", [f"{s.id:<22} {s.label}" for s in scenarios])
-    _section("tiers (harness/tiers.toml)", list(load_tiers(None, CATALOGUE)))
+    _section(
+        "tiers (harness/tiers.toml)", [f"{t.name:<11} {t.description}" for t in load_tiers(None, CATALOGUE).values()]
+    )
     _section(f"runs under {RESULTS_DIR}", [str(path.parent.name) for path in sorted(_runs())] or ["(none)"])
     return 0
 

@@ -8,6 +8,13 @@ Lifetime
     closes every connection it opened; `connect()` after that starts afresh. `create_schema()` and
     `drop_schema()` create and remove the shared schema (DESIGN.md) in the connected database.
 
+Schema and migrations
+    `create_schema()` brings a fresh database to the head revision with the adapter's own migration tool
+    (Alembic, aerich, Piccolo migrations, versioned SQL for raw). `migrate(revision)` moves to any revision
+    of `harness.schema.REVISIONS`, up or down, or to "base" (nothing) or "head". `create_schema_from_models()`
+    is the ORM's create-all path, kept to show it gives the same schema. `drop_schema()` removes every table,
+    the migration tool's bookkeeping included.
+
 Models
     `provider.models.User` (and `.Task`, `.Tag`, `.Comment`, `.Account`, `.TransferLog`) are the adapter's
     own model classes. A scenario passes them back to the provider and never touches the ORM itself:
@@ -70,8 +77,8 @@ from types import SimpleNamespace
 from typing import Any, ClassVar, Literal
 
 from harness.config import DatabaseConfig
-from harness.errors import UnknownFieldError, translated_errors
-from harness.schema import ENTITIES, Entity, relation_chain
+from harness.errors import ConfigurationError, UnknownFieldError, translated_errors
+from harness.schema import ENTITIES, REVISIONS, Entity, relation_chain
 
 Operator = Literal["eq", "in", "gt", "gte", "lt", "lte"]
 OPERATORS: tuple[Operator, ...] = ("eq", "in", "gt", "gte", "lt", "lte")
@@ -106,6 +113,26 @@ class Capabilities:
     connection_model: ConnectionModel
     row_locks: bool
     notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MigrationFacts:
+    """What an adapter's migration tool does, for the report's migration section; one sentence a field.
+
+    tool: name and version, e.g. "Alembic 1.20 (async env)".
+    autogenerate: whether and how revisions are generated from the models.
+    downgrade: whether revisions can be reversed, and how.
+    sqlite: how the tool handles SQLite, table rebuilds included.
+    transactional_ddl: whether a revision runs in one transaction, on each database.
+    files: the committed files of revision 0002 (tasks.due_date), relative to the repository root.
+    """
+
+    tool: str
+    autogenerate: str
+    downgrade: str
+    sqlite: str
+    transactional_ddl: str
+    files: tuple[str, ...]
 
 
 class Models(SimpleNamespace):
@@ -236,6 +263,7 @@ class BaseORMProvider(BaseDatabaseProvider):
 
     models: Models
     capabilities: Capabilities
+    migration_facts: ClassVar[MigrationFacts]
 
     async def create(self, model: Any, data: Mapping[str, Any]) -> Any:
         check_data(self.models.entity(model), data)
@@ -321,8 +349,23 @@ class BaseORMProvider(BaseDatabaseProvider):
                 yield
 
     async def create_schema(self) -> None:
+        """The shared schema at the head revision, through the adapter's migration tool."""
+        await self.migrate("head")
+
+    async def create_schema_from_models(self) -> None:
+        """The shared schema through the ORM's create-all path (no migration bookkeeping)."""
         with translated_errors():
             await self._create_schema()
+
+    async def migrate(self, revision: str = "head") -> None:
+        """Upgrade or downgrade to `revision`: an id of `REVISIONS`, "head" or "base"."""
+        target = {"head": REVISIONS[-1], "base": None}.get(revision, revision)
+        if target is not None and target not in REVISIONS:
+            raise ConfigurationError(
+                f"unknown revision {revision!r}: choose base, head or one of {', '.join(REVISIONS)}"
+            )
+        with translated_errors():
+            await self._migrate(target)
 
     async def drop_schema(self) -> None:
         with translated_errors():
@@ -399,6 +442,10 @@ class BaseORMProvider(BaseDatabaseProvider):
 
     @abstractmethod
     async def _create_schema(self) -> None: ...
+
+    @abstractmethod
+    async def _migrate(self, revision: str | None) -> None:
+        """Move the schema to `revision` (None: base, no tables) with the ORM's own migration tool."""
 
     @abstractmethod
     async def _drop_schema(self) -> None: ...

@@ -64,6 +64,7 @@ def generate(size: DatasetSize | None = None, seed: int = 42) -> Dataset:
             "completed": rng.random() < 0.4,
             "priority": rng.randint(0, 5),
             "created_at": EPOCH + timedelta(hours=u, minutes=t),
+            "due_date": None if rng.random() < 0.5 else EPOCH + timedelta(days=30 + u % 60, hours=t),
         }
         for u in range(1, size.users + 1)
         for t in range(1, size.tasks_per_user + 1)

@@ -166,6 +166,6 @@ figure { margin: 1rem 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 .code-grid { display: grid; grid-template-columns: repeat(var(--columns), minmax(0, 1fr)); gap: .6rem; }
 .code-grid h5 { margin: .2rem 0; }
-.code-grid pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: .5rem; overflow-x: auto;
-                 font-size: 75%; margin: 0; }
+.code-grid pre { background: #f7f7f7; border: 1px solid #e3e3e3; padding: .5rem; margin: 0; font-size: 75%;
+                 white-space: pre-wrap; overflow-wrap: anywhere; }
 """

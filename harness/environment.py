@@ -76,10 +76,11 @@ async def database_facts(dialect: str, dsn: str | None) -> dict[str, Any]:
     connection = await asyncpg.connect(dsn)
     try:
         version = await connection.fetchval("SHOW server_version")
-        rows = await connection.fetch("SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1)", PG_SETTINGS)
+        query = "SELECT name, current_setting(name) AS value FROM pg_settings WHERE name = ANY($1)"
+        rows = await connection.fetch(query, PG_SETTINGS)
     finally:
         await connection.close()
-    settings = {r["name"]: r["setting"] + (r["unit"] or "") for r in rows}
+    settings = {r["name"]: r["value"] for r in rows}
     return {"server": f"PostgreSQL {version.split()[0]}", "settings": settings}
 
 

@@ -26,6 +26,19 @@ class ConnectionFailed(HarnessError):
     """The database could not be reached, or refused the credentials."""
 
 
+class QueryTimeout(HarnessError):
+    """The server cancelled a statement that ran or waited too long (the harness sets both limits on the
+    databases it creates: see harness/targets.py)."""
+
+
+class StatementTimeout(QueryTimeout):
+    """A statement ran longer than `statement_timeout` (SQLSTATE 57014)."""
+
+
+class LockTimeout(QueryTimeout):
+    """A statement waited for a lock longer than `lock_timeout` (SQLSTATE 55P03)."""
+
+
 class UnknownFieldError(HarnessError):
     """A model, field, filter suffix, ordering or relation the shared schema does not have."""
 
@@ -62,13 +75,33 @@ _SQLITE_MESSAGES: dict[str, type[ConstraintViolation]] = {
     "CHECK constraint failed": CheckViolation,
     "NOT NULL constraint failed": NotNullViolation,
 }
+_TIMEOUTS: dict[str, tuple[type[QueryTimeout], str]] = {
+    "57014": (StatementTimeout, "statement timeout: the server cancelled a statement that ran too long"),
+    "55P03": (LockTimeout, "lock timeout: the server cancelled a statement that waited too long for a lock"),
+}
+_SERVER_GONE = {"57P01", "57P02", "57P03"}
+"""admin_shutdown, crash_shutdown, cannot_connect_now: the server stopped or is not ready (class 08, connection
+exceptions, is matched by prefix)."""
+_CLOSED_MESSAGES = ("connection is closed", "connection was closed", "the underlying connection is closed")
 _CONNECTION_ERRORS = (ConnectionError, OSError)
-_PASSWORD_IN_URL = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+_PASSWORD_IN_URL = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^/\s]*@", re.IGNORECASE)
+_PASSWORD_KEYWORD = re.compile(r"(\bpassword['\"]?\s*[=:]\s*)(['\"]?)[^\s'\",}]+\2", re.IGNORECASE)
+_SECRETS: set[str] = set()
+
+
+def register_secret(secret: str | None) -> None:
+    """Have `redact` hide `secret` wherever it appears, not only inside URLs (a password echoed back alone)."""
+    if secret and len(secret) >= 3:  # shorter strings would blank out ordinary words
+        _SECRETS.add(secret)
 
 
 def redact(text: str) -> str:
-    """Hide the password of any URL in `text` (`postgresql://u:secret@h` -> `postgresql://u:***@h`)."""
-    return _PASSWORD_IN_URL.sub(r"\1***@", text)
+    """Hide passwords in `text`: of any URL (`postgresql://u:secret@h` -> `postgresql://u:***@h`, even with `@` or
+    `:` in the password), of `password=...` pairs, and every secret given to `register_secret`."""
+    text = _PASSWORD_KEYWORD.sub(r"\1***", _PASSWORD_IN_URL.sub(r"\1***@", text))
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -96,6 +129,13 @@ def translate(exc: BaseException) -> HarnessError | None:
         sqlstate = getattr(cause, "sqlstate", None)
         if sqlstate in _SQLSTATES:
             return _SQLSTATES[sqlstate](redact(str(cause)))
+        if sqlstate in _TIMEOUTS:
+            error, what = _TIMEOUTS[sqlstate]
+            return error(redact(f"{what} ({cause})"))
+        if isinstance(sqlstate, str) and (sqlstate in _SERVER_GONE or sqlstate.startswith("08")):
+            return ConnectionFailed(redact(f"the database server closed the connection: {cause}"))
+        if _closed_connection(cause):
+            return ConnectionFailed(redact(f"the connection to the database is closed: {cause}"))
         if isinstance(cause, sqlite3.IntegrityError):
             message = str(cause)
             for prefix, error in _SQLITE_MESSAGES.items():
@@ -106,6 +146,18 @@ def translate(exc: BaseException) -> HarnessError | None:
         if isinstance(cause, _CONNECTION_ERRORS) and not isinstance(cause, sqlite3.Error):
             return ConnectionFailed(redact(f"{type(cause).__name__}: {cause}"))
     return None
+
+
+def _closed_connection(exc: BaseException) -> bool:
+    """asyncpg's `InterfaceError`s for a connection the server dropped carry no SQLSTATE, only a message."""
+    return type(exc).__name__ in ("InterfaceError", "ConnectionDoesNotExistError") and any(
+        text in str(exc) for text in _CLOSED_MESSAGES
+    )
+
+
+def is_server_gone(exc: BaseException) -> bool:
+    """True when `exc` (or what it wraps) says the database server cannot be reached or dropped the connection."""
+    return isinstance(translate(exc), ConnectionFailed)
 
 
 @contextmanager

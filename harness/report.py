@@ -70,6 +70,8 @@ def report_blocks(
     by_name = {chart.name: chart for chart in charts}
     summary = time_summary(run.table)
     blocks: list[Block] = [Heading(1, f"orm-harness report: run {run.run_id}"), Paragraph(_headline(run))]
+    if partial := run.environment.get("harness", {}).get("partial"):
+        warnings = [f"**Partial run**: {redact(partial)}; this report covers what was measured before.", *warnings]
     if warnings:
         blocks += [Paragraph("**Warnings**"), Bullets(list(warnings))]
     blocks += _tier_section(tiers, recommendations)
@@ -78,8 +80,42 @@ def report_blocks(
     blocks += _families_section(run, summary, by_name)
     blocks += _unstable_section(summary)
     blocks += _metric_sections(run, by_name)
+    blocks += _resilience_section(run)
     blocks += _code_section(run)
     return blocks
+
+
+def _resilience_section(run: Run) -> list[Block]:
+    """The server restart during concurrent reads (scenarios/resilience.py), where the run measured it."""
+    entries = run.environment.get("resilience") or []
+    if not entries:
+        return []
+    rows = [
+        {
+            "adapter": e["adapter"],
+            "database": e["database"],
+            "operations": e.get("total_ops"),
+            "failed": e.get("failed_ops"),
+            "server down (s)": e.get("server_down_s"),
+            "served again after (s)": "-" if e.get("recovery_s") is None else e["recovery_s"],
+            "recovered by itself": "yes" if e.get("recovered") else "**no**",
+            "failed after recovery": e.get("failed_after_recovery"),
+            "errors": ", ".join(f"{name} {count}" for name, count in (e.get("errors") or {}).items()) or "-",
+        }
+        for e in entries
+    ]
+    return [
+        Heading(2, "Resilience: a server restart during concurrent reads"),
+        Paragraph(
+            "Eight tasks read users by primary key through one connected provider while the PostgreSQL server "
+            "restarts (fast shutdown: every open connection is cut). A failed operation is retried after 20 ms. "
+            "Server down: how long the restart took. Served again after: from the restart until the first "
+            "read that succeeded once the server was back. Recovered by itself: through the same provider, "
+            "never reconnected, within 10 s. The count of failures depends on how fast an adapter fails: read "
+            "it with the operations attempted."
+        ),
+        Table(order(pd.DataFrame(rows))),
+    ]
 
 
 def _headline(run: Run) -> str:
@@ -105,7 +141,8 @@ def _tier_section(tiers: dict[str, Tier], recommendations: list[Recommendation])
             "the weights of the tier profile (1.00 = fastest on every weighted scenario). The lowest-scoring "
             f"ORM is recommended; `{BASELINE}` is scored for scale only. Margin: the runner-up's score over the "
             "winner's. Beyond spread: whether the 95% bootstrap interval of the margin (resampling the rounds "
-            "of this run) stays above zero; drift between runs can be larger. Decided by: the scenarios "
+            "of this run) stays above zero; drift between runs can be larger: `orm-harness tiers RUN1 RUN2 ...` "
+            "shows the spread across repeated runs. Decided by: the scenarios "
             "contributing most to the margin, with the runner-up's time over the winner's. Weight measured: the share "
             "of the tier's weights this run measured (a run of a few scenarios scores a tier on those alone)."
         ),
@@ -235,7 +272,7 @@ def _number(value: float) -> str:
         return "-"
     if abs(value) >= 1000:
         return f"{value:,.0f}"
-    return f"{value:.3g}" if abs(value) >= 0.001 else f"{value:.6f}".rstrip("0")
+    return f"{value:.3g}" if abs(value) >= 0.001 else f"{value:.6f}".rstrip("0").rstrip(".")
 
 
 def _count(value: float) -> str:

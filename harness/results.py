@@ -31,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from harness.errors import HarnessError
+from harness.runrecord import recover
 
 RESULTS_SCHEMA = 1
 """The `harness_schema` version this code reads and writes."""
@@ -48,6 +49,9 @@ TABLE_FILE = "results.csv"
 ENVIRONMENT_FILE = "environment.json"
 HARNESS_FAMILY = "harness"
 """The family of the suite's measurement of itself (`round_overhead`): environment, not results."""
+RESILIENCE_FAMILY = "resilience"
+"""The server-restart benchmarks (tests/benchmarks/test_resilience.py): their figures (`extra_info["resilience"]`)
+go to `environment["resilience"]`, one entry per adapter and database, not into the timing table."""
 
 _TIME_STATS = ("min", "max", "mean", "median", "stddev", "iqr", "q1", "q3")
 METRICS: dict[str, str] = {
@@ -106,6 +110,7 @@ def benchmark_path(path: str | Path) -> Path:
     """The JSON of a run given as a directory or a file."""
     path = Path(path)
     if path.is_dir():
+        recover(path)  # a run killed before it wrote its JSON: rebuilt from its record, marked partial
         path = path / BENCHMARK_FILE
     if not path.is_file():
         raise ResultsError(f"no results file at {path}")
@@ -117,7 +122,7 @@ def load_run(path: str | Path) -> Run:
     source = benchmark_path(path)
     document = _read_json(source)
     found = _harness_benchmarks(document, source)
-    benchmarks = [b for b in found if b["extra_info"].get("family") != HARNESS_FAMILY]
+    benchmarks = [b for b in found if b["extra_info"].get("family") not in (HARNESS_FAMILY, RESILIENCE_FAMILY)]
     if not benchmarks:
         raise ResultsError(f"results file {source} holds no adapter benchmarks")
     run_id = _run_id(document, source)
@@ -126,7 +131,18 @@ def load_run(path: str | Path) -> Run:
     table["value"] = table["value"].astype(float)
     environment = _environment(document, benchmarks, run_id)
     environment["overhead"] = _overhead([b for b in found if b not in benchmarks])
+    environment["resilience"] = _resilience(found)
     return Run(table, environment, source)
+
+
+def _resilience(benchmarks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The server-restart figures per adapter and database (scenarios/resilience.py says what each means)."""
+    infos = [b["extra_info"] for b in benchmarks if b["extra_info"].get("family") == RESILIENCE_FAMILY]
+    return [
+        {"adapter": info.get("adapter"), "database": info.get("database"), **info["resilience"]}
+        for info in infos
+        if isinstance(info.get("resilience"), dict)
+    ]
 
 
 def save_table(run: Run, directory: Path | None = None) -> Path:

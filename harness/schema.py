@@ -50,7 +50,7 @@ ENTITIES: dict[str, Entity] = {
         Entity(
             "Task",
             "tasks",
-            ("id", "user_id", "title", "description", "completed", "priority", "created_at"),
+            ("id", "user_id", "title", "description", "completed", "priority", "created_at", "due_date"),
             {
                 "user": Relation("forward", "User", "user_id"),
                 "comments": Relation("reverse", "Comment", "task_id"),
@@ -81,6 +81,11 @@ ENTITIES: dict[str, Entity] = {
         ),
     )
 }
+
+REVISIONS = ("0001_shared_schema", "0002_task_due_date")
+"""The schema's migrations, oldest first, the same in every adapter's own migration tool: 0001 creates the
+shared schema without `tasks.due_date`; 0002 adds the nullable `tasks.due_date` (a timestamptz) and an index on
+(user_id, due_date). The head revision is the shared schema the models describe."""
 
 # Creation order respects foreign keys; drop in reverse.
 TABLES_IN_DEPENDENCY_ORDER = (

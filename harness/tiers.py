@@ -9,7 +9,8 @@ The recommended ORM has the lowest score; the raw baseline is scored for scale b
 The margin is the runner-up's score over the winner's, minus one. Whether it is larger than the spread is
 decided by a bootstrap over the raw timing samples of the two adapters: the margin counts as beyond the
 spread when the 95 percent interval of the resampled margin stays above zero. That is the spread between
-rounds of this run; the drift between runs on a shared machine can be larger (compare repeated runs).
+rounds of one run; the drift between runs on a shared machine can be larger, and `across_runs` (the CLI's
+`orm-harness tiers RUN1 RUN2 ...`) shows it: how often each ORM won, and the range of the margin.
 The scenarios that decided it are the ones contributing most to the margin.
 """
 
@@ -259,3 +260,26 @@ def _verdict(r: Recommendation) -> str:
         return "-" if r.margin is None else "not judged (too few rounds)"
     low, high = r.interval
     return f"{'yes' if r.beyond_spread else 'no'} (95% {low:+.0%} to {high:+.0%})"
+
+
+def across_runs(per_run: list[list[Recommendation]]) -> pd.DataFrame:
+    """The run-to-run view of repeated runs: per tier and database, how often each ORM won, and the range of
+    the margins (each run's winner over its runner-up)."""
+    rows = []
+    by_key: dict[tuple[str, str], list[Recommendation]] = {}
+    for recommendations in per_run:
+        for r in recommendations:
+            by_key.setdefault((r.tier, r.database), []).append(r)
+    for (tier, database), found in by_key.items():
+        winners = pd.Series([r.winner for r in found if r.winner]).value_counts()
+        margins = [r.margin for r in found if r.margin is not None]
+        rows.append(
+            {
+                "tier": tier,
+                "database": database,
+                "winners": ", ".join(f"{name} {count}/{len(found)}" for name, count in winners.items()) or "-",
+                "margin range": f"{min(margins):+.0%} to {max(margins):+.0%}" if margins else "-",
+                "same winner every run": "yes" if len(winners) == 1 and winners.iloc[0] == len(found) else "no",
+            }
+        )
+    return pd.DataFrame(rows)

@@ -76,6 +76,7 @@ async def test_count_and_exists(db: Loaded) -> None:
 FILTER_CASES = {
     "eq": ({"priority": 3}, lambda t: t["priority"] == 3),
     "is_null": ({"description": None}, lambda t: t["description"] is None),
+    "due_date_set": ({"due_date__gte": datetime(2026, 1, 1, tzinfo=UTC)}, lambda t: t["due_date"] is not None),
     "in": ({"user_id__in": [1, 3, 5]}, lambda t: t["user_id"] in (1, 3, 5)),
     "in_empty": ({"user_id__in": []}, lambda t: False),
     "gt": ({"priority__gt": 3}, lambda t: t["priority"] > 3),
@@ -216,7 +217,7 @@ async def test_create_returns_the_stored_row_with_defaults(fresh: Loaded) -> Non
     user = await p.create(p.models.User, {"username": "ada", "email": "ada@example.org"})
     assert user.id == len(fresh.dataset.users) + 1 and user.is_active is True
     task = await p.create(p.models.Task, {"user_id": user.id, "title": "first"})
-    assert (task.completed, task.priority, task.description) == (False, 0, None)
+    assert (task.completed, task.priority, task.description, task.due_date) == (False, 0, None, None)
     stored = await p.get(p.models.Task, {"id": task.id})
     assert as_dict(stored, "Task") == as_dict(task, "Task")
     assert abs(stored.created_at.timestamp() - datetime.now(UTC).timestamp()) < 300

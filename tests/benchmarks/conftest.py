@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,14 +27,11 @@ from harness.bench import Case, RunFacts, loop_time, run_benchmark
 from harness.dataset import generate
 from harness.environment import cpu, package_versions
 from harness.pgserver import SERVER_SETTINGS
-from harness.targets import open_target
-from harness.workload import Workloads
-from scenarios import CATALOGUE, FAMILIES, Scenario
+from harness.targets import Target, open_target
+from harness.workload import Workloads, sqlite_target_in_ram
+from scenarios import CATALOGUE, Scenario
 from tests.benchmarks.options import HARNESS_FAMILY, BenchOptions, bench_options
 
-SHARED_TARGETS = {"sqlite": "sqlite_target", "postgresql": "postgres_target"}
-"""The contract tests' targets (tests/conftest.py), shared: one throwaway cluster per session, skipped without
-server binaries, a failure under CI."""
 _POSITION = pytest.StashKey[int]()
 _RUN = pytest.StashKey[dict[str, Any]]()
 
@@ -41,12 +39,15 @@ _RUN = pytest.StashKey[dict[str, Any]]()
 # --- parametrization and order ----------------------------------------------------------------------
 
 
+_SESSION_DATABASE: dict[str, Any] = {"indirect": ["bench_database"], "scope": "session"}
+"""Without scope="session", a parametrization that mixes direct and indirect arguments is function-scoped, and
+pytest would set `bench_database` up (loading every adapter's dataset) anew for every test."""
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     options = bench_options(metafunc.config)
     if (scenario := getattr(metafunc.function, "scenario", None)) is not None:
-        metafunc.parametrize(
-            ("adapter", "bench_database", "level"), _matrix(options, scenario), indirect=["bench_database"]
-        )
+        metafunc.parametrize(("adapter", "bench_database", "level"), _matrix(options, scenario), **_SESSION_DATABASE)
     elif getattr(metafunc.function, "statement_check", False):
         database = options.statements_database
         params = [
@@ -54,7 +55,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             for adapter in options.adapters
             for s in CATALOGUE.values()
         ]
-        metafunc.parametrize(("adapter", "bench_database", "checked"), params, indirect=["bench_database"])
+        metafunc.parametrize(("adapter", "bench_database", "checked"), params, **_SESSION_DATABASE)
 
 
 def _matrix(options: BenchOptions, scenario: Scenario) -> list[Any]:
@@ -149,13 +150,21 @@ def bench_database(
     """One database target's loaded databases (one per adapter, loaded on first use), for the session."""
     label: str = request.param
     spec = options.spec(label)
-    own_target = spec not in SHARED_TARGETS
-    target = open_target(spec) if own_target else request.getfixturevalue(SHARED_TARGETS[spec])
+    if spec == "postgresql":
+        # The contract tests' cluster (tests/conftest.py), shared: one throwaway cluster per session, skipped
+        # without server binaries, a failure under CI.
+        target: Target = request.getfixturevalue("postgresql_target")
+    else:
+        target = sqlite_target_in_ram() if spec == "sqlite" else open_target(spec)
     workloads = Workloads(target, generate(options.profile.dataset), options.pool_size)
     yield workloads
     bench_loop.run_until_complete(workloads.close())
+    # An aiosqlite connection an adapter left unclosed in a reference cycle keeps its non-daemon worker thread
+    # running, and the interpreter would wait for that thread at exit: collect such cycles now, so their
+    # finalizers stop the threads.
+    gc.collect()
     _record_database(request.config, label, workloads)
-    if own_target:
+    if spec != "postgresql":
         bench_loop.run_until_complete(target.close())
 
 
@@ -176,16 +185,10 @@ def measure_scenario(
         workload = bench_loop.run_until_complete(bench_database.get(adapter))
         _record_database(request.config, request.node.callspec.params["bench_database"], bench_database)
         facts = RunFacts(options.profile.name, options.order_seed, options.pool_size)
-        case = Case(scenario, workload, _arguments(scenario, options, level))
+        case = Case.build(scenario, workload, options.profile, level)
         run_benchmark(benchmark, bench_loop, case, options.profile, facts, request.node.stash.get(_POSITION, 0))
 
     return measure
-
-
-def _arguments(scenario: Scenario, options: BenchOptions, level: int | None) -> dict[str, int]:
-    if scenario.parameter == "concurrency":
-        return {"concurrency": level, "operations": options.profile.sizes[scenario.id]}
-    return {"size": options.profile.sizes[scenario.id]} if scenario.parameter == "size" else {}
 
 
 # --- run-level facts ---------------------------------------------------------------------------------
@@ -203,9 +206,10 @@ def _run_facts(config: pytest.Config) -> dict[str, Any]:
             "sizes": dict(options.profile.sizes),
             "order_seed": options.order_seed,
             "adapters": list(options.adapters),
-            "families": [f for f in FAMILIES if f in options.scenarios] or list(FAMILIES),
+            "scenarios": [s.id for s in CATALOGUE.values() if options.selects(s.id, s.family)],
             "pool_size": options.pool_size,
             "concurrency": list(options.concurrency),
+            "timer": "harness.bench.loop_time: seconds inside the event loop (driving the loop left out)",
             "databases": {},
             "versions": package_versions(),
             "cpu": cpu(),
@@ -217,8 +221,11 @@ def _record_database(config: pytest.Config, label: str, workloads: Workloads) ->
     if not workloads.facts:
         return
     facts = {"dialect": workloads.dialect, **workloads.facts}
-    if bench_options(config).spec(label) == "postgresql":
+    spec = bench_options(config).spec(label)
+    if spec == "postgresql":
         facts["throwaway_cluster_settings"] = dict(SERVER_SETTINGS)
+    elif spec == "sqlite":
+        facts["directory"] = str(workloads.target.directory)
     _run_facts(config)["databases"][label] = facts
 
 

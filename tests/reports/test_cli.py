@@ -30,6 +30,8 @@ def test_report_and_tiers_of_an_existing_run(run_copy: Path, capsys: pytest.Capt
     assert main(["tiers", str(run_copy), "--tier", "cache"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in out[1:]] == ["CACHE"] * load_run(run_copy).table["database"].nunique()
+    assert main(["tiers", str(run_copy), str(run_copy), "--tier", "cache"]) == 0
+    assert "across the 2 runs" in capsys.readouterr().out
 
 
 def test_compare_lists_changes(small_run: SmallRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

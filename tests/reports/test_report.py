@@ -8,39 +8,45 @@ import re
 import shutil
 import subprocess
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from harness.report import ReportFiles, write_report
-from harness.results import load_run
 from harness.sources import family_methods
-from harness.tiers import load_tiers
 from tests.reports.conftest import SmallRun
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
+@dataclass(frozen=True)
+class Written:
+    """What `orm-harness run` wrote for the small run."""
+
+    markdown: Path
+    html: Path
+    charts: list[Path]
+
+
 @pytest.fixture(scope="module")
-def report(small_run: SmallRun, tmp_path_factory: pytest.TempPathFactory) -> ReportFiles:
-    directory = tmp_path_factory.mktemp("report")
-    shutil.copy(small_run.directory / "benchmark.json", directory / "benchmark.json")
-    return write_report(load_run(directory), load_tiers())
+def report(small_run: SmallRun) -> Written:
+    directory = small_run.directory
+    return Written(directory / "report.md", directory / "report.html", sorted((directory / "charts").glob("*.png")))
 
 
-def test_every_chart_is_written(report: ReportFiles, small_run: SmallRun) -> None:
-    names = {chart.name for chart in report.charts}
+def test_every_chart_is_written(report: Written, small_run: SmallRun) -> None:
+    names = {chart.stem for chart in report.charts}
     expected = {"ratio_to_raw", "statements", "concurrency", "memory"}
     expected |= {f"family_{f}" for f in ("crud", "eager", "bulk", "transactions", "concurrency")}
     if "postgresql" in small_run.databases:
         expected.add("pool")
     assert names == expected
     for chart in report.charts:
-        assert chart.png.read_bytes().startswith(PNG) and chart.png.stat().st_size > 10_000
-    assert {c.name for c in report.charts if c.svg} >= {"ratio_to_raw", "family_crud"}
+        assert chart.read_bytes().startswith(PNG) and chart.stat().st_size > 10_000
+    assert (small_run.directory / "charts" / "ratio_to_raw.svg").read_text().lstrip().startswith("<?xml")
 
 
-def test_markdown_has_every_section(report: ReportFiles) -> None:
+def test_markdown_has_every_section(report: Written) -> None:
     text = report.markdown.read_text()
     for heading in (
         "## Tier recommendation",
@@ -54,13 +60,13 @@ def test_markdown_has_every_section(report: ReportFiles) -> None:
         assert f"### {family}" in text
     assert "| tier | database |" in text and "x fastest | x raw" in text
     for chart in report.charts:
-        assert f"](charts/{chart.name}.png)" in text
+        assert f"](charts/{chart.name})" in text
 
 
-def test_code_is_taken_from_the_backends(report: ReportFiles) -> None:
+def test_code_is_taken_from_the_backends(report: Written) -> None:
     """Each adapter's hook appears verbatim, as the backend module has it."""
     text = report.markdown.read_text()
-    source = Path("backends/tortoise_orm.py").read_text()
+    source = (Path(__file__).resolve().parents[2] / "backends" / "tortoise_orm.py").read_text()
     hook = next(
         node
         for node in ast.walk(ast.parse(source))
@@ -71,7 +77,7 @@ def test_code_is_taken_from_the_backends(report: ReportFiles) -> None:
     assert textwrap.dedent("\n".join(lines)) in text
 
 
-def test_html_is_self_contained(report: ReportFiles) -> None:
+def test_html_is_self_contained(report: Written) -> None:
     page = report.html.read_text()
     images = re.findall(r'<img src="data:image/png;base64,([^"]+)"', page)
     assert len(images) == len(report.charts)
@@ -91,7 +97,7 @@ window.addEventListener("load", () => {
 </script>"""
 
 
-def test_html_renders_every_chart_in_chromium(report: ReportFiles, tmp_path: Path) -> None:
+def test_html_renders_every_chart_in_chromium(report: Written, tmp_path: Path) -> None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.skip("no chromium on PATH (apt-get install chromium); see README for the manual check")

@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 
 from harness.results import BASELINE, load_run, time_summary
-from harness.tiers import DEFAULT_TIERS, Tier, TierFileError, load_tiers, recommend, recommendations_frame, select
+from harness.tiers import (
+    DEFAULT_TIERS,
+    Tier,
+    TierFileError,
+    across_runs,
+    load_tiers,
+    recommend,
+    recommendations_frame,
+    select,
+)
 from scenarios import CATALOGUE
 from tests.reports.conftest import SmallRun
 
@@ -84,3 +93,12 @@ def test_unmeasured_scenarios_are_named_not_scored(small_run: SmallRun) -> None:
     assert r.left_out == ["read_large"] and r.coverage == pytest.approx(0.25)
     frame = recommendations_frame([r])
     assert frame.loc[0, "weight measured"] == "25%" and frame.loc[0, "recommended"] == r.winner
+
+
+def test_across_runs_counts_winners(small_run: SmallRun) -> None:
+    table = load_run(small_run.directory).table
+    tiers = {"T": Tier("T", "", {"get_by_pk": 1.0, "one_level": 1.0})}
+    once = recommend(table, tiers)
+    frame = across_runs([once, once])
+    assert list(frame["same winner every run"]) == ["yes"] * len(once)
+    assert list(frame["winners"]) == [f"{r.winner} 2/2" for r in once]

@@ -1,0 +1,149 @@
+"""The benchmark machinery's own tests: honesty checks that can fail, data left as loaded, the helpers.
+
+The checks are shown to catch an adapter that cheats or breaks (a rollback that keeps its work, wrong rows,
+more statements than documented, lost money), on the raw adapter over SQLite, sabotaged for the occasion.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.bench import QUICK, Case, Profile
+from harness.concurrency import percentiles, run_concurrently
+from harness.config import DatabaseConfig
+from harness.dataset import DatasetSize, generate, load
+from harness.factory import adapter_class
+from harness.workload import Workload
+from scenarios import CATALOGUE, ScenarioFailed
+from scenarios.eager import EAGER_USERS
+
+DATA = generate(QUICK.dataset)
+
+
+@pytest.fixture
+async def workload(tmp_path: Path) -> AsyncIterator[Workload]:
+    """The raw adapter on a fresh SQLite file with the quick dataset: a test may sabotage or change it."""
+    provider = adapter_class("raw")(DatabaseConfig(f"sqlite:///{tmp_path / 'honesty.sqlite'}"))
+    await provider.connect()
+    await provider.create_schema()
+    await load(provider, DATA)
+    yield Workload("raw", "sqlite", provider, DATA, {})
+    await provider.disconnect()
+
+
+def case(workload: Workload, scenario: str) -> Case:
+    return Case.build(CATALOGUE[scenario], workload, QUICK, concurrency=4)
+
+
+async def table_sizes(workload: Workload) -> dict[str, Any]:
+    p = workload.provider
+    sizes = {name: await p.count(getattr(p.models, name)) for name in ("User", "Task", "Tag", "Comment")}
+    sizes["balance"] = sum(a.balance for a in await p.get_many(p.models.Account))
+    sizes["completed"] = await p.count(p.models.Task, {"completed": True})
+    sizes["transfers"] = await p.count(p.models.TransferLog)
+    return sizes
+
+
+async def test_every_scenario_passes_and_leaves_the_dataset_as_loaded(workload: Workload) -> None:
+    before = await table_sizes(workload)
+    for scenario in CATALOGUE:
+        benchmark = case(workload, scenario)
+        await benchmark.trial()
+        await benchmark.statements()
+        await benchmark.restore()
+        assert await table_sizes(workload) == before, scenario
+
+
+async def test_a_rollback_that_keeps_its_work_is_caught(workload: Workload) -> None:
+    p = workload.provider
+    real = p.transaction
+
+    @asynccontextmanager
+    async def leaky() -> AsyncIterator[None]:
+        error = None
+        async with real():
+            try:
+                yield
+            except Exception as exc:  # swallowed inside, so the transaction commits
+                error = exc
+        if error is not None:
+            raise error
+
+    p.transaction = leaky  # type: ignore[method-assign]
+    with pytest.raises(ScenarioFailed, match="tasks left by the rollback"):
+        await case(workload, "rollback").trial()
+
+
+async def test_wrong_rows_are_caught(workload: Workload) -> None:
+    p = workload.provider
+    real = p.get
+
+    async def off_by_one(model: Any, filters: dict[str, Any], **options: Any) -> Any:
+        return await real(model, {"id": filters.get("id", 0) + 1}, **options)
+
+    p.get = off_by_one  # type: ignore[method-assign]
+    with pytest.raises(ScenarioFailed, match="user fetched"):
+        await case(workload, "get_by_pk").trial()
+
+
+async def test_more_statements_than_documented_are_caught(workload: Workload) -> None:
+    p = workload.provider
+    p.expected_eager_statements = lambda model, relations: 1  # type: ignore[method-assign]
+    with pytest.raises(ScenarioFailed, match="one_level sent 2 queries, expected 1"):
+        await case(workload, "one_level").statements()
+
+
+async def test_n_plus_one_sends_one_plus_n_queries(workload: Workload) -> None:
+    log = await case(workload, "n_plus_one").statements()
+    assert log.queries == 1 + EAGER_USERS
+
+
+async def test_lost_money_is_caught(workload: Workload) -> None:
+    p = workload.provider
+    real = p.update
+
+    async def skimming(model: Any, filters: dict[str, Any], data: dict[str, Any]) -> Any:
+        if "balance" in data:
+            data = {**data, "balance": data["balance"] - 1}
+        return await real(model, filters, data)
+
+    p.update = skimming  # type: ignore[method-assign]
+    with pytest.raises(ScenarioFailed, match="sum of the balances"):
+        await case(workload, "concurrent_transfer").trial()
+
+
+async def test_run_concurrently_keeps_order_and_bounds_concurrency() -> None:
+    running, peak = 0, 0
+
+    async def operation(i: int) -> int:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.001)
+        running -= 1
+        return i * i
+
+    latencies: list[float] = []
+    assert await run_concurrently(operation, 3, 10, latencies) == [i * i for i in range(10)]
+    assert peak == 3 and len(latencies) == 10 and min(latencies) > 0
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentiles(values, (50, 95, 99)) == {"p50": 50.0, "p95": 95.0, "p99": 99.0}
+    assert percentiles([7.0], (50, 99)) == {"p50": 7.0, "p99": 7.0}
+    assert percentiles([], (50,)) == {"p50": None}
+
+
+def test_calibration_stays_within_bounds() -> None:
+    profile = Profile("full", DatasetSize(), {}, budget=0.4, rounds=(3, 200), warmup=(0, 10))
+    assert profile.calibrate(1e-5) == (200, 10)
+    assert profile.calibrate(0.01) == (40, 4)
+    assert profile.calibrate(2.0) == (3, 0)
+    assert not QUICK.calibrated and QUICK.calibrate(0.0) == (1, 0)

@@ -1,0 +1,63 @@
+"""Every adapter's own migration tool: the shared schema at head, and 0002 (tasks.due_date) up, down, up."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.catalog import describe, table_layout
+from harness.config import DatabaseConfig
+from harness.contract import BaseORMProvider
+from harness.dataset import DatasetSize, generate, load
+from harness.factory import ADAPTERS, adapter_class
+from harness.schema import REVISIONS
+from harness.targets import PostgresTarget, Target
+from tests.conftest import DIALECTS
+
+DUE_DATE_INDEX = ("user_id", "due_date")
+
+
+async def fresh_provider(target: Target, name: str, adapter: str) -> BaseORMProvider:
+    provider = adapter_class(adapter)(DatabaseConfig(await target.new_database(name), pool_min=1, pool_max=2))
+    await provider.connect()
+    return provider
+
+
+@pytest.fixture(params=[pytest.param(d, marks=[pytest.mark.postgresql] if d == "postgresql" else []) for d in DIALECTS])
+def target(request: pytest.FixtureRequest) -> Target:
+    return request.getfixturevalue(f"{request.param}_target")
+
+
+@pytest.mark.parametrize("adapter", list(ADAPTERS))
+async def test_upgrade_downgrade_upgrade_keeps_the_rows(target: Target, adapter: str) -> None:
+    p = await fresh_provider(target, f"updown_{adapter}", adapter)
+    url = p.config.url
+    try:
+        await p.create_schema()
+        dataset = generate(DatasetSize(users=5, tasks_per_user=4))
+        await load(p, dataset)
+        columns, indexes = await table_layout(url, "tasks")
+        assert "due_date" in columns and DUE_DATE_INDEX in indexes
+        await p.migrate(REVISIONS[0])
+        columns, indexes = await table_layout(url, "tasks")
+        assert "due_date" not in columns and DUE_DATE_INDEX not in indexes
+        await p.migrate("head")
+        columns, indexes = await table_layout(url, "tasks")
+        assert "due_date" in columns and DUE_DATE_INDEX in indexes
+        assert await p.count(p.models.Task) == len(dataset.tasks)
+        assert await p.count(p.models.Task, {"due_date": None}) == len(dataset.tasks)
+        await p.migrate("base")
+        assert (await table_layout(url, "users"))[0] == set()
+    finally:
+        await p.disconnect()
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("adapter", list(ADAPTERS))
+async def test_migrations_and_create_all_give_the_same_schema(postgresql_target: PostgresTarget, adapter: str) -> None:
+    schemas = []
+    for path in ("migrations", "models"):
+        p = await fresh_provider(postgresql_target, f"paths_{path}_{adapter}", adapter)
+        await (p.create_schema() if path == "migrations" else p.create_schema_from_models())
+        schemas.append(await describe(DatabaseConfig(p.config.url).postgres_dsn))
+        await p.disconnect()
+    assert schemas[0] == schemas[1]
