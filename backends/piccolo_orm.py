@@ -215,6 +215,9 @@ def _drop_null_defaults(table: type[Table]) -> list[str]:
     return list(alter.ddl)
 
 
+SQLITE_BUSY_TIMEOUT = 60.0
+
+
 class PiccoloProvider(BaseORMProvider):
     name = "piccolo"
     migration_facts = MigrationFacts(
@@ -273,7 +276,9 @@ class PiccoloProvider(BaseORMProvider):
     def _make_engine(self) -> Engine:
         if self._postgres:
             return PostgresEngine(config={"dsn": self.config.postgres_dsn})
-        return SQLiteEngine(path=self.config.sqlite_path)
+        # A connection per query, so concurrent writers queue on SQLite's busy timeout (sqlite3's default 5 s
+        # fails 64 concurrent transfers); Piccolo's docs advise raising `timeout` for concurrent writes.
+        return SQLiteEngine(path=self.config.sqlite_path, timeout=SQLITE_BUSY_TIMEOUT)
 
     async def _connect(self) -> None:
         if self._engine is None:

@@ -101,8 +101,10 @@ def _log_axis(ax: Axes, values: pd.Series) -> None:
     ax.set_yscale("log")
     positive = values[values > 0]
     smallest, largest = (float(positive.min()), float(positive.max())) if len(positive) else (1.0, 10.0)
-    ax.set_ylim(10 ** np.floor(np.log10(smallest)), largest * 2.2)  # headroom for the value labels
-    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))  # labels within a single decade too
+    bottom, top = 10 ** np.floor(np.log10(smallest)), largest * 2.2  # headroom for the value labels
+    ax.set_ylim(bottom, top)
+    # 1-2-5 ticks label a range of a decade or two; over more, ticks at the decades alone stay readable.
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if top / bottom < 300 else (1.0,)))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
 

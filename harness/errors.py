@@ -141,6 +141,8 @@ def translate(exc: BaseException) -> HarnessError | None:
             for prefix, error in _SQLITE_MESSAGES.items():
                 if message.startswith(prefix):
                     return error(message)
+        if isinstance(cause, sqlite3.OperationalError) and "database is locked" in str(cause):
+            return LockTimeout(f"SQLite: {cause} (the busy timeout ran out waiting for another writer)")
         if isinstance(cause, sqlite3.OperationalError) and "unable to open database file" in str(cause):
             return ConnectionFailed(f"cannot open the SQLite database file: {cause}")
         if isinstance(cause, _CONNECTION_ERRORS) and not isinstance(cause, sqlite3.Error):

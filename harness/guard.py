@@ -93,8 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def stop_suite(process: subprocess.Popen[bytes], grace: float) -> None:
-    """After a Ctrl-C: let the suite (which got the SIGINT too, at a terminal; send it otherwise) finish writing
-    its results and stop its cluster, for up to `grace` seconds; then kill it."""
+    """After a Ctrl-C: pass it on to the suite (in a session of its own, it got none), let it write its results
+    and stop its cluster for up to `grace` seconds; then kill it."""
     try:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)

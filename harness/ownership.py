@@ -51,6 +51,14 @@ class Owner:
         """True/False on this host; None for another host (it cannot be checked from here)."""
         if self.host != socket.gethostname():
             return None
+        if not Path("/proc/self/stat").exists():  # no /proc (macOS): the pid alone, reuse unnoticed
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return False
+            except PermissionError:
+                return True
+            return True
         start = _process_start(self.pid)
         if start is None:
             return False

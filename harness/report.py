@@ -3,7 +3,8 @@
 `write_report(run, tiers)` saves the tidy table (`results.csv`, `environment.json`), every chart under
 `charts/`, and the report: the tier recommendation, the environment and method, a table per scenario
 family (median, spread, ratios to the fastest adapter and to raw, statements, rows, memory) with unstable
-results flagged, the concurrency and pool charts, and each adapter's code for each family side by side.
+results flagged, the concurrency and pool charts, the migration tools (harness/migration_report.py), and each
+adapter's code for each family side by side.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pandas as pd
 from harness.charts import Chart, benchmark_label, write_charts
 from harness.document import Block, Bullets, CodeGrid, Heading, Image, Paragraph, Table, to_html, to_markdown
 from harness.errors import redact
+from harness.migration_report import migration_section
 from harness.results import (
     BASELINE,
     FAMILY_ORDER,
@@ -72,6 +74,7 @@ def report_blocks(
     blocks: list[Block] = [Heading(1, f"orm-harness report: run {run.run_id}"), Paragraph(_headline(run))]
     if partial := run.environment.get("harness", {}).get("partial"):
         warnings = [f"**Partial run**: {redact(partial)}; this report covers what was measured before.", *warnings]
+    warnings = [*warnings, *_not_measured(summary)]
     if warnings:
         blocks += [Paragraph("**Warnings**"), Bullets(list(warnings))]
     blocks += _tier_section(tiers, recommendations)
@@ -81,6 +84,7 @@ def report_blocks(
     blocks += _unstable_section(summary)
     blocks += _metric_sections(run, by_name)
     blocks += _resilience_section(run)
+    blocks += migration_section(run)
     blocks += _code_section(run)
     return blocks
 
@@ -116,6 +120,17 @@ def _resilience_section(run: Run) -> list[Block]:
         ),
         Table(order(pd.DataFrame(rows))),
     ]
+
+
+def _not_measured(summary: pd.DataFrame) -> list[str]:
+    """Benchmarks some adapters of the run have on a database and others lack (a failed or skipped test)."""
+    lines = []
+    for database, rows in summary.groupby("database"):
+        adapters = set(rows["adapter"])
+        for (scenario, parameter), group in rows.groupby(["scenario", "parameter"], sort=False):
+            for adapter in sorted(adapters - set(group["adapter"])):
+                lines.append(f"not measured: {adapter} on `{benchmark_label(scenario, parameter)}` ({database})")
+    return lines
 
 
 def _headline(run: Run) -> str:
@@ -217,7 +232,7 @@ def _method_facts(run: Run) -> list[str]:
             + (f" ({driving:.1f} us of event-loop driving outside the timer)" if driving is not None else "")
         )
     shown = {"harness_schema", "run_id", "started", "profile", "order_seed", "adapters", "families", "cpu"}
-    shown |= {"pool_size", "concurrency", "dataset", "sizes", "versions", "databases"}
+    shown |= {"pool_size", "concurrency", "dataset", "sizes", "versions", "databases", "migrations"}
     facts += [f"{key}: {_compact(value)}" for key, value in harness.items() if key not in shown]
     return facts
 

@@ -41,7 +41,7 @@ KEYS = ["run", "adapter", "database", "scenario", "family", "parameter"]
 BASELINE = "raw"
 """The adapter every ORM is measured against; shown for scale, never recommended."""
 ADAPTER_ORDER = ("raw", "sqlalchemy", "tortoise", "piccolo")
-FAMILY_ORDER = ("crud", "eager", "bulk", "transactions", "concurrency")
+FAMILY_ORDER = ("crud", "eager", "bulk", "transactions", "concurrency", "migrations")
 UNSTABLE_CV = 0.10
 """A coefficient of variation at or above this marks a result as unstable (as pyperf warns)."""
 BENCHMARK_FILE = "benchmark.json"

@@ -121,6 +121,15 @@ def _remember_sqlite_connections() -> None:
 _remember_sqlite_connections()
 
 
+def stop_open_sqlite_connections() -> int:
+    """Stop the worker threads of aiosqlite connections nobody closed, so the interpreter can exit (they are
+    not daemon threads, and Python joins them before atexit handlers run). Returns how many were open."""
+    stray = [c for c in list(_sqlite_connections) if c._running]
+    for connection in stray:
+        connection.stop()
+    return len(stray)
+
+
 async def _set_sqlite_trace(tracing: bool) -> None:
     for connection in list(_sqlite_connections):
         if connection._running and connection._connection is not None:

@@ -11,8 +11,10 @@ this code. Specs:
   (harness/isolation.py); it holds one adapter's tables at a time. Any other database is refused, untouched.
 
 Every PostgreSQL database the harness writes to gets statement and lock timeouts (`ALTER DATABASE ... SET`), so
-no adapter's connection can hang a run. SQLite has no server-side equivalent: its busy timeout is a setting of
-each connection (each ORM's default: 5 s in aiosqlite's and SQLAlchemy's sqlite3 connections).
+no adapter's connection can hang a run. SQLite has no server-side equivalent: its busy timeout (how long a
+statement waits for another connection's lock) is a setting of each connection, and all four adapters leave it
+at sqlite3's default of 5 s (raw, Tortoise and Piccolo open aiosqlite connections without `timeout`, SQLAlchemy's
+aiosqlite dialect likewise); a statement that runs long on SQLite is not cut.
 """
 
 from __future__ import annotations

@@ -1,13 +1,16 @@
 """The benchmarks' databases: per target, one fresh database per adapter with the dataset loaded once.
 
 `Workloads(target, dataset, pool_size)` creates them on first use (`await workloads.get("tortoise")`) and
-keeps them for the session; `close()` disconnects every provider (the target removes the databases).
+keeps them for the session; `close()` disconnects every provider (the target removes the databases). A scenario
+that changes the schema (`Scenario.prepare`) gets a database of its own instead (`own`, then `release`).
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from harness.dataset import Dataset, load
 from harness.environment import database_facts, versions
 from harness.factory import adapter_class
 from harness.targets import SqliteTarget, Target
+from scenarios.base import Scenario
 
 RAM_DIRECTORY = Path("/dev/shm")
 
@@ -62,14 +66,29 @@ class Workloads:
             self._loaded[adapter] = await self._load(adapter)
         return self._loaded[adapter]
 
+    async def own(self, adapter: str, scenario: Scenario, size: int) -> Workload:
+        """A database of the scenario's own for the adapter, at head, filled by `scenario.prepare(p, size)`
+        (not the dataset); `release` it after the benchmark."""
+        if scenario.prepare is None:
+            raise ValueError(f"scenario {scenario.id} runs on the dataset's database, not on one of its own")
+        return await self._open(adapter, f"bench_{adapter}_{scenario.id}", partial(scenario.prepare, size=size))
+
+    async def release(self, workload: Workload) -> None:
+        """Disconnect a scenario's own database; the target removes it when it closes."""
+        await workload.provider.disconnect()
+
     async def _load(self, adapter: str) -> Workload:
-        url = await self.target.new_database(f"bench_{adapter}")
+        return await self._open(adapter, f"bench_{adapter}", partial(load, dataset=self.dataset))
+
+    async def _open(self, adapter: str, name: str, fill: Callable[[BaseORMProvider], Awaitable[None]]) -> Workload:
+        """A fresh database `name` at head through the adapter's migrate, filled by `fill(provider)`."""
+        url = await self.target.new_database(name)
         config = DatabaseConfig(url, pool_min=self.pool_size, pool_max=self.pool_size)
         provider = adapter_class(adapter)(config)
         await provider.connect()
         try:
             await provider.create_schema()
-            await load(provider, self.dataset)
+            await fill(provider)
             if not self.facts:
                 self.facts = await database_facts(
                     self.dialect, config.postgres_dsn if self.dialect != "sqlite" else None

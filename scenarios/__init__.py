@@ -1,17 +1,18 @@
 """The scenario catalogue (DESIGN.md), every scenario written once as a plain async function of a provider.
 
 `CATALOGUE` maps each scenario id to its `Scenario` (scenarios/base.py says what a scenario function is and
-which untimed steps come with it), in the catalogue's order: crud, eager, bulk, transactions, concurrency.
+which untimed steps come with it), in the catalogue's order: crud, eager, bulk, transactions, concurrency,
+migrations.
 """
 
 from __future__ import annotations
 
-from scenarios import bulk, concurrency, crud, eager, transactions
+from scenarios import bulk, concurrency, crud, eager, migrations, transactions
 from scenarios.base import Scenario, ScenarioFailed
 
 CATALOGUE: dict[str, Scenario] = {
-    s.id: s for family in (crud, eager, bulk, transactions, concurrency) for s in family.SCENARIOS
+    s.id: s for family in (crud, eager, bulk, transactions, concurrency, migrations) for s in family.SCENARIOS
 }
-FAMILIES = ("crud", "eager", "bulk", "transactions", "concurrency")
+FAMILIES = ("crud", "eager", "bulk", "transactions", "concurrency", "migrations")
 
 __all__ = ["CATALOGUE", "FAMILIES", "Scenario", "ScenarioFailed"]

@@ -20,9 +20,10 @@ from typing import Any, Literal
 from harness.contract import BaseORMProvider
 from harness.dataset import Dataset
 
-Family = Literal["crud", "eager", "bulk", "transactions", "concurrency"]
+Family = Literal["crud", "eager", "bulk", "transactions", "concurrency", "migrations"]
 Parameter = Literal["size", "concurrency"]
 Step = Callable[..., Awaitable[Any]]
+Prepare = Callable[[BaseORMProvider, int], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class Scenario:
     expected_queries: where the statement count is the point, `expected_queries(p, data)` is the number of
         queries (`StatementLog.queries`) one round must send.
     parameter: `size` (rows, from the profile) or `concurrency` (tasks, from the command line), if any.
+    prepare: set for a scenario that changes the schema: it runs on a database of its own, not on the dataset's;
+        the database is created at head by the adapter's migrate, filled once by `prepare(p, size)`, and dropped
+        with its provider after the benchmark (harness/workload.py, `Workloads.own`).
     """
 
     run: Step
@@ -48,6 +52,7 @@ class Scenario:
     restore: Step | None = None
     expected_queries: Callable[[BaseORMProvider, Dataset], Awaitable[int]] | None = None
     parameter: Parameter | None = None
+    prepare: Prepare | None = None
 
     @property
     def id(self) -> str:

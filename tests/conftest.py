@@ -17,6 +17,7 @@ from harness.contract import BaseORMProvider
 from harness.dataset import Dataset, DatasetSize, generate, load
 from harness.factory import ADAPTERS, adapter_class
 from harness.pgserver import find_binaries
+from harness.statements import stop_open_sqlite_connections
 from harness.targets import PostgresTarget, SqliteTarget, Target, open_target
 from tests.benchmarks.options import add_options, report_header
 
@@ -29,6 +30,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     """The benchmark suite's options (tests/benchmarks/options.py), registered here so the command line takes
     them: pytest reads options only from the conftests it loads before collecting."""
     add_options(parser)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A provider a failed test never disconnected would keep its aiosqlite thread, and the process, alive."""
+    stop_open_sqlite_connections()
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -192,6 +192,55 @@ def test_sigkill_keeps_the_record_and_the_next_run_starts_clean(suite: Suite) ->
         server.stop()
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL], ids=["sigint", "sigkill"])
+def test_an_interrupted_or_killed_cli_stops_its_suite_cleanly_and_the_report_says_partial(
+    signum: int, tmp_path: Path
+) -> None:
+    """SIGINT or SIGKILL to `orm-harness run`: its suite is told (the CLI passes a SIGINT on; a SIGKILL reaches
+    it as SIGTERM through PR_SET_PDEATHSIG), writes what it measured and stops its cluster; `orm-harness report`
+    then builds the report of the partial run."""
+    _need_postgres()
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "harness.guard", "run", "--db", "postgresql", *SUITE, "--out", str(out)]
+    cli = subprocess.Popen(command, cwd=REPOSITORY, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while '"kind": "benchmark"' not in _read(out / RECORD):
+            assert cli.poll() is None and time.monotonic() < deadline, _read(out / "pytest.log")[-3000:]
+            time.sleep(0.1)
+        clusters = [d for d in Path(tempfile.gettempdir()).glob(f"{PREFIX}*") if _owner_is_child_of(d, cli.pid)]
+        cli.send_signal(signum)
+        status = cli.wait(timeout=60)
+        deadline = time.monotonic() + 60
+        while any(d.exists() for d in clusters) or '"kind": "finished"' not in _read(out / RECORD):
+            assert time.monotonic() < deadline, "the suite did not stop after its CLI was killed"
+            time.sleep(0.2)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+    assert len(clusters) == 1
+    assert status == (130 if signum == signal.SIGINT else -signal.SIGKILL)
+    report = subprocess.run(
+        [sys.executable, "-m", "harness.guard", "report", str(out)], cwd=REPOSITORY, capture_output=True, text=True
+    )
+    assert report.returncode == 0, report.stderr
+    assert "**Partial run**: the run was interrupted" in (out / "report.md").read_text()
+
+
+def _read(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
+def _owner_is_child_of(directory: Path, parent: int) -> bool:
+    owner = owner_of(directory)
+    if owner is None:
+        return False
+    try:
+        return Path(f"/proc/{owner.pid}/stat").read_text().rsplit(")", 1)[1].split()[1] == str(parent)
+    except OSError:
+        return False
+
+
 def test_reaping_removes_only_the_directories_of_dead_owners() -> None:
     prefix = f"orm-harness-reaptest-{os.getpid()}-"
     live, dead = owned_tempdir(prefix), owned_tempdir(prefix)

@@ -8,16 +8,17 @@
   with the order seed (recorded), so the machine's drift favours none of them; databases one after another.
 - The session's one event loop drives every round (`loop.run_until_complete`); `bench_database` holds one
   target's loaded databases (harness.workload) and is parametrized by database label.
-- Run-level facts go into pytest-benchmark's machine_info under "harness".
+- Run-level facts go into pytest-benchmark's machine_info under "harness" (with each adapter's migration facts,
+  where the run times the migrations family).
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import random
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ import pytest
 from harness.bench import Case, RunFacts, loop_time, run_benchmark
 from harness.dataset import generate
 from harness.environment import cpu, package_versions
+from harness.factory import adapter_class
 from harness.pgserver import SERVER_SETTINGS
 from harness.targets import Target, open_target
 from harness.workload import Workloads, sqlite_target_in_ram
@@ -54,6 +56,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             pytest.param(adapter, database, s, id=f"{adapter}-{s.id}", marks=pytest.mark.postgresql)
             for adapter in options.adapters
             for s in CATALOGUE.values()
+            if s.prepare is None  # a schema change on a database of its own: DDL, not the statements compared
         ]
         metafunc.parametrize(("adapter", "bench_database", "checked"), params, **_SESSION_DATABASE)
 
@@ -138,6 +141,12 @@ def options(pytestconfig: pytest.Config) -> BenchOptions:
 
 
 @pytest.fixture(scope="session")
+def run_facts(options: BenchOptions) -> RunFacts:
+    """The run-level facts every benchmark's extra_info repeats."""
+    return RunFacts(options.profile.name, options.order_seed, options.pool_size)
+
+
+@pytest.fixture(scope="session")
 async def bench_loop() -> asyncio.AbstractEventLoop:
     """The session's event loop, borrowed by the synchronous benchmark tests to drive each round."""
     return asyncio.get_running_loop()
@@ -159,10 +168,6 @@ def bench_database(
     workloads = Workloads(target, generate(options.profile.dataset), options.pool_size)
     yield workloads
     bench_loop.run_until_complete(workloads.close())
-    # An aiosqlite connection an adapter left unclosed in a reference cycle keeps its non-daemon worker thread
-    # running, and the interpreter would wait for that thread at exit: collect such cycles now, so their
-    # finalizers stop the threads.
-    gc.collect()
     _record_database(request.config, label, workloads)
     if spec != "postgresql":
         bench_loop.run_until_complete(target.close())
@@ -177,16 +182,24 @@ def measure_scenario(
     adapter: str,
     level: int | None,
     options: BenchOptions,
+    run_facts: RunFacts,
 ) -> Callable[[], None]:
     """Run the test's scenario as one benchmark (harness.bench.run_benchmark)."""
     scenario: Scenario = request.function.scenario
 
     def measure() -> None:
-        workload = bench_loop.run_until_complete(bench_database.get(adapter))
+        run = bench_loop.run_until_complete
+        own = scenario.prepare is not None
+        size = options.profile.sizes.get(scenario.id, 0)
+        workload = run(bench_database.own(adapter, scenario, size) if own else bench_database.get(adapter))
         _record_database(request.config, request.node.callspec.params["bench_database"], bench_database)
-        facts = RunFacts(options.profile.name, options.order_seed, options.pool_size)
-        case = Case.build(scenario, workload, options.profile, level)
-        run_benchmark(benchmark, bench_loop, case, options.profile, facts, request.node.stash.get(_POSITION, 0))
+        try:
+            case = Case.build(scenario, workload, options.profile, level)
+            position = request.node.stash.get(_POSITION, 0)
+            run_benchmark(benchmark, bench_loop, case, options.profile, run_facts, position)
+        finally:
+            if own:
+                run(bench_database.release(workload))
 
     return measure
 
@@ -213,8 +226,17 @@ def _run_facts(config: pytest.Config) -> dict[str, Any]:
             "databases": {},
             "versions": package_versions(),
             "cpu": cpu(),
+            "migrations": _migration_facts(options),
         }
     return config.stash[_RUN]
+
+
+def _migration_facts(options: BenchOptions) -> dict[str, dict[str, Any]]:
+    """Each adapter's `migration_facts` (its tool, autogenerate, downgrade, SQLite, transactional DDL, the files of
+    revision 0002), recorded with a run that times the migrations family, for the report's migration section."""
+    if not any(s.family == "migrations" and options.selects(s.id, s.family) for s in CATALOGUE.values()):
+        return {}
+    return {adapter: asdict(adapter_class(adapter).migration_facts) for adapter in options.adapters}
 
 
 def _record_database(config: pytest.Config, label: str, workloads: Workloads) -> None:

@@ -15,11 +15,13 @@ from typing import Any
 import pytest
 
 from harness.bench import QUICK, Case, Profile
+from harness.catalog import table_layout
 from harness.concurrency import percentiles, run_concurrently
 from harness.config import DatabaseConfig
 from harness.dataset import DatasetSize, generate, load
 from harness.factory import adapter_class
-from harness.workload import Workload
+from harness.targets import SqliteTarget
+from harness.workload import Workload, Workloads
 from scenarios import CATALOGUE, ScenarioFailed
 from scenarios.eager import EAGER_USERS
 
@@ -52,12 +54,50 @@ async def table_sizes(workload: Workload) -> dict[str, Any]:
 
 async def test_every_scenario_passes_and_leaves_the_dataset_as_loaded(workload: Workload) -> None:
     before = await table_sizes(workload)
-    for scenario in CATALOGUE:
+    for scenario in (s for s in CATALOGUE if CATALOGUE[s].prepare is None):  # not on the dataset's database
         benchmark = case(workload, scenario)
         await benchmark.trial()
         await benchmark.statements()
         await benchmark.restore()
         assert await table_sizes(workload) == before, scenario
+
+
+@pytest.fixture
+async def own_workloads(tmp_path: Path) -> AsyncIterator[Workloads]:
+    workloads = Workloads(SqliteTarget(tmp_path), DATA, pool_size=1)
+    yield workloads
+    await workloads.close()
+
+
+@pytest.mark.parametrize("adapter", ["raw", "sqlalchemy"])
+async def test_a_migration_scenario_runs_on_a_database_of_its_own(own_workloads: Workloads, adapter: str) -> None:
+    scenario = CATALOGUE["add_due_date"]
+    workload = await own_workloads.own(adapter, scenario, 300)
+    try:
+        benchmark = Case.build(scenario, workload, QUICK)
+        assert benchmark.arguments == {"size": QUICK.sizes["add_due_date"]}
+        benchmark.arguments["size"] = 300
+        await benchmark.trial()
+        await benchmark.statements()
+        await benchmark.restore()
+        columns, indexes = await table_layout(workload.provider.config.url, "tasks")
+        assert "due_date" in columns and ("user_id", "due_date") in indexes
+        assert await workload.provider.count(workload.provider.models.Task) == 300
+    finally:
+        await own_workloads.release(workload)
+
+
+async def test_a_migration_that_does_nothing_is_caught(own_workloads: Workloads) -> None:
+    scenario = CATALOGUE["add_due_date"]
+    workload = await own_workloads.own("raw", scenario, 100)
+    try:
+        benchmark = Case(scenario, workload, {"size": 100})
+        arguments = await benchmark.setup()  # at 0001; the round "forgets" to upgrade
+        with pytest.raises(ScenarioFailed, match=r"tasks\.due_date after the upgrade"):
+            await benchmark.check(100, arguments)
+        await benchmark.restore()
+    finally:
+        await own_workloads.release(workload)
 
 
 async def test_a_rollback_that_keeps_its_work_is_caught(workload: Workload) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from harness.bench import loop_time, run_overhead
+from harness.bench import RunFacts, loop_time, run_overhead
 from scenarios import CATALOGUE, Scenario
 from tests.benchmarks.options import BenchOptions
 
@@ -34,6 +34,8 @@ globals().update({f"test_{s.id}": _benchmark(s) for s in CATALOGUE.values()})
 
 
 @pytest.mark.benchmark(group="round_overhead", timer=loop_time)
-def test_round_overhead(benchmark: Any, bench_loop: asyncio.AbstractEventLoop, options: BenchOptions) -> None:
+def test_round_overhead(
+    benchmark: Any, bench_loop: asyncio.AbstractEventLoop, options: BenchOptions, run_facts: RunFacts
+) -> None:
     """The harness's own cost per round: an empty coroutine through the round path of every scenario."""
-    run_overhead(benchmark, bench_loop, OVERHEAD_ROUNDS[options.profile.name])
+    run_overhead(benchmark, bench_loop, OVERHEAD_ROUNDS[options.profile.name], run_facts)

@@ -1,8 +1,9 @@
 """A small real run, made once per session by `orm-harness run`, for the results, report, CLI and notebook tests.
 
-The run is the real suite in its quick profile, cut down to a few adapters and scenarios that between them
+The small run is the real suite in its quick profile, cut down to a few adapters and scenarios that between them
 draw every chart: SQLite always, PostgreSQL too where server binaries are found (for the pool chart).
-Tests that change files work on a copy (`run_copy`).
+Tests that change files work on a copy (`run_copy`). Tests that need many rounds per benchmark (the quick
+profile times one) read the committed reference run.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ import pytest
 from harness.pgserver import find_binaries
 from harness.results import BENCHMARK_FILE
 
+REFERENCE = Path(__file__).resolve().parents[2] / "results" / "reference"
+"""The committed reference run (full profile): real samples of many rounds, where the quick profile has one."""
 ADAPTERS = "raw,sqlalchemy,tortoise"
-SCENARIOS = "get_by_pk,n_plus_one,one_level,insert_1k,transfer,concurrent_get_by_pk"
+SCENARIOS = "get_by_pk,n_plus_one,one_level,insert_1k,transfer,concurrent_get_by_pk,add_due_date"
 
 
 @dataclass(frozen=True)
@@ -50,3 +53,10 @@ def run_copy(small_run: SmallRun, tmp_path: Path) -> Path:
     directory.mkdir()
     shutil.copy(small_run.directory / BENCHMARK_FILE, directory / BENCHMARK_FILE)
     return directory
+
+
+@pytest.fixture(scope="session")
+def reference_run() -> Path:
+    if not (REFERENCE / BENCHMARK_FILE).exists():
+        pytest.skip(f"no reference run at {REFERENCE} (make one: orm-harness run --db sqlite --db postgresql --out it)")
+    return REFERENCE

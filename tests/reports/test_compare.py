@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from harness.compare import compare_runs, counts, write_comparison
-from harness.results import BENCHMARK_FILE, load_run
+from harness.results import BENCHMARK_FILE, FAMILY_ORDER, load_run
 from tests.reports.conftest import SmallRun
 
 
@@ -23,12 +23,16 @@ def test_a_run_against_itself_changes_nothing(small_run: SmallRun, tmp_path: Pat
     assert page.read_text().count("data:image/png;base64,") == 1
 
 
-def _slowed(source: Path, target: Path) -> tuple[str, str, float]:
-    """A copy of the run whose first benchmark of 3 rounds is slower in every round than it was in any, by a
-    factor it returns with its (adapter, scenario)."""
+def _slowed(source: Path, target: Path, rounds: int) -> tuple[str, str, float]:
+    """A copy of the run whose first benchmark of `rounds` or more rounds is slower in every round than it was
+    in any, by a factor it returns with its (adapter, scenario)."""
     target.mkdir()
     document = json.loads((source / BENCHMARK_FILE).read_text())
-    bench = next(b for b in document["benchmarks"] if "adapter" in b["extra_info"] and len(b["stats"]["data"]) == 3)
+    bench = next(
+        b
+        for b in document["benchmarks"]
+        if b["extra_info"].get("family") in FAMILY_ORDER and len(b["stats"]["data"]) >= rounds
+    )
     factor = 1.5 * max(bench["stats"]["data"]) / min(bench["stats"]["data"])
     bench["stats"]["data"] = [x * factor for x in bench["stats"]["data"]]
     for stat in ("min", "max", "mean", "median", "q1", "q3", "stddev", "iqr"):
@@ -37,13 +41,19 @@ def _slowed(source: Path, target: Path) -> tuple[str, str, float]:
     return bench["extra_info"]["adapter"], bench["extra_info"]["scenario"], factor
 
 
-def test_a_slower_benchmark_is_listed_first_as_a_regression(small_run: SmallRun, tmp_path: Path) -> None:
-    adapter, scenario, factor = _slowed(small_run.directory, tmp_path / "b")
-    a, b = load_run(small_run.directory), load_run(tmp_path / "b")
-    # Three rounds against three: the exact two-sided p is 0.1 at best, so test at alpha 0.2.
-    comparison = compare_runs(a, b, threshold=0.1, alpha=0.2)
+def test_a_slower_benchmark_is_listed_first_as_a_regression(reference_run: Path, tmp_path: Path) -> None:
+    adapter, scenario, factor = _slowed(reference_run, tmp_path / "b", rounds=5)
+    a, b = load_run(reference_run), load_run(tmp_path / "b")
+    comparison = compare_runs(a, b)
     first = comparison.changes.iloc[0]
     assert (first["status"], first["adapter"], first["scenario"]) == ("regression", adapter, scenario)
-    assert first["change"] == pytest.approx(factor - 1)
-    assert counts(comparison)["regression"] == 1
-    assert counts(compare_runs(a, b, threshold=0.1, alpha=0.05))["regression"] == 0
+    assert first["change"] == pytest.approx(factor - 1) and first["p_value"] < 0.05
+    assert counts(comparison)["regression"] == 1 and counts(comparison)["improvement"] == 0
+
+
+def test_one_round_each_is_never_significant(small_run: SmallRun, tmp_path: Path) -> None:
+    """The quick profile times one round: a change, however large, cannot be significant, and is not listed."""
+    _, _, factor = _slowed(small_run.directory, tmp_path / "b", rounds=1)
+    comparison = compare_runs(load_run(small_run.directory), load_run(tmp_path / "b"))
+    assert factor >= 1.5 and comparison.changes["change"].max() == pytest.approx(factor - 1)
+    assert set(comparison.changes["status"]) == {"unchanged"}

@@ -37,7 +37,7 @@ def report(small_run: SmallRun) -> Written:
 def test_every_chart_is_written(report: Written, small_run: SmallRun) -> None:
     names = {chart.stem for chart in report.charts}
     expected = {"ratio_to_raw", "statements", "concurrency", "memory"}
-    expected |= {f"family_{f}" for f in ("crud", "eager", "bulk", "transactions", "concurrency")}
+    expected |= {f"family_{f}" for f in ("crud", "eager", "bulk", "transactions", "concurrency", "migrations")}
     if "postgresql" in small_run.databases:
         expected.add("pool")
     assert names == expected
@@ -119,3 +119,22 @@ def test_html_renders_every_chart_in_chromium(report: Written, tmp_path: Path) -
     found = re.search(r'<div id="chart-check">shown (\d+) of (\d+)</div>', done.stdout)
     assert found, f"no check result from chromium: {done.stderr[-2000:]}"
     assert int(found[1]) == int(found[2]) == len(report.charts)
+
+
+def test_migration_section_has_the_tools_their_times_and_their_files(report: Written, small_run: SmallRun) -> None:
+    text = report.markdown.read_text()
+    section = text.split("## Migrations: each ORM's own tool", 1)[1].split("\n## ", 1)[0]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in section.splitlines() if line[:1] == "|"]
+    header = next(row for row in rows if any(cell.startswith("add_due_date on") for cell in row))
+    for database in small_run.databases:
+        column = next(i for i, cell in enumerate(header) if cell.startswith(f"add_due_date on {database},"))
+        for adapter in ("raw", "sqlalchemy", "tortoise"):
+            times = next(row for row in rows if row[0] == adapter)
+            assert float(times[column]) > 0, (adapter, database)
+    for fact in ("Alembic", "aerich", "Versioned SQL", "transactional DDL", "SQLite (table rebuilds)"):
+        assert fact in section
+    for migration in ("versions/0002_task_due_date.py", "_task_due_date.py", "0002_task_due_date.up.sqlite.sql"):
+        assert migration in section
+    assert "op.add_column" in section and "ADD COLUMN" in section.upper()
+    html = report.html.read_text()
+    assert "Migrations: each ORM" in html and "op.add_column" in html
