@@ -150,7 +150,13 @@ def _stop_cluster(bindir: Path, data_dir: Path) -> None:
         )
 
 
+SIGNALS_RECEIVED: list[int] = []
+"""The signals `_interrupt` turned into KeyboardInterrupt: code that swallows the exception on its way up
+(an event loop, a library's except clause) can hide an interruption, this list cannot."""
+
+
 def _interrupt(signum: int, frame: object) -> None:
+    SIGNALS_RECEIVED.append(signum)
     raise KeyboardInterrupt(f"signal {signum}")
 
 

@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 
 from harness.errors import is_server_gone, redact
-from harness.pgserver import interrupt_on_sigterm
+from harness.pgserver import SIGNALS_RECEIVED, interrupt_on_sigterm
 from harness.runrecord import PARTIAL_SUFFIX, RECORD_FORMAT, RECORD_SUFFIX, append_line, write_atomic
 
 STOP_STATUS = 75
@@ -107,7 +107,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Iterator[N
     """Around pytest-benchmark writing its JSON (this wrapper is the outermost): first drop the benchmarks cut
     short and note why the run is partial; afterwards move the JSON into place and close the record."""
     state = _state(session.config)
-    if exitstatus == pytest.ExitCode.INTERRUPTED and state.partial is None:
+    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED or SIGNALS_RECEIVED
+    if interrupted and state.partial is None:
         _stopped(session.config, "the run was interrupted")
     for metadata in _benchmarks(session.config):
         if id(metadata) not in state.recorded:

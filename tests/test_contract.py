@@ -24,6 +24,7 @@ from harness.errors import (
 )
 from harness.schema import ENTITIES
 from harness.statements import capture
+from scenarios.transactions import move_money
 from tests.conftest import Loaded
 
 
@@ -351,23 +352,12 @@ async def test_inner_commit_is_undone_by_outer_rollback(fresh: Loaded) -> None:
     assert await p.count(Tag, {"name": "inner"}) == 0
 
 
-async def transfer(p: BaseORMProvider, source: int, target: int, amount: Decimal) -> None:
-    """Move money between two accounts with row locks, in a fixed lock order to avoid deadlocks."""
-    Account = p.models.Account
-    async with p.transaction():
-        first, second = sorted((source, target))
-        locked = {a: await p.get(Account, {"id": a}, for_update=True) for a in (first, second)}
-        await p.update(Account, {"id": source}, {"balance": locked[source].balance - amount})
-        await p.update(Account, {"id": target}, {"balance": locked[target].balance + amount})
-        await p.create(p.models.TransferLog, {"from_account_id": source, "to_account_id": target, "amount": amount})
-
-
 async def test_concurrent_transfers_keep_the_total(fresh: Loaded) -> None:
     p = fresh.provider
     rng = random.Random(7)
     accounts = len(fresh.dataset.accounts)
     moves = [(*rng.sample(range(1, accounts + 1), 2), Decimal(rng.randint(1, 5000)) / 100) for _ in range(40)]
-    await asyncio.gather(*(transfer(p, s, t, a) for s, t, a in moves))
+    await asyncio.gather(*(move_money(p, s, t, a) for s, t, a in moves))
     balances = [a.balance for a in await p.get_many(p.models.Account)]
     assert sum(balances) == fresh.dataset.total_balance
     assert await p.count(p.models.TransferLog) == len(moves)
