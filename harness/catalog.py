@@ -40,7 +40,7 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = 'public'
 """
 # Equivalent spellings of the same default, as different ORMs emit them.
-_DEFAULT_SPELLINGS = {"now()": "CURRENT_TIMESTAMP", "true": "true", "false": "false"}
+_DEFAULT_SPELLINGS = {"now()": "CURRENT_TIMESTAMP"}
 _IGNORED_TABLES = {"aerich", "migration", "alembic_version", "harness_migrations"}
 """The migration tools' bookkeeping tables (aerich, Piccolo, Alembic, raw SQL): not part of the shared schema."""
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import asyncpg
 
+from harness.targets import SQLITE_SETTINGS
+
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
 PACKAGES = ("asyncpg", "aiosqlite", "sqlalchemy", "tortoise-orm", "piccolo", "pytest", "pytest-benchmark")
@@ -72,7 +74,7 @@ def versions(adapter: str, dialect: str, server: str) -> dict[str, str | None]:
 async def database_facts(dialect: str, dsn: str | None) -> dict[str, Any]:
     """The server's version and the settings that shape its speed (`fsync` and co. on PostgreSQL)."""
     if dialect == "sqlite":
-        return {"server": f"SQLite {sqlite3.sqlite_version}", "settings": {}}
+        return {"server": f"SQLite {sqlite3.sqlite_version}", "settings": dict(SQLITE_SETTINGS)}
     connection = await asyncpg.connect(dsn)
     try:
         version = await connection.fetchval("SHOW server_version")
