@@ -426,7 +426,9 @@ class PiccoloProvider(BaseORMProvider):
         parent_path, _, name = path.rpartition(".")
         parents = _objects_at(roots, parent_path)
         relation = _relation(entity, path)
-        ids = list({parent.id for parent in parents})
+        # Piccolo adds the `id` primary key to every Table subclass at class creation (setattr in
+        # __init_subclass__), so its type annotations cannot show it: hence the two ignores below.
+        ids = list({parent.id for parent in parents})  # type: ignore[attr-defined]
         groups: dict[int, list[Table]] = {}
         if ids and relation.kind == "reverse":
             groups = await self._load_reverse(relation, ids, forward)
@@ -434,7 +436,7 @@ class PiccoloProvider(BaseORMProvider):
             parent_entity = _relation(entity, parent_path).target if parent_path else entity
             groups = await self._load_m2m(parent_entity, relation, ids, forward)
         for parent in parents:
-            setattr(parent, name, groups.get(parent.id, []))
+            setattr(parent, name, groups.get(parent.id, []))  # type: ignore[attr-defined]
 
     async def _load_reverse(self, relation: Relation, ids: list[int], forward: list[str]) -> dict[int, list[Table]]:
         target = getattr(self.models, relation.target)

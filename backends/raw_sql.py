@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import aiosqlite
 import asyncpg
@@ -171,7 +171,7 @@ class _Postgres:
         status = await self._executor().execute(sql, *params)
         return int(status.rpartition(" ")[2])
 
-    async def executemany(self, sql: str, rows: list[list[Any]]) -> None:
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         await self._executor().executemany(sql, rows)
 
     async def script(self, sql: str) -> None:
@@ -190,6 +190,8 @@ class _Postgres:
             async with connection.transaction():  # asyncpg makes a nested transaction a savepoint
                 yield
             return
+        if self._pool is None:
+            raise ConnectionFailed(f"not connected to {self._config.redacted_url}")
         async with self._pool.acquire() as connection, connection.transaction():
             token = self._connection.set(connection)
             try:
@@ -299,30 +301,44 @@ class _SQLite:
         if connection is not None:
             await connection.close()
 
+    @property
+    def _connected_db(self) -> aiosqlite.Connection:
+        if self._connection is None:
+            raise ConnectionFailed(f"SQLite database {self._path!r} is not connected")
+        return self._connection
+
+    @property
+    def _connected_lock(self) -> asyncio.Lock:
+        if self._lock is None:
+            raise ConnectionFailed(f"SQLite database {self._path!r} is not connected")
+        return self._lock
+
     def _turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
         """The lock, unless this task's transaction already holds it."""
-        return contextlib.nullcontext() if self._depth.get() else self._lock
+        return contextlib.nullcontext() if self._depth.get() else self._connected_lock
 
     async def fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
         async with self._turn():
-            return await self._connection.execute_fetchall(sql, params)
+            # aiosqlite annotates execute_fetchall as Iterable[Row]; it returns cursor.fetchall(), a list.
+            return cast(list[Any], await self._connected_db.execute_fetchall(sql, params))
 
     async def execute(self, sql: str, params: Sequence[Any]) -> int:
         # total_changes also counts rows deleted by ON DELETE CASCADE: exact for UPDATE (this schema has no
         # ON UPDATE actions), and DELETE only needs "more than none". Reading a cursor's rowcount instead would
         # cost one more hop to aiosqlite's thread to close it.
         async with self._turn():
-            before = self._connection.total_changes
-            await self._connection.execute_fetchall(sql, params)
-            return self._connection.total_changes - before
+            connection = self._connected_db
+            before = connection.total_changes
+            await connection.execute_fetchall(sql, params)
+            return connection.total_changes - before
 
-    async def executemany(self, sql: str, rows: list[list[Any]]) -> None:
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         transaction = contextlib.nullcontext() if self._depth.get() else self.transaction()
-        async with transaction, self._connection.executemany(sql, rows):
+        async with transaction, self._connected_db.executemany(sql, rows):
             pass
 
     async def script(self, sql: str) -> None:
-        async with self._turn(), self._connection.executescript(sql):
+        async with self._turn(), self._connected_db.executescript(sql):
             pass
 
     async def atomic_script(self, sql: str, *, foreign_keys_off: bool = False) -> None:
@@ -333,19 +349,23 @@ class _SQLite:
         if self._depth.get():
             # executescript would first commit the open transaction (Python 3.11's sqlite3 does so).
             raise ConfigurationError("raw migrations on SQLite cannot run inside a transaction")
-        async with self._lock:
+        connection = self._connected_db
+        async with self._connected_lock:
             if foreign_keys_off:
                 await self._run("PRAGMA foreign_keys = OFF")
             try:
                 # BEGIN is part of the script: sqlite3's executescript commits any transaction open before it.
-                async with self._connection.executescript(f"BEGIN IMMEDIATE;\n{sql}\n"):
+                async with connection.executescript(f"BEGIN IMMEDIATE;\n{sql}\n"):
                     pass
-                broken = foreign_keys_off and await self._connection.execute_fetchall("PRAGMA foreign_key_check")
+                # A list, like every execute_fetchall (aiosqlite annotates it as Iterable[Row]).
+                broken = foreign_keys_off and cast(
+                    list[Any], await connection.execute_fetchall("PRAGMA foreign_key_check")
+                )
                 if broken:
                     raise sqlite3.IntegrityError(f"FOREIGN KEY constraint failed: {broken[:3]}")
                 await self._run("COMMIT")
             except BaseException:
-                if self._connection.in_transaction:
+                if connection.in_transaction:
                     await self._run("ROLLBACK")
                 raise
             finally:
@@ -362,7 +382,7 @@ class _SQLite:
             try:
                 yield
             except BaseException:
-                if self._connection.in_transaction:
+                if self._connected_db.in_transaction:
                     # Like asyncpg: ROLLBACK TO leaves the savepoint on the stack until the outer transaction ends.
                     await self._run(f"ROLLBACK TO {savepoint}" if depth else "ROLLBACK")
                 raise
@@ -372,7 +392,7 @@ class _SQLite:
                 self._depth.reset(token)
 
     async def _run(self, sql: str) -> None:
-        await self._connection.execute_fetchall(sql)
+        await self._connected_db.execute_fetchall(sql)
 
     def pool_status(self) -> dict[str, int] | None:
         return None
@@ -471,7 +491,8 @@ class RawProvider(BaseORMProvider):
         return self._objects(entity, await self._db.fetch(sql, self._values(columns, data)))[0]
 
     async def _get(self, model: Any, where: tuple[Condition, ...], for_update: bool) -> Any | None:
-        entity, params = self.models.entity(model), []
+        entity = self.models.entity(model)
+        params: list[Any] = []
         sql = f"SELECT {_COLUMNS[entity.name]} FROM {entity.table}{self._where(where, params)} LIMIT 1"
         if for_update and self._db.row_locks:
             sql += " FOR UPDATE"
@@ -486,7 +507,8 @@ class RawProvider(BaseORMProvider):
         offset: int | None,
         ordering: Ordering | None,
     ) -> list[Any]:
-        entity, params = self.models.entity(model), []
+        entity = self.models.entity(model)
+        params: list[Any] = []
         sql = f"SELECT {_COLUMNS[entity.name]} FROM {entity.table}{self._where(where, params)}"
         if ordering is not None:
             sql += f" ORDER BY {ordering.field}{' DESC' if ordering.descending else ''}"
@@ -506,22 +528,26 @@ class RawProvider(BaseORMProvider):
     async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None:
         if not data:
             return await self._get(model, where, False)
-        entity, params = self.models.entity(model), []
+        entity = self.models.entity(model)
+        params: list[Any] = []
         assignments = self._set(data, params)
         sql = f"UPDATE {entity.table} SET {assignments}{self._where(where, params)} RETURNING {_COLUMNS[entity.name]}"
         rows = await self._db.fetch(sql, params)
         return self._objects(entity, rows)[0] if rows else None
 
     async def _delete(self, model: Any, where: tuple[Condition, ...]) -> bool:
-        entity, params = self.models.entity(model), []
+        entity = self.models.entity(model)
+        params: list[Any] = []
         return await self._db.execute(f"DELETE FROM {entity.table}{self._where(where, params)}", params) > 0
 
     async def _count(self, model: Any, where: tuple[Condition, ...]) -> int:
-        entity, params = self.models.entity(model), []
+        entity = self.models.entity(model)
+        params: list[Any] = []
         return await self._scalar(f"SELECT COUNT(*) FROM {entity.table}{self._where(where, params)}", params)
 
     async def _exists(self, model: Any, where: tuple[Condition, ...]) -> bool:
-        entity, params = self.models.entity(model), []
+        entity = self.models.entity(model)
+        params: list[Any] = []
         sql = f"SELECT EXISTS (SELECT 1 FROM {entity.table}{self._where(where, params)})"
         return bool(await self._scalar(sql, params))  # SQLite answers 0 or 1
 
@@ -535,7 +561,8 @@ class RawProvider(BaseORMProvider):
     async def _update_many(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> int:
         if not data:
             return await self._count(model, where)
-        entity, params = self.models.entity(model), []
+        entity = self.models.entity(model)
+        params: list[Any] = []
         assignments = self._set(data, params)
         return await self._db.execute(f"UPDATE {entity.table} SET {assignments}{self._where(where, params)}", params)
 

@@ -23,7 +23,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
 from time import perf_counter
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     CheckConstraint,
@@ -51,8 +51,10 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, joinedload, mapped_column, relationship, selectinload
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql import ColumnElement
 
 from backends.sqlalchemy_migrations import runner as alembic_runner
@@ -60,6 +62,9 @@ from harness.config import DatabaseConfig
 from harness.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Models, Ordering
 from harness.errors import ConnectionFailed, redact
 from harness.schema import Entity, relation_chain, relation_kind
+from harness.versions import require
+
+require("sqlalchemy")
 
 SCHEMA_DIFFERENCES: tuple[str, ...] = ()
 
@@ -268,6 +273,15 @@ class SQLAlchemyProvider(BaseORMProvider):
 
     # -- lifetime -------------------------------------------------------------------------------------
 
+    def _not_connected(self) -> ConnectionFailed:
+        return ConnectionFailed(f"{self.name} provider for {self.config.redacted_url} is not connected")
+
+    @property
+    def _connected_engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise self._not_connected()
+        return self._engine
+
     def _create_engine(self) -> tuple[AsyncEngine, AsyncEngine]:
         """The engine and its autocommit twin (same pool)."""
         if self.config.dialect == "postgresql":
@@ -309,6 +323,8 @@ class SQLAlchemyProvider(BaseORMProvider):
             await engine.dispose()
 
     async def _ping(self) -> None:
+        if self._autocommit_sessions is None:
+            raise self._not_connected()
         async with self._autocommit_sessions() as session:
             await session.execute(text("SELECT 1"))
 
@@ -316,6 +332,8 @@ class SQLAlchemyProvider(BaseORMProvider):
         if self.config.dialect != "postgresql" or self._engine is None:
             return None
         pool = self._engine.sync_engine.pool
+        if not isinstance(pool, QueuePool):  # create_async_engine's default on PostgreSQL: AsyncAdaptedQueuePool
+            return None
         checked_out, idle = pool.checkedout(), pool.checkedin()
         return {
             "min": self.config.pool_min,
@@ -343,7 +361,7 @@ class SQLAlchemyProvider(BaseORMProvider):
             record(perf_counter() - start)
             return connection
 
-        pool._do_get = timed_get
+        pool.__dict__["_do_get"] = timed_get  # an instance attribute: shadows the method on this pool only
         try:
             yield
         finally:
@@ -365,7 +383,10 @@ class SQLAlchemyProvider(BaseORMProvider):
         if session is not None:
             yield session
             return
-        async with (self._bulk_sessions if bulk else self._autocommit_sessions).begin() as session:
+        sessions = self._bulk_sessions if bulk else self._autocommit_sessions
+        if sessions is None:
+            raise self._not_connected()
+        async with sessions.begin() as session:
             yield session
 
     @asynccontextmanager
@@ -375,6 +396,8 @@ class SQLAlchemyProvider(BaseORMProvider):
             async with session.begin_nested():
                 yield
             return
+        if self._sessions is None:
+            raise self._not_connected()
         async with self._sessions.begin() as session:
             token = self._current.set((session, asyncio.current_task()))
             try:
@@ -433,15 +456,19 @@ class SQLAlchemyProvider(BaseORMProvider):
 
     async def _count(self, model: Any, where: tuple[Condition, ...]) -> int:
         async with self._session() as session:
-            return await session.scalar(select(func.count()).select_from(model).where(*_criteria(model, where)))
+            count = await session.scalar(select(func.count()).select_from(model).where(*_criteria(model, where)))
+        if count is None:  # COUNT(*) always returns one row
+            raise RuntimeError("SELECT COUNT(*) returned no row")
+        return count
 
     async def _exists(self, model: Any, where: tuple[Condition, ...]) -> bool:
         async with self._session() as session:
-            return await session.scalar(select(exists().where(*_criteria(model, where))))
+            return bool(await session.scalar(select(exists().where(*_criteria(model, where)))))
 
     async def _execute_dml(self, stmt: Any) -> int:
         async with self._session() as session:
-            return (await session.execute(stmt)).rowcount
+            # A DML statement's result is a CursorResult (it has the rowcount); execute() is typed as returning Result.
+            return cast(CursorResult[Any], await session.execute(stmt)).rowcount
 
     # -- bulk -----------------------------------------------------------------------------------------
     # ORM bulk INSERT without RETURNING is one DBAPI executemany, which binds one row at a time: no chunking,
@@ -480,13 +507,13 @@ class SQLAlchemyProvider(BaseORMProvider):
     # -- schema ---------------------------------------------------------------------------------------
 
     async def _create_schema(self) -> None:
-        async with self._engine.begin() as connection:
+        async with self._connected_engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
 
     async def _migrate(self, revision: str | None) -> None:
-        await alembic_runner.migrate(self._engine, revision)
+        await alembic_runner.migrate(self._connected_engine, revision)
 
     async def _drop_schema(self) -> None:
-        async with self._engine.begin() as connection:
+        async with self._connected_engine.begin() as connection:
             await connection.run_sync(Base.metadata.drop_all)
             await connection.execute(text(f"DROP TABLE IF EXISTS {alembic_runner.VERSION_TABLE}"))

@@ -29,7 +29,7 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from functools import wraps
 from types import ModuleType
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from tortoise import fields
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -45,6 +45,9 @@ from harness.config import DatabaseConfig
 from harness.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Models, Ordering
 from harness.errors import NotNullViolation
 from harness.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, relation_chain
+from harness.versions import require
+
+require("tortoise-orm")
 
 SCHEMA_DIFFERENCES: tuple[str, ...] = (
     "Column order: Tortoise adds foreign-key columns after the declared ones (tasks.user_id comes last, task_tags "
@@ -88,11 +91,13 @@ class CheckedSmallIntField(_CheckMixin, fields.SmallIntField):
     pass
 
 
-class CheckedDecimalField(_CheckMixin, fields.DecimalField):
+# Tortoise's DecimalField subclasses both Field and Decimal, whose __copy__ signatures clash; Tortoise silences the
+# same error on DecimalField itself, and every subclass inherits it.
+class CheckedDecimalField(_CheckMixin, fields.DecimalField):  # type: ignore[misc]
     pass
 
 
-def _fk(target: str, related_name: str | bool, index: bool = True) -> Any:
+def _fk(target: str, related_name: str | Literal[False], index: bool = True) -> Any:
     return fields.ForeignKeyField(
         f"models.{target}", related_name=related_name, on_delete=fields.CASCADE, db_index=index
     )
@@ -132,7 +137,7 @@ def _declare_models() -> dict[str, type[Model]]:
         created_at = fields.DatetimeField(db_default=Now())
         due_date = fields.DatetimeField(null=True)  # revision 0002
         # The link table is the TaskTag model below, so generate_schemas does not create its own.
-        tags = fields.ManyToManyField(
+        tags: fields.ManyToManyRelation[Tag] = fields.ManyToManyField(
             "models.Tag", through="task_tags", backward_key="task_id", forward_key="tag_id", related_name="tasks"
         )
 

@@ -329,11 +329,14 @@ async def _nothing() -> None:
     return None
 
 
-def run_overhead(benchmark: BenchmarkFixture, loop: asyncio.AbstractEventLoop, rounds: int, facts: RunFacts) -> None:
+def run_overhead(
+    benchmark: BenchmarkFixture, loop: asyncio.AbstractEventLoop, rounds: int, facts: RunFacts
+) -> float | None:
     """Time an empty round through exactly the path a scenario's round takes: what the harness adds to every
     figure. Its extra_info has every key of a scenario's (None or zero where nothing applies; adapter and
     database None, family "harness"), plus `driving_median_us`: the cost of driving the loop from
-    synchronous code (run_until_complete), which `loop_time` leaves out of every figure."""
+    synchronous code (run_until_complete), which `loop_time` leaves out of every figure. Returns that cost's
+    median in seconds."""
     driving: list[float] = []
 
     def target() -> None:
@@ -342,6 +345,7 @@ def run_overhead(benchmark: BenchmarkFixture, loop: asyncio.AbstractEventLoop, r
         driving.append(perf_counter() - start)
 
     benchmark.pedantic(target, setup=lambda: ((), {}), rounds=rounds, warmup_rounds=min(rounds // 10, 10))
+    driving_median = percentiles(driving, (50,))["p50"]
     benchmark.extra_info.update(
         {
             "harness_schema": HARNESS_SCHEMA,
@@ -362,6 +366,7 @@ def run_overhead(benchmark: BenchmarkFixture, loop: asyncio.AbstractEventLoop, r
             "order_seed": facts.order_seed,
             "order_position": 0,
             "pool_size": facts.pool_size,
-            "driving_median_us": round(percentiles(driving, (50,))["p50"] * 1e6, 3),
+            "driving_median_us": None if driving_median is None else round(driving_median * 1e6, 3),
         }
     )
+    return driving_median

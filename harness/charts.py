@@ -9,8 +9,9 @@ Figures are built with the object-oriented API, never pyplot, so no GUI backend 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import product
 from pathlib import Path
 
@@ -169,7 +170,7 @@ def _scenario_panel(ax: Axes, rows: pd.DataFrame, adapters: list[str]) -> None:
             bar.set_edgecolor("white")
     ax.bar_label(bars, labels=[_short(v) for v in median], fontsize=6, padding=1)
     for x in np.flatnonzero(median.isna().to_numpy()):  # not measured (failed or skipped): say so
-        ax.text(x, 0, "n/a", ha="center", va="bottom", fontsize=7, color="#666666")
+        ax.text(float(x), 0, "n/a", ha="center", va="bottom", fontsize=7, color="#666666")
     ax.set_xticks([])
     ax.set_ylim(0, np.nanmax(q3.to_numpy(dtype=float)) * 1.18 if q3.notna().any() else 1)
     ax.tick_params(axis="y", labelsize=7)
@@ -255,7 +256,9 @@ def _concurrency_rows(table: pd.DataFrame, metrics: tuple[str, ...]) -> pd.DataF
     return wide.assign(level=wide["parameter"].map(lambda p: parameter_value(p, "concurrency")))
 
 
-def _line_grid(frame: pd.DataFrame, panels: list[tuple[str, str, Callable[[Axes], None] | None]], title: str) -> Figure:
+def _line_grid(
+    frame: pd.DataFrame, panels: Sequence[tuple[str, str, Callable[[Axes], None] | None]], title: str
+) -> Figure:
     """One row per (database, scenario), one column per (metric, y label, decorator); a line per adapter."""
     adapters = adapters_in(frame)
     cases = list(frame.groupby(["database", "scenario"]).groups)
@@ -354,7 +357,7 @@ def figures(table: pd.DataFrame) -> Iterator[tuple[str, str, Figure]]:
     ]
     families = [f for f in FAMILY_ORDER if f in set(table["family"])]
     for family in families + sorted(set(table["family"]) - set(families)):
-        builders.append((f"family_{family}", f"{family}: median time", lambda f=family: family_figure(table, f)))
+        builders.append((f"family_{family}", f"{family}: median time", partial(family_figure, table, family)))
     builders += [
         ("statements", "Statements per operation", lambda: statements_figure(table)),
         ("concurrency", "Throughput and p99 latency", lambda: concurrency_figure(table)),

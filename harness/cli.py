@@ -20,7 +20,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, NoReturn
@@ -167,7 +167,7 @@ def _suite_arguments(args: argparse.Namespace) -> list[str]:
     return arguments
 
 
-def _known(what: str, value: str, known: Sequence[str]) -> None:
+def _known(what: str, value: str, known: Collection[str]) -> None:
     items = [item.strip() for item in value.split(",") if item.strip()]
     unknown = [item for item in items if item not in known]
     if unknown or not items:

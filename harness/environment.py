@@ -54,7 +54,8 @@ def _extras() -> dict[str, list[str]]:
 def orm_distribution(adapter: str) -> str | None:
     """The distribution an adapter's extra installs first (`sqlalchemy[asyncio]>=2.1` -> `sqlalchemy`)."""
     for requirement in _extras().get(adapter, []):
-        return re.match(r"[A-Za-z0-9_.-]+", requirement).group(0)
+        name = re.match(r"[A-Za-z0-9_.-]+", requirement)
+        return None if name is None else name.group(0)
     return None
 
 
@@ -96,6 +97,18 @@ def cpu() -> dict[str, Any]:
     except OSError:
         pass
     return {"model": model, "count": os.cpu_count(), "machine": platform.machine(), "system": platform.platform()}
+
+
+MACHINE_IDENTITY = ("node", "machine", "processor", "system", "release", "python_implementation", "python_version")
+CPU_IDENTITY = ("brand_raw", "arch", "count")
+
+
+def machine_identity(machine_info: dict[str, Any]) -> dict[str, Any]:
+    """What identifies a machine in pytest-benchmark's machine_info: host, platform, Python, CPU model and count
+    (not the CPU's current clock, nor the run-level facts the harness adds)."""
+    identity = {key: machine_info.get(key) for key in MACHINE_IDENTITY}
+    identity["cpu"] = {key: (machine_info.get("cpu") or {}).get(key) for key in CPU_IDENTITY}
+    return identity
 
 
 def package_versions() -> dict[str, str | None]:

@@ -138,9 +138,9 @@ def translate(exc: BaseException) -> HarnessError | None:
             return ConnectionFailed(redact(f"the connection to the database is closed: {cause}"))
         if isinstance(cause, sqlite3.IntegrityError):
             message = str(cause)
-            for prefix, error in _SQLITE_MESSAGES.items():
+            for prefix, violation in _SQLITE_MESSAGES.items():
                 if message.startswith(prefix):
-                    return error(message)
+                    return violation(message)
         if isinstance(cause, sqlite3.OperationalError) and "database is locked" in str(cause):
             return LockTimeout(f"SQLite: {cause} (the busy timeout ran out waiting for another writer)")
         if isinstance(cause, sqlite3.OperationalError) and "unable to open database file" in str(cause):

@@ -24,6 +24,7 @@ import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from harness.errors import HarnessError, redact
@@ -35,7 +36,13 @@ RUN_PLUGIN = "harness.runlog"
 """The pytest plugin `orm-harness run` loads into the suite (`-p harness.runlog`): incremental, atomic results and
 a stop within seconds when the database server goes away."""
 
-Main = Callable[[Sequence[str] | None], int]
+
+class Main(Protocol):
+    """A CLI `main(argv=None)`: the arguments, sys.argv[1:] when None; returns the exit status."""
+
+    def __call__(self, argv: Sequence[str] | None = None) -> int: ...
+
+
 _debug: list[bool] = []
 
 
@@ -51,7 +58,7 @@ def describe(exc: BaseException) -> tuple[str, int]:
     return f"internal error: {type(exc).__name__}: {exc} (run with {DEBUG_FLAG} for the traceback)", 1
 
 
-def cli_errors(main: Main) -> Main:
+def cli_errors(main: Callable[[Sequence[str] | None], int]) -> Main:
     """Wrap a CLI `main(argv)`: see the module docstring."""
 
     @functools.wraps(main)

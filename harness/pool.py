@@ -26,6 +26,9 @@ from asyncpg.pool import Pool
 
 from harness.concurrency import percentiles
 from harness.contract import BaseORMProvider
+from harness.versions import require
+
+require("asyncpg")
 
 SAMPLE_INTERVAL = 0.001
 
@@ -81,11 +84,11 @@ def _timed_asyncpg_acquire(record: Callable[[float], None]) -> Iterator[None]:
         record(perf_counter() - start)
         return connection
 
-    Pool._acquire = _acquire  # type: ignore[method-assign]
+    Pool._acquire = _acquire
     try:
         yield
     finally:
-        Pool._acquire = original  # type: ignore[method-assign]
+        Pool._acquire = original
 
 
 async def _sample_forever(observer: PoolObserver) -> None:

@@ -223,6 +223,8 @@ def _method_facts(run: Run) -> list[str]:
     for key in ("dataset", "sizes", "versions"):
         if isinstance(harness.get(key), dict):
             facts.append(f"{key}: " + ", ".join(f"{k} {v}" for k, v in harness[key].items()))
+    if "pinned" in harness:
+        facts.append(_pinned_fact(harness["pinned"]))
     for label, facts_of_db in (harness.get("databases") or {}).items():
         facts.append(f"database {label}: {_compact(facts_of_db)}")
     if overhead := env.get("overhead"):
@@ -232,9 +234,19 @@ def _method_facts(run: Run) -> list[str]:
             + (f" ({driving:.1f} us of event-loop driving outside the timer)" if driving is not None else "")
         )
     shown = {"harness_schema", "run_id", "started", "profile", "order_seed", "adapters", "families", "cpu"}
-    shown |= {"pool_size", "concurrency", "dataset", "sizes", "versions", "databases", "migrations"}
+    shown |= {"pool_size", "concurrency", "dataset", "sizes", "versions", "pinned", "databases", "migrations"}
     facts += [f"{key}: {_compact(value)}" for key, value in harness.items() if key not in shown]
     return facts
+
+
+def _pinned_fact(status: dict[str, Any]) -> str:
+    """Whether the run measured the repository's pinned set (constraints.txt), and where it did not."""
+    if status.get("pinned") is None:
+        return "versions: not compared with a pinned set (no constraints.txt beside this installation)"
+    if status["pinned"]:
+        return f"versions: the pinned set ({status['constraints']})"
+    differs = ", ".join(f"{name} {v['installed']} (pinned {v['pinned']})" for name, v in status["differs"].items())
+    return f"versions: **not the pinned set** ({status['constraints']}): {differs}"
 
 
 def _compact(value: Any) -> str:

@@ -4,8 +4,8 @@
 - appends every finished benchmark to `DIR/benchmark.jsonl` as soon as it is measured (flushed and fsynced),
   so a run killed even by SIGKILL keeps everything measured before; `recover(DIR)` turns that record into a
   `benchmark.json` marked partial;
-- makes `benchmark.json` appear atomically: pytest-benchmark truncates the file when it parses its options and
-  writes it only at the end, so the plugin points it at `benchmark.json.partial` and renames that once it is
+- makes `benchmark.json` appear atomically: pytest-benchmark writes the path given to `--benchmark-json` at the
+  end of the session, in place; the plugin points it at `benchmark.json.partial` and renames that once it is
   complete (never half a file, never an empty one);
 - stops the session within seconds when the database server goes away (a connection refused or dropped:
   `harness.errors.is_server_gone`), with a one-line reason, rather than failing every remaining benchmark
@@ -33,9 +33,10 @@ from typing import Any
 
 import pytest
 
-from harness.errors import is_server_gone, redact
+from harness.errors import HarnessError, is_server_gone, redact
 from harness.pgserver import SIGNALS_RECEIVED, interrupt_on_sigterm
 from harness.runrecord import PARTIAL_SUFFIX, RECORD_FORMAT, RECORD_SUFFIX, append_line, write_atomic
+from harness.versions import require
 
 STOP_STATUS = 75
 """The suite's exit status when it stopped because the database server went away (EX_TEMPFAIL; pytest's own
@@ -68,18 +69,19 @@ def _state(config: pytest.Config) -> _State:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Before pytest-benchmark reads its options: send its JSON to the `.partial` file, start the record."""
+    try:
+        require("pytest-benchmark")
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
     state = _state(config)
     interrupt_on_sigterm()
     if os.environ.get("ORM_HARNESS_PROGRESS_FD"):
         _die_with_parent()
-    handle = getattr(config.option, "benchmark_json", None)
-    if handle is None or not hasattr(handle, "name"):
+    target = getattr(config.option, "benchmark_json", None)
+    if target is None:
         return
-    state.final = Path(handle.name).resolve()
-    handle.close()
-    if state.final.exists() and state.final.stat().st_size == 0:
-        state.final.unlink()  # created empty by argparse: it would read as a corrupt result
-    config.option.benchmark_json = open(state.final.with_name(state.final.name + PARTIAL_SUFFIX), "wb")  # noqa: SIM115
+    state.final = Path(target).resolve()
+    config.option.benchmark_json = state.final.with_name(state.final.name + PARTIAL_SUFFIX)
     state.record = state.final.with_suffix(RECORD_SUFFIX)
     state.record.unlink(missing_ok=True)
 
@@ -129,9 +131,6 @@ def _finish(config: pytest.Config, exitstatus: int) -> None:
     state = _state(config)
     if state.final is None:
         return
-    handle = config.option.benchmark_json
-    if handle is not None and not handle.closed:
-        handle.close()
     partial = state.final.with_name(state.final.name + PARTIAL_SUFFIX)
     if partial.exists() and partial.stat().st_size > 0:
         write_atomic(state.final, partial.read_bytes())

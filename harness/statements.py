@@ -32,6 +32,8 @@ import aiosqlite.core
 from asyncpg.connection import Connection
 from asyncpg.prepared_stmt import PreparedStatement
 
+from harness.versions import require
+
 _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "START TRANSACTION", "END")
 
 
@@ -118,6 +120,8 @@ def _remember_sqlite_connections() -> None:
     aiosqlite.core.Connection._connect = _connect  # type: ignore[method-assign]
 
 
+require("aiosqlite")
+require("asyncpg")
 _remember_sqlite_connections()
 
 
@@ -141,7 +145,7 @@ def _asyncpg_wrappers() -> dict[tuple[type, str], Callable[..., Any]]:
     """The wrapped asyncpg methods, keyed by (class, attribute)."""
     execute, _execute = Connection.execute, Connection._execute
     _executemany, reset = Connection._executemany, Connection.reset
-    bind_execute = PreparedStatement._PreparedStatement__bind_execute  # type: ignore[attr-defined]
+    bind_execute = PreparedStatement._PreparedStatement__bind_execute
     prepared_executemany = PreparedStatement.executemany
 
     async def wrapped_execute(self: Connection, query: str, *args: Any, **kwargs: Any) -> Any:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from harness.contract import BaseORMProvider
 from harness.dataset import Dataset
@@ -23,7 +23,12 @@ from harness.dataset import Dataset
 Family = Literal["crud", "eager", "bulk", "transactions", "concurrency", "migrations"]
 Parameter = Literal["size", "concurrency"]
 Step = Callable[..., Awaitable[Any]]
-Prepare = Callable[[BaseORMProvider, int], Awaitable[None]]
+
+
+class Prepare(Protocol):
+    """`prepare(p, size)`: fills a scenario's own database (harness/workload.py passes `size=` by keyword)."""
+
+    def __call__(self, p: BaseORMProvider, size: int) -> Awaitable[None]: ...
 
 
 @dataclass(frozen=True)

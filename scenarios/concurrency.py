@@ -51,7 +51,12 @@ def _moves(data: Dataset, operations: int) -> list[Move]:
     """The same transfers every round: random pairs of accounts, small amounts (a seeded generator)."""
     rng = random.Random(operations)
     accounts = range(1, len(data.accounts) + 1)
-    return [(*rng.sample(accounts, 2), Decimal(rng.randint(1, 500)) / 100) for _ in range(operations)]
+
+    def move() -> Move:
+        source, target = rng.sample(accounts, 2)
+        return source, target, Decimal(rng.randint(1, 500)) / 100
+
+    return [move() for _ in range(operations)]
 
 
 async def _prepare_transfers(p: BaseORMProvider, data: Dataset, concurrency: int, operations: int) -> dict[str, Any]:

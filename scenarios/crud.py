@@ -115,7 +115,8 @@ async def _check_update_one(p: BaseORMProvider, data: Dataset, task: Any) -> int
     found = None if task is None else (task.id, task.title, task.priority)
     expect(found, (middle(data.tasks), changed["title"], changed["priority"]), "update_one returned")
     stored = await p.get(p.models.Task, {"id": middle(data.tasks)})
-    expect((stored.title, stored.priority), (changed["title"], changed["priority"]), "update_one stored")
+    stored_values = None if stored is None else (stored.title, stored.priority)
+    expect(stored_values, (changed["title"], changed["priority"]), "update_one stored")
     return 1
 
 

@@ -25,8 +25,11 @@ async def move_money(p: BaseORMProvider, source: int, target: int, amount: Decim
     async with p.transaction():
         first, second = sorted((source, target))
         locked = {a: await p.get(Account, {"id": a}, for_update=True) for a in (first, second)}
-        await p.update(Account, {"id": source}, {"balance": locked[source].balance - amount})
-        await p.update(Account, {"id": target}, {"balance": locked[target].balance + amount})
+        source_row, target_row = locked[source], locked[target]
+        if source_row is None or target_row is None:
+            raise LookupError(f"no account with id {source if source_row is None else target}")
+        await p.update(Account, {"id": source}, {"balance": source_row.balance - amount})
+        await p.update(Account, {"id": target}, {"balance": target_row.balance + amount})
         await p.create(p.models.TransferLog, {"from_account_id": source, "to_account_id": target, "amount": amount})
 
 
@@ -86,7 +89,8 @@ async def _check_commit_batch(p: BaseORMProvider, data: Dataset, result: int) ->
 async def _check_rollback(p: BaseORMProvider, data: Dataset, result: None) -> int:
     expect(await _new_task_titles(p, data), [], "tasks left by the rollback")
     task = await p.get(p.models.Task, {"id": middle(data.tasks)})
-    expect(task.title, data.tasks[middle(data.tasks) - 1]["title"], "title after the rollback")
+    title = None if task is None else task.title
+    expect(title, data.tasks[middle(data.tasks) - 1]["title"], "title after the rollback")
     expect(await p.exists(p.models.Comment, {"id": 1}), True, "comment 1 after the rollback")
     return 3
 

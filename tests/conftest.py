@@ -6,10 +6,14 @@ half is skipped with a one-line reason, except under CI (CI=true), where a missi
 
 from __future__ import annotations
 
+import hashlib
 import os
+import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from dataclasses import dataclass
 
+import asyncpg
 import pytest
 
 from harness.config import DatabaseConfig
@@ -17,6 +21,7 @@ from harness.contract import BaseORMProvider
 from harness.dataset import Dataset, DatasetSize, generate, load
 from harness.factory import ADAPTERS, adapter_class
 from harness.pgserver import find_binaries
+from harness.schema import TABLES_IN_DEPENDENCY_ORDER
 from harness.statements import stop_open_sqlite_connections
 from harness.targets import PostgresTarget, SqliteTarget, Target, open_target
 from tests.benchmarks.options import add_options, report_header
@@ -41,7 +46,7 @@ def pytest_report_header(config: pytest.Config) -> str:
     return report_header(config)
 
 
-def _param(adapter: str, dialect: str) -> pytest.param:
+def _param(adapter: str, dialect: str) -> pytest.ParameterSet:
     marks = [pytest.mark.postgresql] if dialect == "postgresql" else []
     return pytest.param((adapter, dialect), id=f"{adapter}-{dialect}", marks=marks)
 
@@ -64,6 +69,24 @@ async def postgresql_target() -> AsyncIterator[PostgresTarget]:
     assert isinstance(target, PostgresTarget)
     yield target
     await target.close()
+
+
+async def fingerprint(config: DatabaseConfig) -> str:
+    """A digest of every row of the shared schema, read on a connection of its own, past the adapter."""
+    digest = hashlib.sha256()
+    if config.dialect == "sqlite":
+        with closing(sqlite3.connect(config.sqlite_path)) as connection:
+            for table in TABLES_IN_DEPENDENCY_ORDER:
+                digest.update(repr(connection.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()).encode())
+        return digest.hexdigest()
+    connection = await asyncpg.connect(config.postgres_dsn)
+    try:
+        for table in TABLES_IN_DEPENDENCY_ORDER:
+            rows = await connection.fetch(f"SELECT * FROM {table} ORDER BY 1, 2")
+            digest.update(repr([tuple(row) for row in rows]).encode())
+    finally:
+        await connection.close()
+    return digest.hexdigest()
 
 
 @dataclass
@@ -102,11 +125,16 @@ async def loaded_database(adapter_target: tuple[str, Target]) -> AsyncIterator[L
 
 
 @pytest.fixture
-async def db(loaded_database: Loaded) -> Loaded:
-    """The shared dataset, read-only: tests using it must not write."""
+async def db(loaded_database: Loaded) -> AsyncIterator[Loaded]:
+    """The shared dataset, read-only: a test that writes through it fails (and the data is loaded anew, so
+    the tests after it are not poisoned). Use `fresh` to write."""
     if loaded_database.dirty:
         await loaded_database.reset()
-    return loaded_database
+    before = await fingerprint(loaded_database.provider.config)
+    yield loaded_database
+    if await fingerprint(loaded_database.provider.config) != before:
+        loaded_database.dirty = True
+        pytest.fail("the test wrote to the read-only `db` fixture's data: use the `fresh` fixture to write")
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -74,7 +75,7 @@ async def test_count_and_exists(db: Loaded) -> None:
     assert await p.exists(Task, {"user_id": 1}) is True
 
 
-FILTER_CASES = {
+FILTER_CASES: dict[str, tuple[dict[str, Any], Callable[[dict[str, Any]], bool]]] = {
     "eq": ({"priority": 3}, lambda t: t["priority"] == 3),
     "is_null": ({"description": None}, lambda t: t["description"] is None),
     "due_date_set": ({"due_date__gte": datetime(2026, 1, 1, tzinfo=UTC)}, lambda t: t["due_date"] is not None),
@@ -118,9 +119,11 @@ async def test_ordering_limit_and_offset(db: Loaded) -> None:
 async def test_types_of_returned_values(db: Loaded) -> None:
     p = db.provider
     account = await p.get(p.models.Account, {"id": 1})
+    assert account is not None
     assert account.balance == STARTING_BALANCE and isinstance(account.balance, Decimal)
     assert account.balance.as_tuple().exponent == -2
     user = await p.get(p.models.User, {"id": 1})
+    assert user is not None
     assert isinstance(user.is_active, bool) and isinstance(user.created_at, datetime)
 
 
@@ -201,11 +204,10 @@ async def test_forward_relations(db: Loaded) -> None:
     }
 
 
-async def test_relations_of_nothing(db: Loaded) -> None:
-    p = db.provider
+async def test_relations_of_nothing(fresh: Loaded) -> None:
+    p = fresh.provider
     assert await p.get_with_relations(p.models.User, {"id": 10_000}, ["tasks.comments"]) == []
     user = await p.create(p.models.User, {"username": "loner", "email": "loner@example.org"})
-    db.dirty = True
     [loaded] = await p.get_with_relations(p.models.User, {"id": user.id}, ["tasks"])
     assert len(loaded.tasks) == 0
 
@@ -220,6 +222,7 @@ async def test_create_returns_the_stored_row_with_defaults(fresh: Loaded) -> Non
     task = await p.create(p.models.Task, {"user_id": user.id, "title": "first"})
     assert (task.completed, task.priority, task.description, task.due_date) == (False, 0, None, None)
     stored = await p.get(p.models.Task, {"id": task.id})
+    assert stored is not None
     assert as_dict(stored, "Task") == as_dict(task, "Task")
     assert abs(stored.created_at.timestamp() - datetime.now(UTC).timestamp()) < 300
 
@@ -227,6 +230,7 @@ async def test_create_returns_the_stored_row_with_defaults(fresh: Loaded) -> Non
 async def test_update_returns_the_stored_row(fresh: Loaded) -> None:
     p, Task = fresh.provider, fresh.provider.models.Task
     updated = await p.update(Task, {"id": 4}, {"title": "renamed", "priority": 5, "description": None})
+    assert updated is not None
     assert (updated.id, updated.title, updated.priority, updated.description) == (4, "renamed", 5, None)
     assert as_dict(await p.get(Task, {"id": 4}), "Task") == as_dict(updated, "Task")
     assert await p.update(Task, {"id": 10_000}, {"title": "ghost"}) is None
@@ -290,7 +294,8 @@ async def test_constraint_violation_raises_and_provider_stays_usable(fresh: Load
     with pytest.raises(error):
         await action(p)
     assert await p.count(p.models.Tag, {"name": "dup"}) == 0
-    assert (await p.get(p.models.Account, {"id": 1})).balance == STARTING_BALANCE
+    account = await p.get(p.models.Account, {"id": 1})
+    assert account is not None and account.balance == STARTING_BALANCE
     assert await p.create(p.models.Tag, {"name": "after"}) is not None
 
 
@@ -356,7 +361,12 @@ async def test_concurrent_transfers_keep_the_total(fresh: Loaded) -> None:
     p = fresh.provider
     rng = random.Random(7)
     accounts = len(fresh.dataset.accounts)
-    moves = [(*rng.sample(range(1, accounts + 1), 2), Decimal(rng.randint(1, 5000)) / 100) for _ in range(40)]
+
+    def move() -> tuple[int, int, Decimal]:
+        source, target = rng.sample(range(1, accounts + 1), 2)
+        return source, target, Decimal(rng.randint(1, 5000)) / 100
+
+    moves = [move() for _ in range(40)]
     await asyncio.gather(*(move_money(p, s, t, a) for s, t, a in moves))
     balances = [a.balance for a in await p.get_many(p.models.Account)]
     assert sum(balances) == fresh.dataset.total_balance
@@ -366,5 +376,5 @@ async def test_concurrent_transfers_keep_the_total(fresh: Loaded) -> None:
 async def test_concurrent_reads_and_health(db: Loaded) -> None:
     p = db.provider
     users = await asyncio.gather(*(p.get(p.models.User, {"id": i % 6 + 1}) for i in range(50)))
-    assert [u.id for u in users] == [i % 6 + 1 for i in range(50)]
+    assert [None if u is None else u.id for u in users] == [i % 6 + 1 for i in range(50)]
     assert await p.health_check() is True

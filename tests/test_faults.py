@@ -144,7 +144,9 @@ def test_a_record_cut_short_by_a_kill_still_reads(tmp_path: Path) -> None:
 def test_server_death_stops_the_run_within_seconds_and_keeps_the_results(suite: Suite) -> None:
     suite.wait_for_benchmarks(2)
     cluster = suite.cluster()
-    _stop_cluster(find_binaries(), cluster / "data")  # immediate shutdown: as a crash, for the clients
+    binaries = find_binaries()
+    assert binaries is not None  # the suite fixture started a cluster with them
+    _stop_cluster(binaries, cluster / "data")  # immediate shutdown: as a crash, for the clients
     status, seconds = suite.wait(timeout=60)
     output = suite.output()
     assert status == STOP_STATUS, output[-3000:]

@@ -26,10 +26,11 @@ import pytest
 
 from harness.bench import Case, RunFacts, loop_time, run_benchmark
 from harness.dataset import generate
-from harness.environment import cpu, package_versions
+from harness.environment import cpu, machine_identity, package_versions
 from harness.factory import adapter_class
 from harness.pgserver import SERVER_SETTINGS
-from harness.targets import Target, open_target
+from harness.targets import SqliteTarget, Target, open_target
+from harness.versions import pinned_status
 from harness.workload import Workloads, sqlite_target_in_ram
 from scenarios import CATALOGUE, Scenario
 from tests.benchmarks.options import HARNESS_FAMILY, BenchOptions, bench_options
@@ -109,8 +110,9 @@ def _ordered(items: list[pytest.Item], options: BenchOptions) -> list[pytest.Ite
     """Other tests first, in their order; then database by database its benchmarks, scenario by scenario (and
     level by level), the adapters of each group back to back in a seeded random order; each database's
     pg_stat_statements checks right after its benchmarks, while its loaded databases are still open."""
-    benchmarks = [i for i in items if hasattr(getattr(i, "function", None), "scenario")]
-    checks = [i for i in items if _is_statement_check(i)]
+    # Both are parametrized test functions: pytest.Function, with a callspec.
+    benchmarks = [i for i in items if isinstance(i, pytest.Function) and hasattr(i.function, "scenario")]
+    checks = [i for i in items if isinstance(i, pytest.Function) and _is_statement_check(i)]
     ordered = [i for i in items if i not in benchmarks and i not in checks]
     rng = random.Random(options.order_seed)
     catalogue = list(CATALOGUE)
@@ -118,11 +120,14 @@ def _ordered(items: list[pytest.Item], options: BenchOptions) -> list[pytest.Ite
     if options.statements_database not in labels:
         labels.append(options.statements_database)
     for label in labels:
-        groups: dict[tuple[int, int], list[pytest.Item]] = {}
+        groups: dict[tuple[int, int], list[pytest.Function]] = {}
         for item in benchmarks:
             params = item.callspec.params
             if params["bench_database"] == label:
-                key = (catalogue.index(_scenario_of(item).id), params["level"] or 0)
+                scenario, level = _scenario_of(item), params["level"]
+                # a benchmark's function carries its scenario; its level is a concurrency or None (_matrix)
+                assert scenario is not None and (level is None or isinstance(level, int))
+                key = (catalogue.index(scenario.id), level or 0)
                 groups.setdefault(key, []).append(item)
         for key in sorted(groups):
             for position, item in enumerate(rng.sample(groups[key], len(groups[key]))):
@@ -225,6 +230,7 @@ def _run_facts(config: pytest.Config) -> dict[str, Any]:
             "timer": "harness.bench.loop_time: seconds inside the event loop (driving the loop left out)",
             "databases": {},
             "versions": package_versions(),
+            "pinned": pinned_status(),
             "cpu": cpu(),
             "migrations": _migration_facts(options),
         }
@@ -246,7 +252,7 @@ def _record_database(config: pytest.Config, label: str, workloads: Workloads) ->
     spec = bench_options(config).spec(label)
     if spec == "postgresql":
         facts["throwaway_cluster_settings"] = dict(SERVER_SETTINGS)
-    elif spec == "sqlite":
+    elif spec == "sqlite" and isinstance(workloads.target, SqliteTarget):
         facts["directory"] = str(workloads.target.directory)
     _run_facts(config)["databases"][label] = facts
 
@@ -257,3 +263,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:
     machine_info["harness"] = _run_facts(config)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_benchmark_compare_machine_info(
+    config: pytest.Config, benchmarksession: Any, machine_info: dict[str, Any], compared_benchmark: dict[str, Any]
+) -> Iterator[None]:
+    """`--benchmark-compare` warns when the machines differ, not on every run: pytest-benchmark's own check
+    compares the whole machine_info, whose run-level facts (run id, time, databases) differ every time, so
+    both sides are reduced, in place, to what identifies a machine before it runs."""
+    for info in (machine_info, compared_benchmark.setdefault("machine_info", {})):
+        identity = machine_identity(info)
+        info.clear()
+        info.update(identity)
+    return (yield)

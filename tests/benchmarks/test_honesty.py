@@ -7,7 +7,7 @@ more statements than documented, lost money), on the raw adapter over SQLite, sa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -124,8 +124,8 @@ async def test_wrong_rows_are_caught(workload: Workload) -> None:
     p = workload.provider
     real = p.get
 
-    async def off_by_one(model: Any, filters: dict[str, Any], **options: Any) -> Any:
-        return await real(model, {"id": filters.get("id", 0) + 1}, **options)
+    async def off_by_one(model: Any, filters: Mapping[str, Any], *, for_update: bool = False) -> Any | None:
+        return await real(model, {"id": filters.get("id", 0) + 1}, for_update=for_update)
 
     p.get = off_by_one  # type: ignore[method-assign]
     with pytest.raises(ScenarioFailed, match="user fetched"):
@@ -148,7 +148,7 @@ async def test_lost_money_is_caught(workload: Workload) -> None:
     p = workload.provider
     real = p.update
 
-    async def skimming(model: Any, filters: dict[str, Any], data: dict[str, Any]) -> Any:
+    async def skimming(model: Any, filters: Mapping[str, Any], data: Mapping[str, Any]) -> Any | None:
         if "balance" in data:
             data = {**data, "balance": data["balance"] - 1}
         return await real(model, filters, data)

@@ -62,7 +62,9 @@ def test_server_restart(
 ) -> None:
     """Concurrent primary-key reads while the database server restarts."""
     workload = bench_loop.run_until_complete(restart_cluster.get(adapter))
-    server = restart_cluster.target.server  # type: ignore[union-attr]
+    target = restart_cluster.target
+    assert isinstance(target, PostgresTarget) and target.server is not None  # the restart_cluster fixture's own
+    server = target.server
     outcome: dict[str, Any] = {}
 
     def restart_during_reads() -> None:

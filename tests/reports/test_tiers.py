@@ -80,7 +80,8 @@ def test_score_is_the_weighted_geometric_mean_of_ratios(small_run: SmallRun) -> 
             expected[adapter] = float(np.exp(np.average(logs, weights=weights)))
         assert r.scores == pytest.approx(expected)
         orms = {a: s for a, s in r.scores.items() if a != BASELINE}
-        assert r.winner == min(orms, key=orms.get) and r.winner != BASELINE
+        assert r.winner == min(orms, key=orms.__getitem__) and r.winner != BASELINE
+        assert r.runner_up is not None
         assert r.margin == pytest.approx(r.scores[r.runner_up] / r.scores[r.winner] - 1)
         assert r.coverage == 1.0 and not r.left_out
         assert {d.benchmark.split("[")[0] for d in r.deciders} <= set(tier.weights)
