@@ -16,7 +16,6 @@ constraints are named so that an Alembic table rebuild on SQLite keeps them (it 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -266,10 +265,8 @@ class SQLAlchemyProvider(BaseORMProvider):
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._autocommit_sessions: async_sessionmaker[AsyncSession] | None = None
         self._bulk_sessions: async_sessionmaker[AsyncSession] | None = None
-        # Per instance, so that two providers in one task keep separate transactions: (session, owning task).
-        self._current: ContextVar[tuple[AsyncSession, asyncio.Task[Any] | None] | None] = ContextVar(
-            f"sqlalchemy_session_{id(self)}", default=None
-        )
+        # Per instance, so that two providers in one task keep separate transactions.
+        self._current: ContextVar[AsyncSession | None] = ContextVar(f"sqlalchemy_session_{id(self)}", default=None)
 
     # -- lifetime -------------------------------------------------------------------------------------
 
@@ -370,11 +367,8 @@ class SQLAlchemyProvider(BaseORMProvider):
     # -- sessions and transactions --------------------------------------------------------------------
 
     def _active(self) -> AsyncSession | None:
-        """The transaction's session, if the current task opened one (tasks spawned inside do not share it)."""
-        current = self._current.get()
-        if current is not None and current[1] is asyncio.current_task():
-            return current[0]
-        return None
+        """The transaction's session, if this task or the task that started it opened one (the contract)."""
+        return self._current.get()
 
     @asynccontextmanager
     async def _session(self, *, bulk: bool = False) -> AsyncIterator[AsyncSession]:
@@ -399,7 +393,7 @@ class SQLAlchemyProvider(BaseORMProvider):
         if self._sessions is None:
             raise self._not_connected()
         async with self._sessions.begin() as session:
-            token = self._current.set((session, asyncio.current_task()))
+            token = self._current.set(session)
             try:
                 yield
             finally:

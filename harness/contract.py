@@ -35,11 +35,15 @@ Missing rows are not errors
     `get` returns None, `update` returns None, `delete` returns False, `count` 0, `exists` False.
 
 Writes
-    `create` returns the new object with its primary key. `update` changes the one row the filters identify
-    (filter by primary key or a unique column) and returns it as stored. `delete` removes every matching
-    row and says whether there was one. `create_many` inserts all rows with the ORM's bulk path and returns
-    how many; `update_many` updates every matching row in one statement and returns how many. The
-    many-to-many link table has no entity of its own: `link_tags([(task_id, tag_id), ...])` fills it.
+    `create` returns the new object with its primary key; a row missing a required column (`Entity.required`)
+    raises `NotNullViolation` before any statement. `update` changes the one row the filters identify and
+    returns it as stored: the filters must test a key of the entity (`Entity.keys`: the primary key, a unique
+    column or a unique pair) for equality, else `AmbiguousFilter` is raised before any statement. `delete`
+    removes every matching row and says whether there was one. `create_many` checks every row as `create`
+    does, inserts them all with the ORM's bulk path and returns how many; `update_many` updates every matching
+    row in one statement and returns how many. Empty input sends nothing: `update(..., {})` returns the row as
+    stored (a read), `update_many(..., {})` and `create_many(model, [])` return 0. The many-to-many link table
+    has no entity of its own: `link_tags([(task_id, tag_id), ...])` fills it.
 
 Eager loading
     `get_with_relations(model, filters, ["tasks", "tasks.comments"])` returns the matching objects with the
@@ -49,7 +53,9 @@ Eager loading
 
 Transactions
     `async with provider.transaction():` commits on success and rolls back if the block raises (and
-    re-raises). Every contract call made inside the block, from the same task, runs in that transaction.
+    re-raises). Every contract call made inside the block runs in that transaction, from the task that opened
+    it and from tasks it starts inside the block (they inherit its context, as asyncio copies it); the
+    transaction has one connection, so those tasks take turns (await one before the next sends a statement).
     A nested `transaction()` is a savepoint: its rollback undoes only its own work. Outside a
     transaction every call is its own unit of work (autocommit). `get(..., for_update=True)` inside a
     transaction locks the row until the transaction ends, where the database has row locks (PostgreSQL);
@@ -77,7 +83,13 @@ from types import SimpleNamespace
 from typing import Any, ClassVar, Literal
 
 from harness.config import DatabaseConfig
-from harness.errors import ConfigurationError, UnknownFieldError, translated_errors
+from harness.errors import (
+    AmbiguousFilter,
+    ConfigurationError,
+    NotNullViolation,
+    UnknownFieldError,
+    translated_errors,
+)
 from harness.schema import ENTITIES, REVISIONS, Entity, relation_chain
 
 Operator = Literal["eq", "in", "gt", "gte", "lt", "lte"]
@@ -184,6 +196,30 @@ def check_data(entity: Entity, data: Mapping[str, Any]) -> None:
         raise UnknownFieldError(f"{entity.name} has no field {', '.join(repr(f) for f in sorted(unknown))}")
 
 
+def check_new_row(entity: Entity, row: Mapping[str, Any]) -> None:
+    """A row for `create`: known fields, and every required one."""
+    check_data(entity, row)
+    if missing := [column for column in entity.required if column not in row]:
+        raise NotNullViolation(f"a new {entity.name} needs {', '.join(missing)}")
+
+
+def check_new_rows(entity: Entity, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Every row checked as `check_new_row` does; a run of rows with the same fields is checked once (a bulk
+    insert of 10,000 rows pays a key comparison per row, not a schema check)."""
+    checked: Any = None
+    for row in rows:
+        if (fields := row.keys()) != checked:
+            check_new_row(entity, row)
+            checked = fields
+
+
+def check_identifies_one_row(entity: Entity, where: tuple[Condition, ...]) -> None:
+    tested = {c.field for c in where if c.op == "eq" and c.value is not None}
+    if not any(set(key) <= tested for key in entity.keys):
+        keys = " or ".join(" and ".join(key) for key in entity.keys)
+        raise AmbiguousFilter(f"update of {entity.name} needs filters that identify one row: test {keys} for equality")
+
+
 def expand_relations(entity: Entity, relations: Iterable[str]) -> tuple[str, ...]:
     """Every step of every dotted path, parents first: ["tasks.comments"] -> ("tasks", "tasks.comments")."""
     paths: dict[str, None] = {}
@@ -266,7 +302,7 @@ class BaseORMProvider(BaseDatabaseProvider):
     migration_facts: ClassVar[MigrationFacts]
 
     async def create(self, model: Any, data: Mapping[str, Any]) -> Any:
-        check_data(self.models.entity(model), data)
+        check_new_row(self.models.entity(model), data)
         with translated_errors():
             return await self._create(model, dict(data))
 
@@ -291,8 +327,11 @@ class BaseORMProvider(BaseDatabaseProvider):
     async def update(self, model: Any, filters: Mapping[str, Any], data: Mapping[str, Any]) -> Any | None:
         entity = self.models.entity(model)
         where = parse_filters(entity, filters)
+        check_identifies_one_row(entity, where)
         check_data(entity, data)
         with translated_errors():
+            if not data:
+                return await self._get(model, where, False)
             return await self._update(model, where, dict(data))
 
     async def delete(self, model: Any, filters: Mapping[str, Any]) -> bool:
@@ -311,9 +350,7 @@ class BaseORMProvider(BaseDatabaseProvider):
             return await self._exists(model, where)
 
     async def create_many(self, model: Any, rows: Sequence[Mapping[str, Any]]) -> int:
-        entity = self.models.entity(model)
-        for row in rows[:1]:
-            check_data(entity, row)
+        check_new_rows(self.models.entity(model), rows)
         if not rows:
             return 0
         with translated_errors():
@@ -323,6 +360,8 @@ class BaseORMProvider(BaseDatabaseProvider):
         entity = self.models.entity(model)
         where = parse_filters(entity, filters)
         check_data(entity, data)
+        if not data:
+            return 0
         with translated_errors():
             return await self._update_many(model, where, dict(data))
 

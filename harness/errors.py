@@ -43,6 +43,10 @@ class UnknownFieldError(HarnessError):
     """A model, field, filter suffix, ordering or relation the shared schema does not have."""
 
 
+class AmbiguousFilter(HarnessError):
+    """`update` was given filters that do not identify one row (no key of the entity tested for equality)."""
+
+
 class ConstraintViolation(HarnessError):
     """The database refused a write because of a constraint; the provider stays usable."""
 

@@ -29,10 +29,18 @@ class Relation:
 
 @dataclass(frozen=True)
 class Entity:
+    """One table of the shared schema.
+
+    keys: the column sets that identify one row (the primary key, unique columns, unique pairs).
+    required: the columns a new row must be given (NOT NULL without a default).
+    """
+
     name: str
     table: str
     columns: tuple[str, ...]
     relations: dict[str, Relation]
+    keys: tuple[tuple[str, ...], ...] = (("id",),)
+    required: tuple[str, ...] = ()
 
 
 ENTITIES: dict[str, Entity] = {
@@ -46,6 +54,8 @@ ENTITIES: dict[str, Entity] = {
                 "tasks": Relation("reverse", "Task", "user_id"),
                 "accounts": Relation("reverse", "Account", "user_id"),
             },
+            keys=(("id",), ("username",), ("email",)),
+            required=("username", "email"),
         ),
         Entity(
             "Task",
@@ -56,8 +66,17 @@ ENTITIES: dict[str, Entity] = {
                 "comments": Relation("reverse", "Comment", "task_id"),
                 "tags": Relation("m2m", "Tag", "task_tags"),
             },
+            keys=(("id",), ("user_id", "title")),
+            required=("user_id", "title"),
         ),
-        Entity("Tag", "tags", ("id", "name"), {"tasks": Relation("m2m", "Task", "task_tags")}),
+        Entity(
+            "Tag",
+            "tags",
+            ("id", "name"),
+            {"tasks": Relation("m2m", "Task", "task_tags")},
+            keys=(("id",), ("name",)),
+            required=("name",),
+        ),
         Entity(
             "Comment",
             "comments",
@@ -66,18 +85,21 @@ ENTITIES: dict[str, Entity] = {
                 "task": Relation("forward", "Task", "task_id"),
                 "author": Relation("forward", "User", "author_id"),
             },
+            required=("task_id", "author_id", "body"),
         ),
         Entity(
             "Account",
             "accounts",
             ("id", "user_id", "balance"),
             {"user": Relation("forward", "User", "user_id")},
+            required=("user_id",),
         ),
         Entity(
             "TransferLog",
             "transfer_log",
             ("id", "from_account_id", "to_account_id", "amount", "created_at"),
             {},
+            required=("from_account_id", "to_account_id", "amount"),
         ),
     )
 }

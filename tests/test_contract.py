@@ -17,9 +17,11 @@ import pytest
 from harness.contract import BaseORMProvider
 from harness.dataset import STARTING_BALANCE
 from harness.errors import (
+    AmbiguousFilter,
     CheckViolation,
     ForeignKeyViolation,
     HarnessError,
+    NotNullViolation,
     UniqueViolation,
     UnknownFieldError,
 )
@@ -146,6 +148,39 @@ async def test_unknown_names_raise_before_any_statement(db: Loaded, case: str) -
     assert log.round_trips == 0
 
 
+REFUSED_INPUTS: dict[str, tuple[type[HarnessError], Callable[[BaseORMProvider], Any]]] = {
+    "create_many_later_row": (
+        UnknownFieldError,
+        lambda p: p.create_many(p.models.Tag, [{"name": "fine"}, {"nmae": "typo"}]),
+    ),
+    "create_missing_required": (NotNullViolation, lambda p: p.create(p.models.Tag, {})),
+    "create_many_missing_required": (NotNullViolation, lambda p: p.create_many(p.models.Tag, [{"name": "x"}, {}])),
+    "update_not_a_key": (AmbiguousFilter, lambda p: p.update(p.models.Task, {"priority": 3}, {"title": "x"})),
+    "update_half_a_pair": (AmbiguousFilter, lambda p: p.update(p.models.Task, {"user_id": 1}, {"title": "x"})),
+    "update_keys_in_a_list": (AmbiguousFilter, lambda p: p.update(p.models.User, {"id__in": [1, 2]}, {"email": "x"})),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED_INPUTS)
+async def test_input_the_contract_refuses_raises_before_any_statement(db: Loaded, case: str) -> None:
+    error, action = REFUSED_INPUTS[case]
+    async with capture() as log:
+        with pytest.raises(error):
+            await action(db.provider)
+    assert log.round_trips == 0
+
+
+async def test_empty_data_sends_nothing_or_reads_the_row(db: Loaded) -> None:
+    p, Task = db.provider, db.provider.models.Task
+    async with capture() as log:
+        assert await p.update_many(Task, {"user_id": 1}, {}) == 0
+        assert await p.create_many(p.models.Tag, []) == 0
+    assert log.round_trips == 0
+    stored = await p.update(Task, {"id": 4}, {})
+    assert stored is not None and as_dict(stored, "Task") == as_dict(await p.get(Task, {"id": 4}), "Task")
+    assert await p.update(Task, {"id": 10_000}, {}) is None
+
+
 # --- eager loading -----------------------------------------------------------------------------------
 
 
@@ -237,6 +272,16 @@ async def test_update_returns_the_stored_row(fresh: Loaded) -> None:
     assert await p.count(Task, {"title": "ghost"}) == 0
 
 
+async def test_update_by_any_key_of_the_entity(fresh: Loaded) -> None:
+    p, m = fresh.provider, fresh.provider.models
+    task = await p.update(m.Task, {"user_id": 1, "title": "task 1 of user 1"}, {"priority": 4})
+    assert task is not None and task.priority == 4 and task.user_id == 1
+    user = await p.update(m.User, {"email": fresh.dataset.users[1]["email"]}, {"is_active": False})
+    assert user is not None and user.id == 2 and user.is_active is False
+    inactive = truth_ids(fresh.dataset.users, lambda u: not u["is_active"]) | {2}
+    assert await p.count(m.User, {"is_active": False}) == len(inactive)
+
+
 async def test_delete_removes_matching_rows_and_cascades(fresh: Loaded) -> None:
     p, m = fresh.provider, fresh.provider.models
     assert await p.delete(m.Comment, {"id": 1}) is True
@@ -322,6 +367,19 @@ async def test_rollback_on_exception_leaves_nothing(fresh: Loaded) -> None:
     assert await p.count(m.Tag, {"name": "doomed"}) == 0
     assert await p.count(m.Task, {"completed": True}) == sum(t["completed"] for t in fresh.dataset.tasks)
     assert await p.exists(m.Comment, {"id": 1})
+
+
+async def test_child_tasks_started_inside_a_transaction_join_it(fresh: Loaded) -> None:
+    p, Tag = fresh.provider, fresh.provider.models.Tag
+    with pytest.raises(RuntimeError, match="undo"):
+        async with p.transaction():
+            await asyncio.create_task(p.create(Tag, {"name": "from a child"}))
+            assert await p.count(Tag, {"name": "from a child"}) == 1
+            raise RuntimeError("undo")
+    assert await p.count(Tag, {"name": "from a child"}) == 0
+    async with p.transaction():
+        await asyncio.create_task(p.create(Tag, {"name": "kept"}))
+    assert await p.count(Tag, {"name": "kept"}) == 1
 
 
 async def test_violation_inside_transaction_rolls_back_all_of_it(fresh: Loaded) -> None:
