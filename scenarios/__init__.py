@@ -3,6 +3,9 @@
 `CATALOGUE` maps each scenario id to its `Scenario` (scenarios/base.py says what a scenario function is and
 which untimed steps come with it), in the catalogue's order: crud, eager, bulk, transactions, concurrency,
 migrations.
+
+The scenarios layer sits above harness.core and harness.databases, the only layers it may import (no ORM, no
+bench or report code: tests/test_layers.py checks it); harness.bench runs the scenarios, harness.report lists them.
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from harness.contract import BaseORMProvider
-from harness.dataset import Dataset
+from harness.core.contract import BaseORMProvider
+from harness.core.dataset import Dataset
 
 Family = Literal["crud", "eager", "bulk", "transactions", "concurrency", "migrations"]
 Parameter = Literal["size", "concurrency"]
@@ -26,7 +26,7 @@ Step = Callable[..., Awaitable[Any]]
 
 
 class Prepare(Protocol):
-    """`prepare(p, size)`: fills a scenario's own database (harness/workload.py passes `size=` by keyword)."""
+    """`prepare(p, size)`: fills a scenario's own database (harness/bench/workload.py passes `size=` by keyword)."""
 
     def __call__(self, p: BaseORMProvider, size: int) -> Awaitable[None]: ...
 
@@ -47,7 +47,7 @@ class Scenario:
     parameter: `size` (rows, from the profile) or `concurrency` (tasks, from the command line), if any.
     prepare: set for a scenario that changes the schema: it runs on a database of its own, not on the dataset's;
         the database is created at head by the adapter's migrate, filled once by `prepare(p, size)`, and dropped
-        with its provider after the benchmark (harness/workload.py, `Workloads.own`).
+        with its provider after the benchmark (harness/bench/workload.py, `Workloads.own`).
     """
 
     run: Step

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from harness.contract import BaseORMProvider
-from harness.dataset import EPOCH, Dataset
+from harness.core.contract import BaseORMProvider
+from harness.core.dataset import EPOCH, Dataset
 from scenarios.base import Scenario, delete_added, expect
 
 

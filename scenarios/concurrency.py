@@ -1,6 +1,6 @@
 """concurrency: throughput of a short read and of a transfer from 1 to 64 concurrent tasks over a fixed pool.
 
-A round is `operations` calls shared by `concurrency` tasks (harness.concurrency.run_concurrently); with
+A round is `operations` calls shared by `concurrency` tasks (harness.core.concurrency.run_concurrently); with
 `latencies`, each call's duration is recorded for the latency percentiles.
 """
 
@@ -10,9 +10,9 @@ import random
 from decimal import Decimal
 from typing import Any
 
-from harness.concurrency import run_concurrently
-from harness.contract import BaseORMProvider
-from harness.dataset import Dataset
+from harness.core.concurrency import run_concurrently
+from harness.core.contract import BaseORMProvider
+from harness.core.dataset import Dataset
 from scenarios.base import Scenario, expect
 from scenarios.transactions import check_balances, move_money, reset_accounts
 

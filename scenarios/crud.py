@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.contract import BaseORMProvider
-from harness.dataset import Dataset
+from harness.core.contract import BaseORMProvider
+from harness.core.dataset import Dataset
 from scenarios.base import Scenario, delete_added, expect
 
 NEW_USER = "bench_new_user"

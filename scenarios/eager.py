@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from harness.contract import BaseORMProvider
-from harness.dataset import Dataset
-from harness.statements import capture
+from harness.core.contract import BaseORMProvider
+from harness.core.dataset import Dataset
+from harness.core.statements import capture
 from scenarios.base import Scenario, expect
 
 EAGER_USERS = 20

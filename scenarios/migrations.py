@@ -9,11 +9,11 @@ round starts at 0001 (the untimed setup migrates down; the rows stay) and times 
 
 from __future__ import annotations
 
-from harness.catalog import table_layout
-from harness.config import DatabaseConfig
-from harness.contract import BaseORMProvider
-from harness.dataset import Dataset, DatasetSize, generate
-from harness.factory import adapter_class
+from harness.core.config import DatabaseConfig
+from harness.core.contract import BaseORMProvider
+from harness.core.dataset import Dataset, DatasetSize, generate
+from harness.core.factory import adapter_class
+from harness.databases.catalog import table_layout
 from scenarios.base import Scenario, expect
 
 TASKS_PER_USER = 10

@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass, field
 from time import perf_counter
 from typing import Any
 
-from harness.contract import BaseORMProvider
-from harness.dataset import Dataset
+from harness.core.contract import BaseORMProvider
+from harness.core.dataset import Dataset
 
 DEFAULT_CONCURRENCY = 8
 

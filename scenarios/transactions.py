@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from harness.contract import BaseORMProvider
-from harness.dataset import STARTING_BALANCE, Dataset
+from harness.core.contract import BaseORMProvider
+from harness.core.dataset import STARTING_BALANCE, Dataset
 from scenarios.base import Scenario, delete_added, expect
 from scenarios.crud import middle
 

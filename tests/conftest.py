@@ -16,14 +16,14 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 
-from harness.config import DatabaseConfig
-from harness.contract import BaseORMProvider
-from harness.dataset import Dataset, DatasetSize, generate, load
-from harness.factory import ADAPTERS, adapter_class
-from harness.pgserver import find_binaries
-from harness.schema import TABLES_IN_DEPENDENCY_ORDER
-from harness.statements import stop_open_sqlite_connections
-from harness.targets import PostgresTarget, SqliteTarget, Target, open_target
+from harness.core.config import DatabaseConfig
+from harness.core.contract import BaseORMProvider
+from harness.core.dataset import Dataset, DatasetSize, generate, load
+from harness.core.factory import ADAPTERS, adapter_class
+from harness.core.schema import TABLES_IN_DEPENDENCY_ORDER
+from harness.core.statements import stop_open_sqlite_connections
+from harness.databases.pgserver import find_binaries
+from harness.databases.targets import PostgresTarget, SqliteTarget, Target, open_target
 from tests.benchmarks.options import add_options, report_header
 
 DIALECTS = ("sqlite", "postgresql")

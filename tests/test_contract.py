@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from harness.contract import BaseORMProvider
-from harness.dataset import STARTING_BALANCE
-from harness.errors import (
+from harness.core.contract import BaseORMProvider
+from harness.core.dataset import STARTING_BALANCE
+from harness.core.errors import (
     AmbiguousFilter,
     CheckViolation,
     ForeignKeyViolation,
@@ -25,8 +25,8 @@ from harness.errors import (
     UniqueViolation,
     UnknownFieldError,
 )
-from harness.schema import ENTITIES
-from harness.statements import capture
+from harness.core.schema import ENTITIES
+from harness.core.statements import capture
 from scenarios.transactions import move_money
 from tests.conftest import Loaded
 

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from harness.config import DatabaseConfig
-from harness.errors import ConfigurationError, ConnectionFailed
-from harness.factory import ADAPTERS, DatabaseFactory, DatabaseProviderBuilder, DatabaseType, adapter_class
-from harness.targets import PostgresTarget, SqliteTarget
+from harness.core.config import DatabaseConfig
+from harness.core.errors import ConfigurationError, ConnectionFailed
+from harness.core.factory import ADAPTERS, DatabaseFactory, DatabaseProviderBuilder, DatabaseType, adapter_class
+from harness.databases.targets import PostgresTarget, SqliteTarget
 
 
 @pytest.fixture(autouse=True)
@@ -124,7 +124,7 @@ def test_missing_orm_fails_only_when_asked_for(monkeypatch: pytest.MonkeyPatch) 
     for name in [n for n in sys.modules if n == "piccolo" or n.startswith("piccolo.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "piccolo", None)
-    monkeypatch.delitem(sys.modules, "backends.piccolo_orm", raising=False)
+    monkeypatch.delitem(sys.modules, "backends.piccolo.provider", raising=False)
     with pytest.raises(ConfigurationError, match=r"needs the package 'piccolo': pip install 'orm-harness\[piccolo\]'"):
         adapter_class("piccolo")
     assert adapter_class("raw").name == "raw"

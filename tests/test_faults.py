@@ -1,6 +1,6 @@
 """Faults during a run (issue 6, parts 3 and 4), against real PostgreSQL throwaway clusters.
 
-The suite runs as a subprocess, as `orm-harness run` starts it (`-p harness.runlog`, `--benchmark-json`), in a
+The suite runs as a subprocess, as `orm-harness run` starts it (`-p harness.bench.runlog`, `--benchmark-json`), in a
 session of its own; the test then kills its database server, interrupts it (SIGINT to the process group, as
 Ctrl-C does) or kills it (SIGKILL), and checks what is left: the results measured before, readable and marked
 partial, and nothing of the throwaway cluster once the next run has started.
@@ -23,15 +23,15 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import DatabaseConfig
-from harness.dataset import DatasetSize, generate, load
-from harness.factory import ADAPTERS, adapter_class
-from harness.ownership import owned_tempdir, owner_of, reap_dead
-from harness.pgserver import PREFIX, ThrowawayPostgres, _stop_cluster, find_binaries
-from harness.results import BENCHMARK_FILE, load_run
-from harness.runlog import STOP_STATUS
-from harness.runrecord import append_line, read_record, recover, write_atomic
-from harness.targets import PostgresTarget
+from harness.bench.runlog import STOP_STATUS
+from harness.bench.runrecord import append_line, read_record, recover, write_atomic
+from harness.core.config import DatabaseConfig
+from harness.core.dataset import DatasetSize, generate, load
+from harness.core.factory import ADAPTERS, adapter_class
+from harness.databases.ownership import owned_tempdir, owner_of, reap_dead
+from harness.databases.pgserver import PREFIX, ThrowawayPostgres, _stop_cluster, find_binaries
+from harness.databases.targets import PostgresTarget
+from harness.report.results import BENCHMARK_FILE, load_run
 from scenarios.resilience import server_restart
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -54,7 +54,7 @@ class Suite:
         self.out = out
         out.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-m", "pytest", "tests/benchmarks", "--benchmark-only", "--db=postgresql"]
-        command += [*arguments, "-p", "harness.runlog", "-p", "no:cacheprovider", "-q"]
+        command += [*arguments, "-p", "harness.bench.runlog", "-p", "no:cacheprovider", "-q"]
         command += [f"--benchmark-json={out / BENCHMARK_FILE}"]
         self.log = (out / "pytest.log").open("w")
         self.process = subprocess.Popen(
@@ -203,7 +203,7 @@ def test_an_interrupted_or_killed_cli_stops_its_suite_cleanly_and_the_report_say
     then builds the report of the partial run."""
     _need_postgres()
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "harness.guard", "run", "--db", "postgresql", *SUITE, "--out", str(out)]
+    command = [sys.executable, "-m", "harness", "run", "--db", "postgresql", *SUITE, "--out", str(out)]
     cli = subprocess.Popen(command, cwd=REPOSITORY, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 240
@@ -223,7 +223,7 @@ def test_an_interrupted_or_killed_cli_stops_its_suite_cleanly_and_the_report_say
     assert len(clusters) == 1
     assert status == (130 if signum == signal.SIGINT else -signal.SIGKILL)
     report = subprocess.run(
-        [sys.executable, "-m", "harness.guard", "report", str(out)], cwd=REPOSITORY, capture_output=True, text=True
+        [sys.executable, "-m", "harness", "report", str(out)], cwd=REPOSITORY, capture_output=True, text=True
     )
     assert report.returncode == 0, report.stderr
     assert "**Partial run**: the run was interrupted" in (out / "report.md").read_text()

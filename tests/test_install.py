@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import versions
-from harness.errors import ConfigurationError
-from harness.runrecord import PARTIAL_SUFFIX, RECORD_SUFFIX
+from harness.bench.runrecord import PARTIAL_SUFFIX, RECORD_SUFFIX
+from harness.core import versions
+from harness.core.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[1]
 ONE_BENCHMARK = ["tests/benchmarks", "--benchmark-only", "--quick", "--adapters", "raw", "--scenarios", "count"]
@@ -33,7 +33,9 @@ def test_python_dash_m_harness_is_the_command() -> None:
 def test_the_suite_plugin_writes_its_results_with_the_installed_pytest_benchmark(tmp_path: Path) -> None:
     """The run's JSON (moved into place whole), its incremental record and a histogram (pygal, from the extra)."""
     target = tmp_path / "benchmark.json"
-    done = _pytest("-p", "harness.runlog", f"--benchmark-json={target}", f"--benchmark-histogram={tmp_path / 'h'}")
+    done = _pytest(
+        "-p", "harness.bench.runlog", f"--benchmark-json={target}", f"--benchmark-histogram={tmp_path / 'h'}"
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr
     names = [b["name"] for b in json.loads(target.read_text())["benchmarks"]]
     assert names == ["test_count[raw-sqlite]"]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from harness.catalog import describe, table_layout
-from harness.config import DatabaseConfig
-from harness.contract import BaseORMProvider
-from harness.dataset import DatasetSize, generate, load
-from harness.factory import ADAPTERS, adapter_class
-from harness.schema import REVISIONS
-from harness.targets import PostgresTarget, Target
+from harness.core.config import DatabaseConfig
+from harness.core.contract import BaseORMProvider
+from harness.core.dataset import DatasetSize, generate, load
+from harness.core.factory import ADAPTERS, adapter_class
+from harness.core.schema import REVISIONS
+from harness.databases.catalog import describe, table_layout
+from harness.databases.targets import PostgresTarget, Target
 from tests.conftest import DIALECTS
 
 DUE_DATE_INDEX = ("user_id", "due_date")

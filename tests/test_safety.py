@@ -2,7 +2,7 @@
 
 Every test here runs on a throwaway cluster of this module's own (never on a database the tests did not
 create), with two password roles whose logins over TCP need a password (scram): `harness_pw` may create
-databases, `harness_nocreate` may not. The CLI is run as a subprocess (`python -m harness.guard`, what the
+databases, `harness_nocreate` may not. The CLI is run as a subprocess (`python -m harness`, what the
 console script runs), so the assertions see exactly what a user sees: one line on stderr, exit status 2, no
 traceback, no password.
 """
@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import DatabaseConfig
-from harness.errors import ConfigurationError, ConnectionFailed, LockTimeout, StatementTimeout, redact, translate
-from harness.factory import ADAPTERS, adapter_class
-from harness.isolation import MARKER_TABLE, connect, contents, mark, preflight, set_marker, with_database
-from harness.pgserver import ThrowawayPostgres, find_binaries
-from harness.targets import MarkedTarget, PostgresTarget, open_target
+from harness.core.config import DatabaseConfig
+from harness.core.errors import ConfigurationError, ConnectionFailed, LockTimeout, StatementTimeout, redact, translate
+from harness.core.factory import ADAPTERS, adapter_class
+from harness.databases.isolation import MARKER_TABLE, connect, contents, mark, preflight, set_marker, with_database
+from harness.databases.pgserver import ThrowawayPostgres, find_binaries
+from harness.databases.targets import MarkedTarget, PostgresTarget, open_target
 
 pytestmark = pytest.mark.postgresql
 
@@ -73,7 +73,7 @@ async def _admin(url: str, *statements: str) -> None:
 
 
 def cli(*arguments: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "harness.guard", *arguments]
+    command = [sys.executable, "-m", "harness", *arguments]
     environment = {**os.environ, **(env or {})}
     return subprocess.run(command, cwd=REPOSITORY, capture_output=True, text=True, timeout=timeout, env=environment)
 
@@ -159,7 +159,9 @@ async def test_a_marked_empty_database_is_used_one_adapter_at_a_time(cluster: Cl
     url = cluster.url("lent", "harness_nocreate", PASSWORD)
     with pytest.raises(ConfigurationError, match="not marked for orm-harness"):
         await open_target(url).new_database("bench_raw")
-    marked = subprocess.run([sys.executable, "-m", "harness.isolation", "mark", url], capture_output=True, text=True)
+    marked = subprocess.run(
+        [sys.executable, "-m", "harness.databases.isolation", "mark", url], capture_output=True, text=True
+    )
     assert marked.returncode == 0 and PASSWORD not in marked.stdout + marked.stderr, marked.stderr
     target = open_target(url)
     assert isinstance(target, MarkedTarget)
@@ -236,7 +238,9 @@ async def _exists(database: str, cluster: Cluster) -> bool:
 
 async def test_no_createdb_says_so_and_what_to_do(cluster: Cluster) -> None:
     url = cluster.url("postgres", "harness_nocreate", PASSWORD)
-    with pytest.raises(ConfigurationError, match=r"may not create databases.*CREATEDB.*harness.isolation mark"):
+    with pytest.raises(
+        ConfigurationError, match=r"may not create databases.*CREATEDB.*harness.databases.isolation mark"
+    ):
         await preflight(url)
     with pytest.raises(ConfigurationError, match="may not create databases"):
         await PostgresTarget(url).new_database("denied")
@@ -359,7 +363,7 @@ def test_a_real_run_writes_no_password_anywhere(cluster: Cluster, tmp_path: Path
 async def test_a_lock_wait_is_cut_by_the_lock_timeout(
     adapter: str, cluster: Cluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("harness.isolation.LOCK_TIMEOUT", "200ms")
+    monkeypatch.setattr("harness.databases.isolation.LOCK_TIMEOUT", "200ms")
     target = PostgresTarget(cluster.admin)
     url = await target.new_database(f"timeout_{adapter}")
     provider = adapter_class(adapter)(DatabaseConfig(url, pool_min=1, pool_max=2))
@@ -381,7 +385,7 @@ async def test_a_lock_wait_is_cut_by_the_lock_timeout(
 async def test_a_long_statement_is_cut_by_the_statement_timeout(
     cluster: Cluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("harness.isolation.STATEMENT_TIMEOUT", "300ms")
+    monkeypatch.setattr("harness.databases.isolation.STATEMENT_TIMEOUT", "300ms")
     target = PostgresTarget(cluster.admin)
     url = await target.new_database("statement_timeout")
     connection = await connect(url)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.catalog import describe
-from harness.config import DatabaseConfig
-from harness.factory import ADAPTERS, adapter_class
-from harness.targets import PostgresTarget
+from harness.core.config import DatabaseConfig
+from harness.core.factory import ADAPTERS, adapter_class
+from harness.databases.catalog import describe
+from harness.databases.targets import PostgresTarget
 
 pytestmark = pytest.mark.postgresql
 

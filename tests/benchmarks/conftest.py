@@ -3,11 +3,11 @@
 - Parametrization (`pytest_generate_tests`): every test function carrying a `scenario` attribute runs for each
   selected adapter and database (and concurrency level), with ids like `[tortoise-postgresql-c8]`; its
   pytest-benchmark group is the scenario (plus level) and the database, so each table sets the adapters side
-  by side, and its timer is `harness.bench.loop_time` (time spent inside the event loop).
+  by side, and its timer is `harness.bench.runner.loop_time` (time spent inside the event loop).
 - Order (`pytest_collection_modifyitems`): the adapters of one group run back to back, in an order shuffled
   with the order seed (recorded), so the machine's drift favours none of them; databases one after another.
 - The session's one event loop drives every round (`loop.run_until_complete`); `bench_database` holds one
-  target's loaded databases (harness.workload) and is parametrized by database label.
+  target's loaded databases (harness.bench.workload) and is parametrized by database label.
 - Run-level facts go into pytest-benchmark's machine_info under "harness" (with each adapter's migration facts,
   where the run times the migrations family).
 """
@@ -24,14 +24,14 @@ from typing import Any
 
 import pytest
 
-from harness.bench import Case, RunFacts, loop_time, run_benchmark
-from harness.dataset import generate
-from harness.environment import cpu, machine_identity, package_versions
-from harness.factory import adapter_class
-from harness.pgserver import SERVER_SETTINGS
-from harness.targets import SqliteTarget, Target, open_target
-from harness.versions import pinned_status
-from harness.workload import Workloads, sqlite_target_in_ram
+from harness.bench.environment import cpu, machine_identity, package_versions
+from harness.bench.runner import Case, RunFacts, loop_time, run_benchmark
+from harness.bench.workload import Workloads, sqlite_target_in_ram
+from harness.core.dataset import generate
+from harness.core.factory import adapter_class
+from harness.core.versions import pinned_status
+from harness.databases.pgserver import SERVER_SETTINGS
+from harness.databases.targets import SqliteTarget, Target, open_target
 from scenarios import CATALOGUE, Scenario
 from tests.benchmarks.options import HARNESS_FAMILY, BenchOptions, bench_options
 
@@ -189,7 +189,7 @@ def measure_scenario(
     options: BenchOptions,
     run_facts: RunFacts,
 ) -> Callable[[], None]:
-    """Run the test's scenario as one benchmark (harness.bench.run_benchmark)."""
+    """Run the test's scenario as one benchmark (harness.bench.runner.run_benchmark)."""
     scenario: Scenario = request.function.scenario
 
     def measure() -> None:
@@ -227,7 +227,7 @@ def _run_facts(config: pytest.Config) -> dict[str, Any]:
             "scenarios": [s.id for s in CATALOGUE.values() if options.selects(s.id, s.family)],
             "pool_size": options.pool_size,
             "concurrency": list(options.concurrency),
-            "timer": "harness.bench.loop_time: seconds inside the event loop (driving the loop left out)",
+            "timer": "harness.bench.runner.loop_time: seconds inside the event loop (driving the loop left out)",
             "databases": {},
             "versions": package_versions(),
             "pinned": pinned_status(),

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from harness.bench import FULL, QUICK, Profile
-from harness.config import DatabaseConfig
-from harness.errors import ConfigurationError
-from harness.factory import ADAPTERS
+from harness.bench.runner import FULL, QUICK, Profile
+from harness.core.config import DatabaseConfig
+from harness.core.errors import ConfigurationError
+from harness.core.factory import ADAPTERS
 from scenarios import CATALOGUE, FAMILIES
 
 HARNESS_FAMILY = "harness"

@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
-from harness.bench import QUICK, Case, Profile
-from harness.catalog import table_layout
-from harness.concurrency import percentiles, run_concurrently
-from harness.config import DatabaseConfig
-from harness.dataset import DatasetSize, generate, load
-from harness.factory import adapter_class
-from harness.targets import SqliteTarget
-from harness.workload import Workload, Workloads
+from harness.bench.runner import QUICK, Case, Profile
+from harness.bench.workload import Workload, Workloads
+from harness.core.concurrency import percentiles, run_concurrently
+from harness.core.config import DatabaseConfig
+from harness.core.dataset import DatasetSize, generate, load
+from harness.core.factory import adapter_class
+from harness.databases.catalog import table_layout
+from harness.databases.targets import SqliteTarget
 from scenarios import CATALOGUE, ScenarioFailed
 from scenarios.eager import EAGER_USERS
 

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from harness.bench import HARNESS_SCHEMA
-from harness.dataset import generate
-from harness.environment import versions
-from harness.targets import PostgresTarget
-from harness.workload import Workloads
+from harness.bench.environment import versions
+from harness.bench.runner import HARNESS_SCHEMA
+from harness.bench.workload import Workloads
+from harness.core.dataset import generate
+from harness.databases.targets import PostgresTarget
 from scenarios.resilience import DEFAULT_CONCURRENCY, server_restart
 from tests.benchmarks.options import BenchOptions, bench_options
 
@@ -41,7 +41,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="module")
 def restart_cluster(bench_loop: asyncio.AbstractEventLoop, options: BenchOptions) -> Iterator[Workloads]:
     """A throwaway cluster of its own, with the dataset loaded once per adapter."""
-    from harness.targets import open_target
+    from harness.databases.targets import open_target
 
     target = open_target("postgresql")
     assert isinstance(target, PostgresTarget) and target.server is not None

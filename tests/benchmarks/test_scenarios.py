@@ -1,7 +1,7 @@
 """One benchmark per scenario of the catalogue, run for every adapter x database (x concurrency).
 
 The matrix, the order and the ids come from conftest.py; the protocol of one benchmark (trial, timed rounds,
-honesty checks, statement, memory and pool probes) from harness/bench.py. Ids: `test_one_level[raw-sqlite]`,
+honesty checks, statement, memory and pool probes) from harness/bench/runner.py. Ids: `test_one_level[raw-sqlite]`,
 `test_concurrent_transfer[tortoise-postgresql-c8]`.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from harness.bench import RunFacts, loop_time, run_overhead
+from harness.bench.runner import RunFacts, loop_time, run_overhead
 from scenarios import CATALOGUE, Scenario
 from tests.benchmarks.options import BenchOptions
 

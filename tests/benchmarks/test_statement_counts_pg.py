@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 
-from harness.bench import Case
-from harness.pgstat import compare_round
-from harness.workload import Workloads
+from harness.bench.pgstat import compare_round
+from harness.bench.runner import Case
+from harness.bench.workload import Workloads
 from scenarios import Scenario
 from tests.benchmarks.options import BenchOptions
 

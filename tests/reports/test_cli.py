@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
-from harness.results import BENCHMARK_FILE, RESULTS_SCHEMA, load_run
+from harness.cli.commands import main
+from harness.report.results import BENCHMARK_FILE, RESULTS_SCHEMA, load_run
 from tests.reports.conftest import SmallRun
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.compare import compare_runs, counts, write_comparison
-from harness.results import BENCHMARK_FILE, FAMILY_ORDER, load_run
+from harness.report.compare import compare_runs, counts, write_comparison
+from harness.report.results import BENCHMARK_FILE, FAMILY_ORDER, load_run
 from tests.reports.conftest import SmallRun
 
 

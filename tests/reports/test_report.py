@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.sources import family_methods
+from harness.report.sources import family_methods
 from tests.reports.conftest import SmallRun
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -66,7 +66,7 @@ def test_markdown_has_every_section(report: Written) -> None:
 def test_code_is_taken_from_the_backends(report: Written) -> None:
     """Each adapter's hook appears verbatim, as the backend module has it."""
     text = report.markdown.read_text()
-    source = (Path(__file__).resolve().parents[2] / "backends" / "tortoise_orm.py").read_text()
+    source = (Path(__file__).resolve().parents[2] / "backends" / "tortoise" / "provider.py").read_text()
     hook = next(
         node
         for node in ast.walk(ast.parse(source))

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness.results import (
+from harness.report.results import (
     BASELINE,
     BENCHMARK_FILE,
     COLUMNS,

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.results import BASELINE, load_run, time_summary
-from harness.tiers import (
+from harness.report.results import BASELINE, load_run, time_summary
+from harness.report.tiers import (
     DEFAULT_TIERS,
     Tier,
     TierFileError,

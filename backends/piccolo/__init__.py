@@ -1,0 +1,1 @@
+"""The piccolo adapter: its provider (provider.py), its models (models.py) and its migrations (migrations/)."""

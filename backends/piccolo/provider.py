@@ -1,0 +1,435 @@
+"""Piccolo ORM 1.38 adapter.
+
+Each provider builds its own `Table` subclasses (`make_tables`, models.py), bound to its own engine at `connect()`, so a
+SQLite and a PostgreSQL provider live side by side. The engine is built in `connect()`, not `__init__`, because
+Piccolo's `Engine.__init__` does I/O (a blocking server-version check through `run_sync`).
+
+Schema: `create_schema()` / `migrate()` run the Piccolo migrations of backends/piccolo/migrations/ on the provider's
+engine (runner.py says how Piccolo's global engine lookup is kept per provider); `create_schema_from_models()` is
+Piccolo's create_table DDL (`_schema_ddl`).
+
+Statements per call (PostgreSQL; on SQLite Piccolo sends `PRAGMA foreign_keys = 1` before every query, inside a
+transaction too, so each count doubles): create, get, get_many, update, delete, count, exists, update_many:
+1 each (INSERT/UPDATE/DELETE ... RETURNING); create_many / link_tags: 1 multi-VALUES INSERT per chunk;
+get_with_relations: see `expected_eager_statements`; nested transaction: SAVEPOINT + RELEASE (or ROLLBACK TO).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+from piccolo.columns import Column, ForeignKey, Numeric, Varchar
+from piccolo.columns.combination import WhereRaw
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table, drop_db_tables
+
+from backends.piccolo.migrations.runner import drop_bookkeeping, migrate, sqlite_create_table
+from backends.piccolo.models import make_tables
+from harness.core.config import DatabaseConfig
+from harness.core.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Ordering
+from harness.core.errors import ConnectionFailed
+from harness.core.schema import Entity, Relation, relation_chain, relation_kind
+
+SCHEMA_DIFFERENCES: tuple[str, ...] = (
+    "SQLite only: Piccolo declares SmallInt as INTEGER and writes DEFAULT null on NOT NULL columns that have no "
+    "default (no effect); CHECK and multi-column UNIQUE constraints are inline in CREATE TABLE (sqlite_create_table).",
+    "SQLite only: Piccolo sends every column on INSERT, so created_at is Python's now() as text "
+    "'YYYY-MM-DD HH:MM:SS.ffffff+00:00' (due_date is stored the same way, in UTC), and binds Decimal as float "
+    "(REAL); the adapter reads it back to 2 places.",
+)
+"""None on PostgreSQL: the catalog matches the canonical schema (parity test). Piccolo's own DDL, with two
+additions: DROP DEFAULT where Piccolo leaves DEFAULT NULL::type, and the (user_id, completed) and (user_id, due_date)
+indexes through Table.create_index, as a Table class only declares single-column indexes. The migrations do the same
+(backends/piccolo/migrations/versions/)."""
+
+PICCOLO_MIGRATIONS: dict[str, tuple[str, ...]] = {
+    # Each harness revision is an auto migration and a manual one for what autogenerate cannot express (a
+    # multi-column index, dropped NULL defaults): Piccolo runs a manual step before the auto operations.
+    "0001_shared_schema": ("2026-11-23T16:36:19:705945", "2026-11-23T16:37:03:368598"),
+    "0002_task_due_date": ("2026-11-23T16:37:13:339258", "2026-11-23T16:37:16:299511"),
+}
+"""Harness revision (harness.core.schema.REVISIONS) -> Piccolo migration ids, oldest first."""
+
+_COMPARISONS = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
+CENT = Decimal("0.01")
+SQLITE_BIND_LIMIT = 32766  # PostgreSQL via Piccolo fails past 32,767: the lower bound serves both.
+
+# A forward relation joins its target into the parent's query; the others cost one query each.
+# The task_tags column pointing at each side of the m2m, then the one pointing at the other side.
+_M2M_SIDES = {"Task": ("task_id", "tag_id"), "Tag": ("tag_id", "task_id")}
+
+
+def _where(table: type[Table], where: tuple[Condition, ...]) -> list[Any]:
+    return [_condition(getattr(table, c.field), c.op, c.value) for c in where]
+
+
+def _condition(column: Column, op: str, value: Any) -> Any:
+    if op == "eq":
+        return column.is_null() if value is None else column == value
+    if op == "in":
+        # Piccolo refuses an empty is_in(); an empty IN matches nothing.
+        return column.is_in(value) if value else WhereRaw("1 = 0")
+    return _COMPARISONS[op](column, value)
+
+
+def _relation(entity: str, path: str) -> Relation:
+    return relation_chain(entity, path)[-1][1]
+
+
+def _objects_at(roots: list[Table], path: str) -> list[Table]:
+    """Every loaded object reached from `roots` along a dotted relation path ("" is the roots)."""
+    objects = roots
+    for name in path.split(".") if path else ():
+        step: list[Table] = []
+        for obj in objects:
+            value = getattr(obj, name)
+            step.extend(value if isinstance(value, list) else [value])
+        objects = step
+    return objects
+
+
+def _prefetch(start: Any, entity: str, forward: list[str]) -> list[ForeignKey]:
+    """Piccolo FK chains (`Comment.task_id.user_id`) for forward paths relative to `start` (a Table or an FK to
+    `entity`); only the deepest of each chain, as Piccolo loads the intermediate objects itself."""
+    columns = []
+    for path in forward:
+        if not any(other.startswith(path + ".") for other in forward):
+            column = start
+            for _, relation in relation_chain(entity, path):
+                column = getattr(column, relation.via)
+            columns.append(column)
+    return columns
+
+
+def _move_joined(objects: list[Table], entity: str, forward: list[str]) -> None:
+    """Piccolo's prefetch puts the joined object in the FK attribute: move it to the relation's name and put the
+    id back, so `task.user_id` stays an int and `task.user` is the User."""
+    for path in forward:  # parents first
+        parent, _, name = path.rpartition(".")
+        via = _relation(entity, path).via
+        for obj in _objects_at(objects, parent):
+            joined = getattr(obj, via)
+            setattr(obj, name, joined)
+            setattr(obj, via, joined.id)
+
+
+def _grouped(pairs: Iterable[tuple[int, Table]]) -> dict[int, list[Table]]:
+    groups: dict[int, list[Table]] = {}
+    for key, obj in pairs:
+        groups.setdefault(key, []).append(obj)
+    return groups
+
+
+def _drop_null_defaults(table: type[Table]) -> list[str]:
+    """Piccolo writes `DEFAULT <default>` on every column: with default=None, PostgreSQL keeps
+    `DEFAULT NULL::character varying` (or `NULL::numeric`, the typmod's cast) where the schema has none."""
+    columns = [c for c in table._meta.columns if c.default is None and isinstance(c, (Varchar, Numeric))]
+    if not columns:
+        return []
+    alter = table.alter()
+    for column in columns:
+        alter = alter.drop_default(column)
+    return list(alter.ddl)
+
+
+SQLITE_BUSY_TIMEOUT = 60.0
+
+
+class PiccoloProvider(BaseORMProvider):
+    name = "piccolo"
+    migration_facts = MigrationFacts(
+        tool="Piccolo 1.38 migrations (MigrationManager objects run in process on the provider's engine)",
+        autogenerate="Yes for tables, columns and constraints (`piccolo migrations new harness --auto` wrote both "
+        "revisions' table and column migrations, and finds no change at head); a multi-column index or a dropped "
+        "NULL default cannot be modelled, so each revision adds a manual migration with add_raw steps.",
+        downgrade="Yes: MigrationManager reverses its own operations (add_table -> DROP TABLE, add_column -> DROP "
+        "COLUMN); the manual migrations give add_raw_backwards steps (DROP INDEX).",
+        sqlite="Partly: ADD and DROP COLUMN work (SQLite 3.35+, an indexed column only once its index is gone), but "
+        "Piccolo adds constraints with ALTER TABLE ... ADD CONSTRAINT and alters columns with ALTER COLUMN, which "
+        "SQLite lacks, and has no table-rebuild mode: the runner folds a new table's constraints into its CREATE "
+        "TABLE; changing a constraint or column of an existing SQLite table cannot be migrated.",
+        transactional_ddl="Yes on both: each revision (its Piccolo migrations and their bookkeeping rows) runs in "
+        "one transaction, and a revision failing midway left schema and bookkeeping unchanged on PostgreSQL and "
+        "SQLite alike (Piccolo's own CLI commits a migration before recording it).",
+        files=(
+            "backends/piccolo/migrations/versions/harness_2026_11_23t16_37_13_339258.py",
+            "backends/piccolo/migrations/versions/harness_2026_11_23t16_37_16_299511.py",
+        ),
+    )
+
+    def __init__(self, config: DatabaseConfig) -> None:
+        super().__init__(config)
+        self.models = m = make_tables()
+        self._task_tag: type[Table] = m.Task.tags._meta.resolved_joining_table
+        self._tables = (m.User, m.Task, m.Tag, self._task_tag, m.Comment, m.Account, m.TransferLog)  # FK order
+        self._engine: Engine | None = None
+        postgres = config.dialect == "postgresql"
+        # SQLite keeps NUMERIC as REAL or INTEGER, so Piccolo reads Decimal('1000'): restore the 2 places.
+        self._numeric = {} if postgres else {m.Account: ("balance",), m.TransferLog: ("amount",)}
+        self.capabilities = Capabilities(
+            connection_model="pool" if postgres else "connection-per-query",
+            row_locks=postgres,
+            notes=()
+            if postgres
+            else (
+                "Piccolo's SQLiteEngine opens a connection per query outside a transaction and sends "
+                "PRAGMA foreign_keys = 1 before every query.",
+                "Transactions on SQLite are BEGIN IMMEDIATE, so concurrent writers wait instead of deadlocking.",
+            ),
+        )
+
+    @property
+    def _postgres(self) -> bool:
+        return self.config.dialect == "postgresql"
+
+    @property
+    def _connected_engine(self) -> Engine:
+        if self._engine is None:
+            raise ConnectionFailed(f"{self.name} provider for {self.config.redacted_url} is not connected")
+        return self._engine
+
+    # -- lifetime ---------------------------------------------------------------------------------------------
+
+    def _make_engine(self) -> Engine:
+        if self._postgres:
+            return PostgresEngine(config={"dsn": self.config.postgres_dsn})
+        # A connection per query, so concurrent writers queue on SQLite's busy timeout (sqlite3's default 5 s
+        # fails 64 concurrent transfers); Piccolo's docs advise raising `timeout` for concurrent writes.
+        return SQLiteEngine(path=self.config.sqlite_path, timeout=SQLITE_BUSY_TIMEOUT)
+
+    async def _connect(self) -> None:
+        if self._engine is None:
+            # Piccolo's engine __init__ runs blocking I/O (asyncio.run of a version check): keep it off the loop.
+            self._engine = await asyncio.to_thread(self._make_engine)
+            for table in self._tables:
+                table._meta.db = self._engine
+        try:
+            if isinstance(self._engine, PostgresEngine):
+                await self._engine.start_connection_pool(min_size=self.config.pool_min, max_size=self.config.pool_max)
+            else:
+                await self._ping()
+        except (OSError, asyncpg.PostgresError, sqlite3.OperationalError) as exc:  # refused, unknown database, ...
+            raise ConnectionFailed(f"cannot connect to {self.config.redacted_url}: {exc}") from exc
+
+    async def _disconnect(self) -> None:
+        if isinstance(self._engine, PostgresEngine) and self._engine.pool is not None:
+            await self._engine.close_connection_pool()
+
+    async def _ping(self) -> None:
+        await self.models.User.raw("SELECT 1")
+
+    def pool_status(self) -> dict[str, int] | None:
+        pool = getattr(self._engine, "pool", None)
+        if pool is None:
+            return None
+        size, idle = pool.get_size(), pool.get_idle_size()
+        minimum = pool.get_min_size()
+        return {
+            "min": minimum,
+            "max": pool.get_max_size(),
+            "size": size,
+            "checked_out": size - idle,
+            "idle": idle,
+            "overflow": max(0, size - minimum),
+        }
+
+    def _typed(self, objects: list[Any]) -> list[Any]:
+        for obj in objects:
+            for name in self._numeric.get(type(obj), ()):
+                setattr(obj, name, getattr(obj, name).quantize(CENT))
+        return objects
+
+    def _row(self, model: Any, rows: list[dict[str, Any]]) -> Any | None:
+        """The object of the first row a RETURNING clause gave back."""
+        return self._typed([model(**rows[0], _exists_in_db=True)])[0] if rows else None
+
+    # -- CRUD -------------------------------------------------------------------------------------------------
+
+    async def _create(self, model: Any, data: dict[str, Any]) -> Any:
+        # _ignore_missing: a missing NOT NULL column reaches the database as NULL and fails there.
+        query = model.insert(model(**data, _ignore_missing=True)).returning(*model.all_columns())
+        return self._row(model, await query)
+
+    async def _get(self, model: Any, where: tuple[Condition, ...], for_update: bool) -> Any | None:
+        query = model.objects().where(*_where(model, where))
+        if for_update and self._postgres:
+            query = query.lock_rows()
+        found = await query.first()
+        return None if found is None else self._typed([found])[0]
+
+    async def _get_many(
+        self,
+        model: Any,
+        where: tuple[Condition, ...],
+        limit: int | None,
+        offset: int | None,
+        ordering: Ordering | None,
+    ) -> list[Any]:
+        query = model.objects().where(*_where(model, where))
+        if ordering is not None:
+            query = query.order_by(getattr(model, ordering.field), ascending=not ordering.descending)
+        if limit is not None or (offset is not None and not self._postgres):
+            query = query.limit(-1 if limit is None else limit)  # SQLite needs a LIMIT before OFFSET
+        if offset is not None:
+            query = query.offset(offset)
+        return self._typed(await query)
+
+    async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None:
+        if not data:
+            return await self._get(model, where, False)
+        return self._row(model, await self._update_query(model, where, data).returning(*model.all_columns()))
+
+    async def _delete(self, model: Any, where: tuple[Condition, ...]) -> bool:
+        # Piccolo does not expose the row count: RETURNING id is the one-statement way to know.
+        return bool(await model.delete(force=True).where(*_where(model, where)).returning(model.id))
+
+    async def _count(self, model: Any, where: tuple[Condition, ...]) -> int:
+        return await model.count().where(*_where(model, where))
+
+    async def _exists(self, model: Any, where: tuple[Condition, ...]) -> bool:
+        return await model.exists().where(*_where(model, where))
+
+    async def _create_many(self, model: Any, rows: list[dict[str, Any]]) -> int:
+        return await self._insert(model, [model(**row, _ignore_missing=True) for row in rows])
+
+    async def _update_many(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> int:
+        if not data:
+            return await self._count(model, where)
+        return len(await self._update_query(model, where, data).returning(model.id))
+
+    async def _link_tags(self, pairs: list[tuple[int, int]]) -> int:
+        link = self._task_tag
+        return await self._insert(link, [link(task_id=task, tag_id=tag) for task, tag in pairs])
+
+    def _update_query(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any:
+        values = {getattr(model, name): value for name, value in data.items()}
+        return model.update(values, force=True).where(*_where(model, where))
+
+    async def _insert(self, table: type[Table], instances: list[Table]) -> int:
+        # Piccolo's insert(*rows) is one multi-VALUES statement, a bind parameter per column but the id (DEFAULT).
+        size = SQLITE_BIND_LIMIT // (len(table._meta.columns) - 1)
+        for start in range(0, len(instances), size):
+            await table.insert(*instances[start : start + size])
+        return len(instances)
+
+    # -- eager loading ----------------------------------------------------------------------------------------
+
+    def _eager_statements(self, entity: Entity, paths: tuple[str, ...]) -> int:
+        """One query for the roots and one per reverse or m2m path; a forward path is joined into the query
+        that loads its parent (Piccolo's FK prefetch). On SQLite a PRAGMA precedes each query: twice as many."""
+        queries = 1 + sum(relation_kind(entity.name, p) != "forward" for p in paths)
+        return queries if self._postgres else 2 * queries
+
+    async def _get_with_relations(self, model: Any, where: tuple[Condition, ...], paths: tuple[str, ...]) -> list[Any]:
+        entity = self.models.entity(model).name
+        forward: dict[str, list[str]] = {"": []}  # each query (roots, reverse/m2m paths): its joined paths
+        owner = {"": ""}
+        for path in paths:  # parents first
+            if _relation(entity, path).kind == "forward":
+                owner[path] = base = owner[path.rpartition(".")[0]]
+                forward[base].append(path[len(base) + 1 :] if base else path)
+            else:
+                owner[path], forward[path] = path, []
+        query = model.objects(*_prefetch(model, entity, forward[""])).where(*_where(model, where))
+        roots = self._typed(await query)
+        _move_joined(roots, entity, forward[""])
+        for path, joined in forward.items():  # parents first
+            if path:
+                await self._load(roots, entity, path, joined)
+        return roots
+
+    async def _load(self, roots: list[Table], entity: str, path: str, forward: list[str]) -> None:
+        """One query for a reverse or m2m path (`.is_in(parent ids)`), grouped onto the parents in Python."""
+        parent_path, _, name = path.rpartition(".")
+        parents = _objects_at(roots, parent_path)
+        relation = _relation(entity, path)
+        # Piccolo adds the `id` primary key to every Table subclass at class creation (setattr in
+        # __init_subclass__), so its type annotations cannot show it: hence the two ignores below.
+        ids = list({parent.id for parent in parents})  # type: ignore[attr-defined]
+        groups: dict[int, list[Table]] = {}
+        if ids and relation.kind == "reverse":
+            groups = await self._load_reverse(relation, ids, forward)
+        elif ids:
+            parent_entity = _relation(entity, parent_path).target if parent_path else entity
+            groups = await self._load_m2m(parent_entity, relation, ids, forward)
+        for parent in parents:
+            setattr(parent, name, groups.get(parent.id, []))  # type: ignore[attr-defined]
+
+    async def _load_reverse(self, relation: Relation, ids: list[int], forward: list[str]) -> dict[int, list[Table]]:
+        target = getattr(self.models, relation.target)
+        fk = getattr(target, relation.via)
+        children = self._typed(await target.objects(*_prefetch(target, relation.target, forward)).where(fk.is_in(ids)))
+        _move_joined(children, relation.target, forward)
+        return _grouped((getattr(child, relation.via), child) for child in children)
+
+    async def _load_m2m(
+        self, entity: str, relation: Relation, ids: list[int], forward: list[str]
+    ) -> dict[int, list[Table]]:
+        # The link rows with their far-side object joined in: one query, like Piccolo's M2M select but as objects.
+        near, far = _M2M_SIDES[entity]
+        link = self._task_tag
+        far_fk = getattr(link, far)
+        prefetch = _prefetch(far_fk, relation.target, forward) or [far_fk]
+        rows = await link.objects(*prefetch).where(getattr(link, near).is_in(ids))
+        _move_joined([getattr(row, far) for row in rows], relation.target, forward)
+        return _grouped((getattr(row, near), getattr(row, far)) for row in rows)
+
+    # -- transactions and schema ------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        engine = self._connected_engine
+        current = engine.current_transaction.get()  # a ContextVar: per task, per engine
+        if current is None:
+            async with self._begin(engine):
+                yield
+            return
+        # Piccolo's nested transaction() only joins the outer one: make it a savepoint of its own.
+        savepoint = await current.savepoint()
+        try:
+            yield
+        except BaseException:
+            await savepoint.rollback_to()
+            raise
+        await savepoint.release()
+
+    @staticmethod
+    def _begin(engine: Engine) -> Any:
+        if isinstance(engine, SQLiteEngine):
+            # DEFERRED would fail with "database is locked" when two readers both upgrade to writers.
+            return engine.transaction(transaction_type=TransactionType.immediate)
+        return engine.transaction()
+
+    async def _create_schema(self) -> None:
+        engine = self._connected_engine
+        async with engine.transaction():
+            for statement in self._schema_ddl():
+                await engine.run_ddl(statement)
+
+    def _schema_ddl(self) -> list[str]:
+        statements: list[str] = []
+        for table in self._tables:
+            if self._postgres:
+                statements += [*table.create_table().ddl, *_drop_null_defaults(table)]
+            else:
+                statements += sqlite_create_table(table)
+        task = self.models.Task
+        for columns in ([task.user_id, task.completed], [task.user_id, task.due_date]):
+            statements += task.create_index(columns).ddl
+        return statements
+
+    async def _migrate(self, revision: str | None) -> None:
+        await migrate(self._connected_engine, PICCOLO_MIGRATIONS, revision)
+
+    async def _drop_schema(self) -> None:
+        await drop_db_tables(*self._tables)
+        await drop_bookkeeping(self._connected_engine)

@@ -1,0 +1,1 @@
+"""The raw adapter: its provider (provider.py), its models (models.py) and its migrations (migrations/)."""

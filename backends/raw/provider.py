@@ -1,0 +1,580 @@
+"""The `raw` baseline: hand-written SQL straight on the driver, asyncpg on PostgreSQL and aiosqlite on SQLite.
+
+It is the floor every ORM is measured against, not a fourth ORM: it does the same work as the adapters
+(objects out, one statement per call where an ORM can manage one) with nothing in between. Statements sent
+per call, on both dialects unless noted:
+    create, update: 1 (INSERT/UPDATE ... RETURNING); get, get_many, delete, count, exists, update_many: 1;
+    create_many, link_tags: 1 asyncpg `executemany` (atomic; one execution per row on the server); on
+        SQLite BEGIN + executemany + COMMIT outside a transaction (sqlite3 would otherwise commit each row);
+    get_with_relations: 1 + one per relation path (a level with no parent rows is skipped);
+    transaction: BEGIN/COMMIT or ROLLBACK; nested: SAVEPOINT/RELEASE or ROLLBACK TO.
+On PostgreSQL every call outside a transaction acquires a connection from asyncpg's Pool, whose release
+sends asyncpg's reset query (one more round trip, as for any asyncpg Pool user).
+The schema comes from versioned SQL files, one per revision, direction and dialect (migrations/, applied
+by its runner.py), the same files for `create_schema()`, `migrate()` and `create_schema_from_models()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, ClassVar, cast
+
+import aiosqlite
+import asyncpg
+
+from backends.raw.migrations import runner as migrations
+from backends.raw.models import Account, Comment, Tag, Task, TransferLog, User
+from harness.core.config import DatabaseConfig
+from harness.core.contract import (
+    BaseORMProvider,
+    Capabilities,
+    Condition,
+    ConnectionModel,
+    MigrationFacts,
+    Models,
+    Ordering,
+)
+from harness.core.errors import ConfigurationError, ConnectionFailed, redact
+from harness.core.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity
+
+SCHEMA_DIFFERENCES: tuple[str, ...] = ()
+"""None on PostgreSQL: the migrations are the canonical SQL verbatim (migrations/*.postgresql.sql).
+The SQLite translation (migrations/0001_shared_schema.up.sqlite.sql) says in its header what SQLite
+made it change."""
+
+
+_COLUMNS = {name: ", ".join(entity.columns) for name, entity in ENTITIES.items()}
+_OPERATORS = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+# The m2m relations through task_tags: (link column pointing at the owner, link column pointing at the target).
+_LINK_COLUMNS = {"Task": ("task_id", "tag_id"), "Tag": ("tag_id", "task_id")}
+_CENTS = Decimal("0.01")
+
+
+class _Postgres:
+    """asyncpg: a Pool, and a ContextVar holding the connection of the current task's transaction."""
+
+    connection_model: ClassVar[ConnectionModel] = "pool"
+    row_locks = True
+    no_limit = ""
+    readers: ClassVar[dict[str, Callable[[Any], Any]]] = {}  # asyncpg already returns bool, Decimal, aware datetime
+    writers: ClassVar[dict[str, Callable[[Any], Any]]] = {}
+    notes = (
+        "create_many uses asyncpg executemany, the path the ORMs are compared to; COPY "
+        "(copy_records_to_table) would be about 3x faster but no ORM uses it.",
+        "Each call outside a transaction acquires from asyncpg's Pool, whose release sends its reset query.",
+    )
+
+    def __init__(self, config: DatabaseConfig) -> None:
+        self._config = config
+        self._pool: asyncpg.Pool | None = None
+        self._connection: ContextVar[asyncpg.Connection | None] = ContextVar("raw_pg_connection", default=None)
+
+    @staticmethod
+    def placeholder(n: int) -> str:
+        return f"${n}"
+
+    @staticmethod
+    def in_list(column: str, values: list[Any], params: list[Any]) -> str:
+        params.append(values)
+        return f"{column} = ANY(${len(params)})"
+
+    async def connect(self) -> None:
+        try:
+            self._pool = await asyncpg.create_pool(
+                self._config.postgres_dsn, min_size=self._config.pool_min, max_size=self._config.pool_max
+            )
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            message = f"cannot connect to {self._config.redacted_url}: {type(exc).__name__}: {exc}"
+            raise ConnectionFailed(redact(message)) from exc
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    def _executor(self) -> asyncpg.Connection | asyncpg.Pool:
+        connection = self._connection.get()
+        return self._pool if connection is None else connection
+
+    async def fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        return await self._executor().fetch(sql, *params)
+
+    async def execute(self, sql: str, params: Sequence[Any]) -> int:
+        """Run a write and return its row count, read from the status string ("UPDATE 3")."""
+        status = await self._executor().execute(sql, *params)
+        return int(status.rpartition(" ")[2])
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self._executor().executemany(sql, rows)
+
+    async def script(self, sql: str) -> None:
+        await self._executor().execute(sql)
+
+    async def atomic_script(self, sql: str, *, foreign_keys_off: bool = False) -> None:
+        # PostgreSQL's DDL is transactional: a failing statement takes the whole file back. Its ALTER TABLE never
+        # needs a table rebuild, so foreign_keys_off (SQLite's) has nothing to do here.
+        async with self.transaction():
+            await self.script(sql)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        connection = self._connection.get()
+        if connection is not None:
+            async with connection.transaction():  # asyncpg makes a nested transaction a savepoint
+                yield
+            return
+        if self._pool is None:
+            raise ConnectionFailed(f"not connected to {self._config.redacted_url}")
+        async with self._pool.acquire() as connection, connection.transaction():
+            token = self._connection.set(connection)
+            try:
+                yield
+            finally:
+                self._connection.reset(token)
+
+    def pool_status(self) -> dict[str, int] | None:
+        pool = self._pool
+        if pool is None:
+            return None
+        size, idle, low = pool.get_size(), pool.get_idle_size(), pool.get_min_size()
+        # asyncpg has no overflow of its own: count the connections opened beyond min_size.
+        overflow = max(0, size - low)
+        return {
+            "min": low,
+            "max": pool.get_max_size(),
+            "size": size,
+            "checked_out": size - idle,
+            "idle": idle,
+            "overflow": overflow,
+        }
+
+
+def _decimal_out(value: int | float | str) -> Decimal:
+    # NUMERIC affinity stores '12.34' as the REAL 12.34; repr() of a double gives back the shortest decimal,
+    # exact for the 12 significant digits of NUMERIC(12,2).
+    return Decimal(str(value)).quantize(_CENTS, ROUND_HALF_UP)
+
+
+def _datetime_out(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _optional_datetime_out(value: str | None) -> datetime | None:
+    return None if value is None else _datetime_out(value)
+
+
+def _decimal_in(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _datetime_in(value: Any) -> Any:
+    """UTC text in CURRENT_TIMESTAMP's format, so stored and compared values sort as text."""
+    if not isinstance(value, datetime):
+        return value
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(" ")
+
+
+class _SQLite:
+    """aiosqlite: one connection behind an asyncio.Lock, as Tortoise does. A transaction holds the lock until it
+    ends; a ContextVar (the savepoint depth) tells the calls made inside it not to take the lock again."""
+
+    connection_model: ClassVar[ConnectionModel] = "single-connection"
+    row_locks = False
+    no_limit = " LIMIT -1"  # SQLite takes no OFFSET without a LIMIT
+    readers: ClassVar[dict[str, Callable[[Any], Any]]] = {
+        "is_active": bool,
+        "completed": bool,
+        "balance": _decimal_out,
+        "amount": _decimal_out,
+        "created_at": _datetime_out,
+        "due_date": _optional_datetime_out,
+    }
+    writers: ClassVar[dict[str, Callable[[Any], Any]]] = {
+        "balance": _decimal_in,
+        "amount": _decimal_in,
+        "created_at": _datetime_in,
+        "due_date": _datetime_in,
+    }
+    notes = (
+        "One aiosqlite connection behind an asyncio.Lock, held by a transaction for its whole duration.",
+        "NUMERIC(12,2) is stored with SQLite's NUMERIC affinity and read back as Decimal quantized to cents.",
+        "create_many outside a transaction wraps executemany in BEGIN/COMMIT (atomic, like asyncpg's).",
+    )
+
+    def __init__(self, config: DatabaseConfig) -> None:
+        self._path = config.sqlite_path
+        self._connection: aiosqlite.Connection | None = None
+        self._lock: asyncio.Lock | None = None
+        self._depth: ContextVar[int] = ContextVar("raw_sqlite_depth", default=0)
+
+    @staticmethod
+    def placeholder(n: int) -> str:
+        return "?"
+
+    @staticmethod
+    def in_list(column: str, values: list[Any], params: list[Any]) -> str:
+        params.extend(values)
+        return f"{column} IN ({', '.join('?' * len(values))})"  # "IN ()" is valid SQLite and matches nothing
+
+    async def connect(self) -> None:
+        self._lock = asyncio.Lock()  # created here: it belongs to the running loop
+        try:
+            # isolation_level=None: sqlite3 issues no implicit BEGIN, transactions are ours alone.
+            connection = await aiosqlite.connect(self._path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise ConnectionFailed(f"cannot open SQLite database {self._path!r}: {exc}") from exc
+        await connection.execute_fetchall("PRAGMA foreign_keys = ON")
+        self._connection = connection
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.close()
+
+    @property
+    def _connected_db(self) -> aiosqlite.Connection:
+        if self._connection is None:
+            raise ConnectionFailed(f"SQLite database {self._path!r} is not connected")
+        return self._connection
+
+    @property
+    def _connected_lock(self) -> asyncio.Lock:
+        if self._lock is None:
+            raise ConnectionFailed(f"SQLite database {self._path!r} is not connected")
+        return self._lock
+
+    def _turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """The lock, unless this task's transaction already holds it."""
+        return contextlib.nullcontext() if self._depth.get() else self._connected_lock
+
+    async def fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        async with self._turn():
+            # aiosqlite annotates execute_fetchall as Iterable[Row]; it returns cursor.fetchall(), a list.
+            return cast(list[Any], await self._connected_db.execute_fetchall(sql, params))
+
+    async def execute(self, sql: str, params: Sequence[Any]) -> int:
+        # total_changes also counts rows deleted by ON DELETE CASCADE: exact for UPDATE (this schema has no
+        # ON UPDATE actions), and DELETE only needs "more than none". Reading a cursor's rowcount instead would
+        # cost one more hop to aiosqlite's thread to close it.
+        async with self._turn():
+            connection = self._connected_db
+            before = connection.total_changes
+            await connection.execute_fetchall(sql, params)
+            return connection.total_changes - before
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        transaction = contextlib.nullcontext() if self._depth.get() else self.transaction()
+        async with transaction, self._connected_db.executemany(sql, rows):
+            pass
+
+    async def script(self, sql: str) -> None:
+        async with self._turn(), self._connected_db.executescript(sql):
+            pass
+
+    async def atomic_script(self, sql: str, *, foreign_keys_off: bool = False) -> None:
+        """One transaction. `foreign_keys_off` is for a table rebuild (SQLite's ALTER TABLE page, 12 steps): with
+        foreign keys on, dropping the old table would cascade to its children. They are switched off before BEGIN
+        (the pragma is a no-op inside a transaction) and every table is checked before COMMIT, a full scan that
+        files not asking for it don't pay."""
+        if self._depth.get():
+            # executescript would first commit the open transaction (Python 3.11's sqlite3 does so).
+            raise ConfigurationError("raw migrations on SQLite cannot run inside a transaction")
+        connection = self._connected_db
+        async with self._connected_lock:
+            if foreign_keys_off:
+                await self._run("PRAGMA foreign_keys = OFF")
+            try:
+                # BEGIN is part of the script: sqlite3's executescript commits any transaction open before it.
+                async with connection.executescript(f"BEGIN IMMEDIATE;\n{sql}\n"):
+                    pass
+                # A list, like every execute_fetchall (aiosqlite annotates it as Iterable[Row]).
+                broken = foreign_keys_off and cast(
+                    list[Any], await connection.execute_fetchall("PRAGMA foreign_key_check")
+                )
+                if broken:
+                    raise sqlite3.IntegrityError(f"FOREIGN KEY constraint failed: {broken[:3]}")
+                await self._run("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    await self._run("ROLLBACK")
+                raise
+            finally:
+                if foreign_keys_off:
+                    await self._run("PRAGMA foreign_keys = ON")
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        depth = self._depth.get()
+        savepoint = f"sp{depth}"
+        async with self._turn():
+            await self._run(f"SAVEPOINT {savepoint}" if depth else "BEGIN")
+            token = self._depth.set(depth + 1)
+            try:
+                yield
+            except BaseException:
+                if self._connected_db.in_transaction:
+                    # Like asyncpg: ROLLBACK TO leaves the savepoint on the stack until the outer transaction ends.
+                    await self._run(f"ROLLBACK TO {savepoint}" if depth else "ROLLBACK")
+                raise
+            else:
+                await self._run(f"RELEASE {savepoint}" if depth else "COMMIT")
+            finally:
+                self._depth.reset(token)
+
+    async def _run(self, sql: str) -> None:
+        await self._connected_db.execute_fetchall(sql)
+
+    def pool_status(self) -> dict[str, int] | None:
+        return None
+
+
+class RawProvider(BaseORMProvider):
+    name = "raw"
+    migration_facts = MigrationFacts(
+        tool="Versioned SQL files applied by the adapter's own runner (backends/raw/migrations/runner.py, "
+        "no dependency), bookkeeping in harness_migrations",
+        autogenerate="None: every revision is written by hand, once per dialect, and nothing checks the files "
+        "against the dataclass models.",
+        downgrade="Hand-written .down files, applied newest first; 0002's drops the index, then the column and "
+        "its data.",
+        sqlite="Own hand-written SQLite files; 0002 needs no table rebuild (ADD COLUMN, and DROP COLUMN since "
+        "SQLite 3.35); a rebuild would be written by hand (SQLite's 12-step procedure) and marked "
+        "`-- runner: foreign_keys off`, so that the runner turns foreign keys off around it and checks them "
+        "before COMMIT.",
+        transactional_ddl="Yes on both: each file runs with its harness_migrations row in one transaction "
+        "(asyncpg's on PostgreSQL, BEGIN IMMEDIATE ... COMMIT on SQLite); a failing file leaves nothing behind.",
+        files=tuple(
+            f"backends/raw/migrations/0002_task_due_date.{direction}.{dialect}.sql"
+            for direction in ("up", "down")
+            for dialect in ("postgresql", "sqlite")
+        ),
+    )
+
+    def __init__(self, config: DatabaseConfig) -> None:
+        super().__init__(config)
+        self.models = Models(User=User, Task=Task, Tag=Tag, Comment=Comment, Account=Account, TransferLog=TransferLog)
+        self._db = _Postgres(config) if config.dialect == "postgresql" else _SQLite(config)
+        self.capabilities = Capabilities(self._db.connection_model, self._db.row_locks, self._db.notes)
+        self._readers = {
+            name: [(i, self._db.readers[c]) for i, c in enumerate(entity.columns) if c in self._db.readers]
+            for name, entity in ENTITIES.items()
+        }
+
+    async def _connect(self) -> None:
+        await self._db.connect()
+
+    async def _disconnect(self) -> None:
+        await self._db.close()
+
+    async def _ping(self) -> None:
+        await self._scalar("SELECT 1", [])
+
+    def pool_status(self) -> dict[str, int] | None:
+        return self._db.pool_status()
+
+    # SQL is built as plain strings, no cache: a few microseconds against a round trip.
+
+    def _param(self, column: str, value: Any) -> Any:
+        write = self._db.writers.get(column)
+        return value if write is None or value is None else write(value)
+
+    def _values(self, columns: Sequence[str], row: dict[str, Any]) -> list[Any]:
+        if not self._db.writers:
+            return [row[c] for c in columns]
+        return [self._param(c, row[c]) for c in columns]
+
+    def _where(self, where: Sequence[Condition], params: list[Any]) -> str:
+        parts = []
+        for c in where:
+            if c.op == "in":
+                parts.append(self._db.in_list(c.field, [self._param(c.field, v) for v in c.value], params))
+            elif c.op == "eq" and c.value is None:
+                parts.append(f"{c.field} IS NULL")
+            else:
+                params.append(self._param(c.field, c.value))
+                parts.append(f"{c.field} {_OPERATORS[c.op]} {self._db.placeholder(len(params))}")
+        return " WHERE " + " AND ".join(parts) if parts else ""
+
+    def _placeholders(self, count: int) -> str:
+        return ", ".join(self._db.placeholder(n) for n in range(1, count + 1))
+
+    async def _scalar(self, sql: str, params: list[Any]) -> Any:
+        return (await self._db.fetch(sql, params))[0][0]
+
+    def _objects(self, entity: Entity, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        model, readers = getattr(self.models, entity.name), self._readers[entity.name]
+        if not readers:
+            return [model(*row) for row in rows]
+        objects = []
+        for row in rows:
+            values = list(row)
+            for i, read in readers:
+                values[i] = read(values[i])
+            objects.append(model(*values))
+        return objects
+
+    async def _create(self, model: Any, data: dict[str, Any]) -> Any:
+        entity = self.models.entity(model)
+        columns = list(data)
+        values = f"({', '.join(columns)}) VALUES ({self._placeholders(len(columns))})" if columns else "DEFAULT VALUES"
+        sql = f"INSERT INTO {entity.table} {values} RETURNING {_COLUMNS[entity.name]}"
+        return self._objects(entity, await self._db.fetch(sql, self._values(columns, data)))[0]
+
+    async def _get(self, model: Any, where: tuple[Condition, ...], for_update: bool) -> Any | None:
+        entity = self.models.entity(model)
+        params: list[Any] = []
+        sql = f"SELECT {_COLUMNS[entity.name]} FROM {entity.table}{self._where(where, params)} LIMIT 1"
+        if for_update and self._db.row_locks:
+            sql += " FOR UPDATE"
+        rows = await self._db.fetch(sql, params)
+        return self._objects(entity, rows)[0] if rows else None
+
+    async def _get_many(
+        self,
+        model: Any,
+        where: tuple[Condition, ...],
+        limit: int | None,
+        offset: int | None,
+        ordering: Ordering | None,
+    ) -> list[Any]:
+        entity = self.models.entity(model)
+        params: list[Any] = []
+        sql = f"SELECT {_COLUMNS[entity.name]} FROM {entity.table}{self._where(where, params)}"
+        if ordering is not None:
+            sql += f" ORDER BY {ordering.field}{' DESC' if ordering.descending else ''}"
+        if limit is not None:
+            params.append(limit)
+            sql += f" LIMIT {self._db.placeholder(len(params))}"
+        if offset is not None:
+            params.append(offset)
+            sql += f"{self._db.no_limit if limit is None else ''} OFFSET {self._db.placeholder(len(params))}"
+        return self._objects(entity, await self._db.fetch(sql, params))
+
+    def _set(self, data: dict[str, Any], params: list[Any]) -> str:
+        first = len(params) + 1
+        params.extend(self._values(list(data), data))
+        return ", ".join(f"{c} = {self._db.placeholder(n)}" for n, c in enumerate(data, first))
+
+    async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None:
+        if not data:
+            return await self._get(model, where, False)
+        entity = self.models.entity(model)
+        params: list[Any] = []
+        assignments = self._set(data, params)
+        sql = f"UPDATE {entity.table} SET {assignments}{self._where(where, params)} RETURNING {_COLUMNS[entity.name]}"
+        rows = await self._db.fetch(sql, params)
+        return self._objects(entity, rows)[0] if rows else None
+
+    async def _delete(self, model: Any, where: tuple[Condition, ...]) -> bool:
+        entity = self.models.entity(model)
+        params: list[Any] = []
+        return await self._db.execute(f"DELETE FROM {entity.table}{self._where(where, params)}", params) > 0
+
+    async def _count(self, model: Any, where: tuple[Condition, ...]) -> int:
+        entity = self.models.entity(model)
+        params: list[Any] = []
+        return await self._scalar(f"SELECT COUNT(*) FROM {entity.table}{self._where(where, params)}", params)
+
+    async def _exists(self, model: Any, where: tuple[Condition, ...]) -> bool:
+        entity = self.models.entity(model)
+        params: list[Any] = []
+        sql = f"SELECT EXISTS (SELECT 1 FROM {entity.table}{self._where(where, params)})"
+        return bool(await self._scalar(sql, params))  # SQLite answers 0 or 1
+
+    async def _create_many(self, model: Any, rows: list[dict[str, Any]]) -> int:
+        # No chunking: executemany binds one row at a time, far from any parameter limit.
+        entity, columns = self.models.entity(model), list(rows[0])
+        sql = f"INSERT INTO {entity.table} ({', '.join(columns)}) VALUES ({self._placeholders(len(columns))})"
+        await self._db.executemany(sql, [self._values(columns, row) for row in rows])
+        return len(rows)
+
+    async def _update_many(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> int:
+        if not data:
+            return await self._count(model, where)
+        entity = self.models.entity(model)
+        params: list[Any] = []
+        assignments = self._set(data, params)
+        return await self._db.execute(f"UPDATE {entity.table} SET {assignments}{self._where(where, params)}", params)
+
+    async def _link_tags(self, pairs: list[tuple[int, int]]) -> int:
+        sql = f"INSERT INTO task_tags (task_id, tag_id) VALUES ({self._placeholders(2)})"
+        await self._db.executemany(sql, pairs)
+        return len(pairs)
+
+    async def _get_with_relations(self, model: Any, where: tuple[Condition, ...], paths: tuple[str, ...]) -> list[Any]:
+        entity = self.models.entity(model)
+        roots = await self._get_many(model, where, None, None, None)
+        # path -> (entity, the distinct objects loaded there); paths come parents first.
+        loaded: dict[str, tuple[Entity, list[Any]]] = {"": (entity, roots)}
+        for path in paths:
+            parent_path, _, name = path.rpartition(".")
+            owner, parents = loaded[parent_path]
+            target = ENTITIES[owner.relations[name].target]
+            loaded[path] = (target, await self._load(owner, name, parents) if parents else [])
+        return roots
+
+    async def _load(self, owner: Entity, name: str, parents: list[Any]) -> list[Any]:
+        """Load relation `name` of `parents` in one statement, attach it, return the distinct objects loaded."""
+        relation = owner.relations[name]
+        target = ENTITIES[relation.target]
+        params: list[Any] = []
+        if relation.kind == "forward":
+            ids = list({getattr(p, relation.via) for p in parents})
+            clause = self._db.in_list("id", ids, params)
+            children = self._objects(target, await self._db.fetch(self._select_sql(target, clause), params))
+            by_id = {child.id: child for child in children}
+            for parent in parents:
+                setattr(parent, name, by_id.get(getattr(parent, relation.via)))
+            return children
+        groups: dict[int, list[Any]] = {p.id: [] for p in parents}
+        if relation.kind == "reverse":
+            clause = self._db.in_list(relation.via, list(groups), params)
+            children = self._objects(target, await self._db.fetch(self._select_sql(target, clause), params))
+            for child in children:
+                groups[getattr(child, relation.via)].append(child)
+        else:
+            children = await self._load_m2m(owner, target, groups)
+        for parent in parents:
+            setattr(parent, name, groups[parent.id])
+        return children
+
+    async def _load_m2m(self, owner: Entity, target: Entity, groups: dict[int, list[Any]]) -> list[Any]:
+        """One join through task_tags; a target linked to several owners becomes one shared object."""
+        mine, theirs = _LINK_COLUMNS[owner.name]
+        params: list[Any] = []
+        columns = ", ".join(f"t.{c}" for c in target.columns)
+        sql = (
+            f"SELECT {columns}, l.{mine} FROM {target.table} t JOIN task_tags l ON l.{theirs} = t.id"
+            f" WHERE {self._db.in_list('l.' + mine, list(groups), params)}"
+        )
+        rows = await self._db.fetch(sql, params)
+        by_id: dict[int, Any] = {}
+        for obj, row in zip(self._objects(target, [row[:-1] for row in rows]), rows, strict=True):
+            groups[row[-1]].append(by_id.setdefault(obj.id, obj))
+        return list(by_id.values())
+
+    @staticmethod
+    def _select_sql(entity: Entity, condition: str) -> str:
+        return f"SELECT {_COLUMNS[entity.name]} FROM {entity.table} WHERE {condition}"
+
+    def _transaction(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._db.transaction()
+
+    async def _create_schema(self) -> None:
+        await migrations.create_all(self._db, self.dialect)
+
+    async def _migrate(self, revision: str | None) -> None:
+        await migrations.migrate(self._db, self.dialect, revision)
+
+    async def _drop_schema(self) -> None:
+        tables = (*reversed(TABLES_IN_DEPENDENCY_ORDER), migrations.BOOKKEEPING)
+        await self._db.script("".join(f"DROP TABLE IF EXISTS {t};\n" for t in tables))

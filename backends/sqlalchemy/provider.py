@@ -1,0 +1,377 @@
+"""SQLAlchemy 2 (asyncio) adapter: declarative models, AsyncSession, asyncpg on PostgreSQL, aiosqlite on SQLite.
+
+Sessions: outside `transaction()` each call opens its own short session on an autocommit connection, so a
+single statement costs no BEGIN/COMMIT round trips (PostgreSQL: SQLAlchemy's AUTOCOMMIT isolation level; SQLite:
+sqlite3's own autocommit). Inside `transaction()` a ContextVar holds the session; a nested block is
+`session.begin_nested()` (SAVEPOINT).
+
+Statements per call, both dialects: create, get, get_many, update, delete, count, exists, update_many: 1
+(create and update with RETURNING); create_many, link_tags: 1 executemany (asyncpg's is atomic; on SQLite inside
+BEGIN ... COMMIT, as sqlite3 would commit each row); get_with_relations: see expected_eager_statements.
+
+Schema: `create_schema()` and `migrate()` run Alembic in-process on the provider's engine (backends/
+sqlalchemy/migrations/, driven by its runner.py); `create_schema_from_models()` is `metadata.create_all`. CHECK
+constraints are named so that an Alembic table rebuild on SQLite keeps them (it leaves unnamed ones out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from time import perf_counter
+from typing import Any, cast
+
+from sqlalchemy import (
+    delete,
+    event,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql import ColumnElement
+
+from backends.sqlalchemy.migrations import runner as alembic_runner
+from backends.sqlalchemy.models import Account, Base, Comment, Tag, Task, TransferLog, User, task_tags
+from harness.core.config import DatabaseConfig
+from harness.core.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Models, Ordering
+from harness.core.errors import ConnectionFailed, redact
+from harness.core.schema import Entity, relation_chain, relation_kind
+from harness.core.versions import require
+
+require("sqlalchemy")
+
+SCHEMA_DIFFERENCES: tuple[str, ...] = ()
+
+
+_COMPARISONS = {"eq": "__eq__", "gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}
+
+
+def _criteria(model: Any, where: tuple[Condition, ...]) -> list[ColumnElement[bool]]:
+    # `column == None` compiles to IS NULL; `in_([])` to an always-false expression.
+    columns = [getattr(model, c.field) for c in where]
+    return [
+        col.in_(c.value) if c.op == "in" else getattr(col, _COMPARISONS[c.op])(c.value)
+        for col, c in zip(columns, where, strict=True)
+    ]
+
+
+def _loader(model: Any, path: str) -> Any:
+    """selectinload for lists (one SELECT ... WHERE fk IN (...) per path); joinedload for forward relations:
+    their foreign keys are NOT NULL, so an INNER JOIN in the parent's query costs no extra statement."""
+    option: Any = None
+    for name, relation in relation_chain(model.__name__, path):
+        attr = getattr(model, name)
+        if relation.kind == "forward":
+            option = joinedload(attr, innerjoin=True) if option is None else option.joinedload(attr, innerjoin=True)
+        else:
+            option = selectinload(attr) if option is None else option.selectinload(attr)
+        model = attr.property.mapper.class_
+    return option
+
+
+def _sqlite_events(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        # SQLAlchemy's documented recipe: take BEGIN away from sqlite3, whose deferred BEGIN (sent before the
+        # first write only) would let a SAVEPOINT open its own transaction that RELEASE then commits.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(connection: Any) -> None:
+        if not connection.get_execution_options().get("sqlite_autocommit"):
+            connection.exec_driver_sql("BEGIN")
+
+
+class SQLAlchemyProvider(BaseORMProvider):
+    name = "sqlalchemy"
+    migration_facts = MigrationFacts(
+        tool=f"Alembic {alembic_runner.ALEMBIC_VERSION} (async env, run in-process on the provider's connection)",
+        autogenerate="Yes: `alembic revision --autogenerate` diffs the models against a database at the previous "
+        "revision; 0001 and 0002 were made so against PostgreSQL and reviewed, and `alembic check` finds no "
+        "difference at head on either database.",
+        downgrade="Yes: each revision is generated with its downgrade() (0002: drop the index, then the column); "
+        "base leaves only an empty alembic_version table, which drop_schema removes.",
+        sqlite="Batch mode: ADD COLUMN and CREATE INDEX stay ALTERs, but DROP COLUMN rebuilds the table (copy, "
+        "drop, rename) though SQLite 3.35+ could ALTER; a rebuild needs foreign keys off (else the DROP cascades "
+        "to child rows: the runner turns them off and runs foreign_key_check) and named CHECK constraints.",
+        transactional_ddl="Yes on both: all steps of one migrate() run in the runner's transaction (Alembic alone "
+        "would not open one on SQLite); a revision failing after its DDL, a SQLite rebuild included, leaves the "
+        "schema and alembic_version as they were.",
+        files=("backends/sqlalchemy/migrations/versions/0002_task_due_date.py",),
+    )
+
+    def __init__(self, config: DatabaseConfig) -> None:
+        super().__init__(config)
+        self.models = Models(User=User, Task=Task, Tag=Tag, Comment=Comment, Account=Account, TransferLog=TransferLog)
+        postgres = config.dialect == "postgresql"
+        self.capabilities = Capabilities(
+            connection_model="pool" if postgres else "single-connection",
+            row_locks=postgres,
+            notes=(
+                "Calls outside transaction() run on an autocommit connection: no BEGIN/COMMIT around one statement.",
+                "selectinload sends one SELECT per list relation per 500 parent rows; forward relations are "
+                "joinedload (INNER JOIN) and cost no extra statement.",
+                *(() if postgres else ("One aiosqlite connection (a pool of size 1) serialises every call.",)),
+            ),
+        )
+        self._engine: AsyncEngine | None = None
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._autocommit_sessions: async_sessionmaker[AsyncSession] | None = None
+        self._bulk_sessions: async_sessionmaker[AsyncSession] | None = None
+        # Per instance, so that two providers in one task keep separate transactions.
+        self._current: ContextVar[AsyncSession | None] = ContextVar(f"sqlalchemy_session_{id(self)}", default=None)
+
+    # -- lifetime -------------------------------------------------------------------------------------
+
+    def _not_connected(self) -> ConnectionFailed:
+        return ConnectionFailed(f"{self.name} provider for {self.config.redacted_url} is not connected")
+
+    @property
+    def _connected_engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise self._not_connected()
+        return self._engine
+
+    def _create_engine(self) -> tuple[AsyncEngine, AsyncEngine]:
+        """The engine and its autocommit twin (same pool)."""
+        if self.config.dialect == "postgresql":
+            engine = create_async_engine(
+                "postgresql+asyncpg://" + self.config.url.split("://", 1)[1],
+                pool_size=self.config.pool_min,
+                max_overflow=self.config.pool_max - self.config.pool_min,
+            )
+            return engine, engine.execution_options(isolation_level="AUTOCOMMIT")
+        # One connection: SQLite has a single writer anyway, and with several connections a read-then-write
+        # transaction fails with "database is locked" instead of waiting; the pool's queue serialises them.
+        engine = create_async_engine(f"sqlite+aiosqlite:///{self.config.sqlite_path}", pool_size=1, max_overflow=0)
+        _sqlite_events(engine)
+        # SQLAlchemy's own AUTOCOMMIT level would send a PRAGMA on every check-in on SQLite: skip BEGIN instead.
+        return engine, engine.execution_options(sqlite_autocommit=True)
+
+    async def _connect(self) -> None:
+        engine, autocommit = self._create_engine()
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._autocommit_sessions = async_sessionmaker(autocommit, expire_on_commit=False)
+        # asyncpg's executemany is atomic by itself; sqlite3's would commit every row in autocommit mode.
+        postgres = self.config.dialect == "postgresql"
+        self._bulk_sessions = self._autocommit_sessions if postgres else self._sessions
+        try:
+            await self._ping()
+        except BaseException as exc:
+            await self._disconnect()
+            if not isinstance(exc, Exception):
+                raise
+            # A missing database or refused credentials come back as a bare DBAPIError, not an OSError.
+            reason = redact(str(getattr(exc, "orig", None) or exc))
+            raise ConnectionFailed(f"cannot connect to {self.config.redacted_url}: {reason}") from exc
+
+    async def _disconnect(self) -> None:
+        engine, self._engine = self._engine, None
+        self._sessions = self._autocommit_sessions = self._bulk_sessions = None
+        if engine is not None:
+            await engine.dispose()
+
+    async def _ping(self) -> None:
+        if self._autocommit_sessions is None:
+            raise self._not_connected()
+        async with self._autocommit_sessions() as session:
+            await session.execute(text("SELECT 1"))
+
+    def pool_status(self) -> dict[str, int] | None:
+        if self.config.dialect != "postgresql" or self._engine is None:
+            return None
+        pool = self._engine.sync_engine.pool
+        if not isinstance(pool, QueuePool):  # create_async_engine's default on PostgreSQL: AsyncAdaptedQueuePool
+            return None
+        checked_out, idle = pool.checkedout(), pool.checkedin()
+        return {
+            "min": self.config.pool_min,
+            "max": self.config.pool_max,
+            "size": checked_out + idle,
+            "checked_out": checked_out,
+            "idle": idle,
+            # QueuePool counts overflow from -pool_size (no connection yet) upwards: report only the surplus.
+            "overflow": max(pool.overflow(), 0),
+        }
+
+    @contextmanager
+    def pool_wait_probe(self, record: Callable[[float], None]) -> Iterator[None]:
+        """Time each checkout from QueuePool (SQLAlchemy's own pool, not asyncpg's): `_do_get` is where a caller
+        waits for a free connection, or for a new one to open. Patched on this engine's pool instance only."""
+        if self._engine is None or self.config.dialect != "postgresql":
+            yield
+            return
+        pool = self._engine.sync_engine.pool
+        original = pool._do_get
+
+        def timed_get() -> Any:
+            start = perf_counter()
+            connection = original()
+            record(perf_counter() - start)
+            return connection
+
+        pool.__dict__["_do_get"] = timed_get  # an instance attribute: shadows the method on this pool only
+        try:
+            yield
+        finally:
+            del pool._do_get
+
+    # -- sessions and transactions --------------------------------------------------------------------
+
+    def _active(self) -> AsyncSession | None:
+        """The transaction's session, if this task or the task that started it opened one (the contract)."""
+        return self._current.get()
+
+    @asynccontextmanager
+    async def _session(self, *, bulk: bool = False) -> AsyncIterator[AsyncSession]:
+        """The transaction's session, else a short one of its own."""
+        session = self._active()
+        if session is not None:
+            yield session
+            return
+        sessions = self._bulk_sessions if bulk else self._autocommit_sessions
+        if sessions is None:
+            raise self._not_connected()
+        async with sessions.begin() as session:
+            yield session
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        session = self._active()
+        if session is not None:
+            async with session.begin_nested():
+                yield
+            return
+        if self._sessions is None:
+            raise self._not_connected()
+        async with self._sessions.begin() as session:
+            token = self._current.set(session)
+            try:
+                yield
+            finally:
+                self._current.reset(token)
+
+    # -- CRUD -----------------------------------------------------------------------------------------
+    # Each sends one statement. ORM UPDATE/DELETE keep the default synchronize_session="auto", which for these
+    # simple criteria is "evaluate": matching objects already in the session are updated in Python, no SQL.
+
+    async def _select(self, stmt: Any) -> list[Any]:
+        async with self._session() as session:
+            return list((await session.scalars(stmt)).all())
+
+    async def _create(self, model: Any, data: dict[str, Any]) -> Any:
+        # One INSERT ... RETURNING: eager_defaults="auto" brings the server defaults back in the same statement.
+        obj = model(**data)
+        async with self._session() as session:
+            session.add(obj)
+            await session.flush()
+        return obj
+
+    async def _get(self, model: Any, where: tuple[Condition, ...], for_update: bool) -> Any | None:
+        stmt = select(model).where(*_criteria(model, where)).limit(1)
+        if for_update:
+            # SQLite's compiler renders nothing. populate_existing: a row locked now may have changed since this
+            # transaction's session first loaded it.
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        rows = await self._select(stmt)
+        return rows[0] if rows else None
+
+    async def _get_many(
+        self,
+        model: Any,
+        where: tuple[Condition, ...],
+        limit: int | None,
+        offset: int | None,
+        ordering: Ordering | None,
+    ) -> list[Any]:
+        stmt = select(model).where(*_criteria(model, where)).limit(limit).offset(offset)
+        if ordering is not None:
+            column = getattr(model, ordering.field)
+            stmt = stmt.order_by(column.desc() if ordering.descending else column)
+        return await self._select(stmt)
+
+    async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None:
+        if not data:
+            return await self._get(model, where, False)
+        stmt = update(model).where(*_criteria(model, where)).values(data).returning(model)
+        rows = await self._select(stmt)
+        return rows[0] if rows else None
+
+    async def _delete(self, model: Any, where: tuple[Condition, ...]) -> bool:
+        return await self._execute_dml(delete(model).where(*_criteria(model, where))) > 0
+
+    async def _count(self, model: Any, where: tuple[Condition, ...]) -> int:
+        async with self._session() as session:
+            count = await session.scalar(select(func.count()).select_from(model).where(*_criteria(model, where)))
+        if count is None:  # COUNT(*) always returns one row
+            raise RuntimeError("SELECT COUNT(*) returned no row")
+        return count
+
+    async def _exists(self, model: Any, where: tuple[Condition, ...]) -> bool:
+        async with self._session() as session:
+            return bool(await session.scalar(select(exists().where(*_criteria(model, where)))))
+
+    async def _execute_dml(self, stmt: Any) -> int:
+        async with self._session() as session:
+            # A DML statement's result is a CursorResult (it has the rowcount); execute() is typed as returning Result.
+            return cast(CursorResult[Any], await session.execute(stmt)).rowcount
+
+    # -- bulk -----------------------------------------------------------------------------------------
+    # ORM bulk INSERT without RETURNING is one DBAPI executemany, which binds one row at a time: no chunking,
+    # no bind-parameter limit.
+
+    async def _create_many(self, model: Any, rows: list[dict[str, Any]]) -> int:
+        # render_nulls: by default the ORM leaves None-valued keys out (to let server defaults fire), so each run of
+        # rows with the same None columns is its own executemany: 70,812 for the dataset's 100,000 tasks (random
+        # description and due_date), 227 s instead of 14 s on PostgreSQL. A None now inserts NULL, as on raw, Tortoise
+        # and Piccolo (create() still leaves None out, so a server default fills it: the unit of work's rule).
+        async with self._session(bulk=True) as session:
+            await session.execute(insert(model).execution_options(render_nulls=True), rows)
+        return len(rows)
+
+    async def _update_many(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> int:
+        if not data:
+            return await self._count(model, where)
+        return await self._execute_dml(update(model).where(*_criteria(model, where)).values(data))
+
+    async def _link_tags(self, pairs: list[tuple[int, int]]) -> int:
+        async with self._session(bulk=True) as session:
+            await session.execute(insert(task_tags), [{"task_id": t, "tag_id": g} for t, g in pairs])
+        return len(pairs)
+
+    # -- eager loading --------------------------------------------------------------------------------
+
+    async def _get_with_relations(self, model: Any, where: tuple[Condition, ...], paths: tuple[str, ...]) -> list[Any]:
+        stmt = select(model).where(*_criteria(model, where)).options(*(_loader(model, p) for p in paths))
+        return await self._select(stmt)
+
+    def _eager_statements(self, entity: Entity, paths: tuple[str, ...]) -> int:
+        """One SELECT for the parents (forward relations joined into it, or into their parent's SELECT) plus
+        one per list relation path, as long as no level has more than 500 rows (selectinload's chunk size)."""
+        return 1 + sum(relation_kind(entity.name, p) != "forward" for p in paths)
+
+    # -- schema ---------------------------------------------------------------------------------------
+
+    async def _create_schema(self) -> None:
+        async with self._connected_engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+
+    async def _migrate(self, revision: str | None) -> None:
+        await alembic_runner.migrate(self._connected_engine, revision)
+
+    async def _drop_schema(self) -> None:
+        async with self._connected_engine.begin() as connection:
+            await connection.run_sync(Base.metadata.drop_all)
+            await connection.execute(text(f"DROP TABLE IF EXISTS {alembic_runner.VERSION_TABLE}"))

@@ -1,0 +1,372 @@
+"""Benchmark one scenario on one loaded database: calibrate, time rounds, then measure what timing cannot.
+
+One benchmark, all of it in the session's one event loop:
+1. trial (full profile): setup, one timed call, the honesty check. A wrong scenario fails here, before any
+   round; the trial's time calibrates the number of rounds (`Profile.calibrate`). The quick profile runs one
+   round and no trial.
+2. timed rounds through pytest-benchmark's `pedantic`: warmup rounds, then the rounds, each after an untimed
+   setup. A round is timed inside the event loop (`loop_time`, given to pytest-benchmark as its timer), so
+   driving the loop from synchronous code (15-30 us a round here) stays out of the figures.
+3. the last round's result is checked.
+4. untimed probe rounds, each after its own setup: statements sent (asserted where the count is the point),
+   peak memory (tracemalloc), and on a pooled database the pool.
+5. restore: the database holds exactly the dataset again.
+
+The benchmark's `extra_info` (schema 1; the report reads exactly these keys). "Per operation" means per timed
+call, the unit pytest-benchmark's times are in; for a concurrency run that is one round of `operations` calls.
+    harness_schema 1; adapter; database "sqlite" | "postgresql"; scenario, family, label (the docstring);
+    parameter {} | {"size": rows} | {"concurrency": tasks};
+    rows_per_op: rows read or written, as the honesty check counted them;
+    statements: {"round_trips", "executions", "queries"} of one call (harness/core/statements.py);
+    memory_peak_bytes: tracemalloc's peak during one call;
+    pool: None without a pool, else {"min", "max", "size" (peak), "checked_out_peak", "idle" (after the call),
+        "overflow" (peak), "acquire_wait_p50_ms", "acquire_wait_p99_ms" (None if no checkout was timed),
+        "acquires"} (harness/bench/pool.py);
+    concurrency: None, or {"tasks", "operations", "throughput_ops_s" (operations / median round time),
+        "latency_ms": {"p50", "p95", "p99"}} over every operation of the timed rounds;
+    versions {"orm", "orm_version", "driver", "driver_version", "server", "python"}; connection_model;
+    profile "quick" | "full"; order_seed; order_position (0-based, within the scenario's group); pool_size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import platform
+import statistics
+import tracemalloc
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from time import perf_counter
+from typing import Any, Literal, Protocol
+
+from harness.bench.pool import observe_pool
+from harness.bench.workload import Workload
+from harness.core.concurrency import percentiles
+from harness.core.dataset import DatasetSize
+from harness.core.statements import StatementLog, capture
+from scenarios.base import Scenario, ScenarioFailed
+
+HARNESS_SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How much to measure. `sizes` gives rows for the `size` scenarios and calls per round for the
+    `concurrency` ones; a benchmark's rounds, setups included, aim at `budget` seconds within the bounds."""
+
+    name: Literal["quick", "full"]
+    dataset: DatasetSize
+    sizes: Mapping[str, int]
+    budget: float
+    rounds: tuple[int, int]
+    warmup: tuple[int, int]
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether rounds depend on a trial (else every benchmark gets the one fixed number, no trial)."""
+        return self.rounds[0] != self.rounds[1]
+
+    def calibrate(self, trial_seconds: float) -> tuple[int, int]:
+        """(rounds, warmup rounds) for a round (setup included: it is untimed but not free) that took
+        `trial_seconds`. The trial itself was a first warmup round, so slow operations get no other."""
+        rounds = math.ceil(self.budget / max(trial_seconds, 1e-6))
+        rounds = min(max(rounds, self.rounds[0]), self.rounds[1])
+        return rounds, min(max(rounds // 10, self.warmup[0]), self.warmup[1])
+
+
+FULL = Profile(
+    "full",
+    DatasetSize(users=1000, tasks_per_user=10, comments_per_task=2, tags=50, tags_per_task=2),
+    sizes={
+        "insert_1k": 1000,
+        "insert_10k": 10_000,
+        "update_many": 1000,
+        "delete_many": 1000,
+        "read_large": 10_000,
+        "concurrent_get_by_pk": 128,
+        "concurrent_transfer": 64,
+        "add_due_date": 100_000,
+    },
+    budget=0.25,
+    rounds=(3, 200),
+    warmup=(0, 10),
+)
+QUICK = Profile(
+    "quick",
+    DatasetSize(users=40, tasks_per_user=5, comments_per_task=2, tags=10, tags_per_task=2),
+    sizes={
+        "insert_1k": 200,
+        "insert_10k": 1000,
+        "update_many": 100,
+        "delete_many": 100,
+        "read_large": 200,
+        "concurrent_get_by_pk": 32,
+        "concurrent_transfer": 16,
+        "add_due_date": 2000,
+    },
+    budget=0.0,
+    rounds=(1, 1),
+    warmup=(0, 0),
+)
+
+
+class LoopClock:
+    """Seconds spent inside timed coroutines: the clock pytest-benchmark reads around each round."""
+
+    def __init__(self) -> None:
+        self.elapsed = 0.0
+
+    async def timed(self, function: Callable[..., Awaitable[Any]], /, *args: Any, **kwargs: Any) -> Any:
+        start = perf_counter()
+        try:
+            return await function(*args, **kwargs)
+        finally:
+            self.elapsed += perf_counter() - start
+
+
+_CLOCK = LoopClock()
+
+
+def loop_time() -> float:
+    """pytest-benchmark's timer for these benchmarks (`@pytest.mark.benchmark(timer=loop_time)`): it advances
+    only while a round's coroutine runs, so a round reads as the time spent inside the event loop."""
+    return _CLOCK.elapsed
+
+
+class BenchmarkFixture(Protocol):
+    """What is used of pytest-benchmark's `benchmark` fixture."""
+
+    extra_info: dict[str, Any]
+
+    def pedantic(self, target: Callable[..., Any], **options: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Round:
+    """One call's time inside the loop, and (concurrency runs) each operation's latency, in seconds."""
+
+    seconds: float
+    latencies: list[float]
+
+
+@dataclass
+class Case:
+    """One benchmark: a scenario on a loaded database, with its parameter's arguments, and its rounds so far."""
+
+    scenario: Scenario
+    workload: Workload
+    arguments: dict[str, Any] = field(default_factory=dict)
+    rounds: list[Round] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, scenario: Scenario, workload: Workload, profile: Profile, concurrency: int | None = None) -> Case:
+        """The case of `scenario` with its parameter's arguments: the profile's size, or `concurrency` tasks
+        sharing the profile's operations per round."""
+        if scenario.parameter == "concurrency":
+            arguments = {"concurrency": concurrency, "operations": profile.sizes[scenario.id]}
+        else:
+            arguments = {"size": profile.sizes[scenario.id]} if scenario.parameter == "size" else {}
+        return cls(scenario, workload, arguments)
+
+    @property
+    def parameter(self) -> dict[str, int]:
+        if self.scenario.parameter == "concurrency":
+            return {"concurrency": self.arguments["concurrency"]}
+        return {"size": self.arguments["size"]} if self.scenario.parameter == "size" else {}
+
+    async def setup(self) -> dict[str, Any]:
+        """The round's arguments, after the scenario's setup has put the data in place."""
+        arguments = dict(self.arguments)
+        if self.scenario.setup is not None:
+            arguments.update(
+                await self.scenario.setup(self.workload.provider, self.workload.dataset, **arguments) or {}
+            )
+        return arguments
+
+    async def call(self, arguments: Mapping[str, Any]) -> Any:
+        """One timed call, recorded in `rounds` (concurrency runs also record each operation's latency)."""
+        latencies: list[float] = []
+        extra = {"latencies": latencies} if self.scenario.parameter == "concurrency" else {}
+        before = loop_time()
+        result = await _CLOCK.timed(
+            self.scenario.run, self.workload.provider, self.workload.dataset, **arguments, **extra
+        )
+        self.rounds.append(Round(loop_time() - before, latencies))
+        return result
+
+    async def check(self, result: Any, arguments: Mapping[str, Any]) -> int:
+        return await self.scenario.check(self.workload.provider, self.workload.dataset, result, **arguments)
+
+    async def trial(self) -> float:
+        """One checked round; its wall time with its setup, which is what each further round will cost."""
+        start = perf_counter()
+        arguments = await self.setup()
+        result = await self.call(arguments)
+        seconds = perf_counter() - start
+        await self.check(result, arguments)
+        return seconds
+
+    async def statements(self) -> StatementLog:
+        """The statements of one round, asserted against the scenario's expected count where it has one."""
+        arguments = await self.setup()
+        p, data = self.workload.provider, self.workload.dataset
+        expected = None if self.scenario.expected_queries is None else await self.scenario.expected_queries(p, data)
+        async with capture() as log:
+            result = await self.call(arguments)
+        await self.check(result, arguments)
+        if expected is not None and log.queries != expected:
+            sent = "\n  ".join(s.sql[:160] for s in log.statements)
+            raise ScenarioFailed(f"{self.scenario.id} sent {log.queries} queries, expected {expected}:\n  {sent}")
+        return log
+
+    async def peak_memory(self) -> int:
+        """Peak bytes allocated (tracemalloc) during one round."""
+        arguments = await self.setup()
+        tracemalloc.start()
+        try:
+            await self.call(arguments)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    async def pool(self) -> dict[str, Any] | None:
+        """Pool metrics of one round; None where the adapter has no pool."""
+        if self.workload.provider.pool_status() is None:
+            return None
+        arguments = await self.setup()
+        async with observe_pool(self.workload.provider) as observer:
+            await self.call(arguments)
+        return observer.summary()
+
+    async def restore(self) -> None:
+        if self.scenario.restore is not None:
+            await self.scenario.restore(self.workload.provider, self.workload.dataset)
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """The run-level facts every benchmark's extra_info repeats."""
+
+    profile: str
+    order_seed: int
+    pool_size: int
+
+
+def run_benchmark(
+    benchmark: BenchmarkFixture,
+    loop: asyncio.AbstractEventLoop,
+    case: Case,
+    profile: Profile,
+    facts: RunFacts,
+    order_position: int,
+) -> None:
+    """Time `case` with pytest-benchmark and fill the benchmark's extra_info (see the module docstring)."""
+    run = loop.run_until_complete
+    trial_seconds = run(case.trial()) if profile.calibrated else 0.0
+    rounds, warmup = profile.calibrate(trial_seconds)
+    last: dict[str, Any] = {}
+
+    def setup() -> tuple[tuple[()], dict[str, Any]]:
+        last.clear()
+        last.update(run(case.setup()))
+        return (), dict(last)
+
+    def target(**arguments: Any) -> Any:
+        return run(case.call(arguments))
+
+    try:
+        first = len(case.rounds)
+        result = benchmark.pedantic(target, setup=setup, rounds=rounds, warmup_rounds=warmup, iterations=1)
+        # The same times pytest-benchmark recorded (one clock), read here so --benchmark-disable works too.
+        timed = case.rounds[first:][-rounds:]
+        rows = run(case.check(result, last))
+        log = run(case.statements())
+        memory = run(case.peak_memory())
+        pool = run(case.pool())
+    finally:
+        run(case.restore())
+    benchmark.extra_info.update(
+        {
+            "harness_schema": HARNESS_SCHEMA,
+            "adapter": case.workload.adapter,
+            "database": case.workload.database,
+            "scenario": case.scenario.id,
+            "family": case.scenario.family,
+            "label": case.scenario.label,
+            "parameter": case.parameter,
+            "rows_per_op": rows,
+            "statements": {"round_trips": log.round_trips, "executions": log.executions, "queries": log.queries},
+            "memory_peak_bytes": memory,
+            "pool": pool,
+            "concurrency": _concurrency(case, timed),
+            "versions": case.workload.versions,
+            "connection_model": case.workload.provider.capabilities.connection_model,
+            "profile": facts.profile,
+            "order_seed": facts.order_seed,
+            "order_position": order_position,
+            "pool_size": facts.pool_size,
+        }
+    )
+
+
+def _concurrency(case: Case, timed: list[Round]) -> dict[str, Any] | None:
+    """Throughput at the median round time, latency percentiles over every operation of the timed rounds."""
+    if case.scenario.parameter != "concurrency":
+        return None
+    operations = case.arguments["operations"]
+    median_seconds = statistics.median(r.seconds for r in timed)
+    latency = percentiles([x for r in timed for x in r.latencies], (50, 95, 99))
+    return {
+        "tasks": case.arguments["concurrency"],
+        "operations": operations,
+        "throughput_ops_s": round(operations / median_seconds, 2),
+        "latency_ms": {k: None if v is None else round(v * 1000, 4) for k, v in latency.items()},
+    }
+
+
+async def _nothing() -> None:
+    return None
+
+
+def run_overhead(
+    benchmark: BenchmarkFixture, loop: asyncio.AbstractEventLoop, rounds: int, facts: RunFacts
+) -> float | None:
+    """Time an empty round through exactly the path a scenario's round takes: what the harness adds to every
+    figure. Its extra_info has every key of a scenario's (None or zero where nothing applies; adapter and
+    database None, family "harness"), plus `driving_median_us`: the cost of driving the loop from
+    synchronous code (run_until_complete), which `loop_time` leaves out of every figure. Returns that cost's
+    median in seconds."""
+    driving: list[float] = []
+
+    def target() -> None:
+        start = perf_counter()
+        loop.run_until_complete(_CLOCK.timed(_nothing))
+        driving.append(perf_counter() - start)
+
+    benchmark.pedantic(target, setup=lambda: ((), {}), rounds=rounds, warmup_rounds=min(rounds // 10, 10))
+    driving_median = percentiles(driving, (50,))["p50"]
+    benchmark.extra_info.update(
+        {
+            "harness_schema": HARNESS_SCHEMA,
+            "adapter": None,
+            "database": None,
+            "scenario": "round_overhead",
+            "family": "harness",
+            "label": "An empty round through the harness's round path",
+            "parameter": {},
+            "rows_per_op": 0,
+            "statements": {"round_trips": 0, "executions": 0, "queries": 0},
+            "memory_peak_bytes": 0,
+            "pool": None,
+            "concurrency": None,
+            "versions": {"python": platform.python_version()},
+            "connection_model": None,
+            "profile": facts.profile,
+            "order_seed": facts.order_seed,
+            "order_position": 0,
+            "pool_size": facts.pool_size,
+            "driving_median_us": None if driving_median is None else round(driving_median * 1e6, 3),
+        }
+    )
+    return driving_median

@@ -1,0 +1,106 @@
+"""The benchmarks' databases: per target, one fresh database per adapter with the dataset loaded once.
+
+`Workloads(target, dataset, pool_size)` creates them on first use (`await workloads.get("tortoise")`) and
+keeps them for the session; `close()` disconnects every provider (the target removes the databases). A scenario
+that changes the schema (`Scenario.prepare`) gets a database of its own instead (`own`, then `release`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from harness.bench.environment import database_facts, versions
+from harness.core.config import DatabaseConfig
+from harness.core.contract import BaseORMProvider
+from harness.core.dataset import Dataset, load
+from harness.core.factory import adapter_class
+from harness.databases.targets import SqliteTarget, Target
+from scenarios.base import Scenario
+
+RAM_DIRECTORY = Path("/dev/shm")
+
+
+def sqlite_target_in_ram() -> SqliteTarget:
+    """A SQLite target on a RAM file system where there is one (Linux's /dev/shm), else in the temp directory.
+
+    Every commit of SQLite's default journal waits for fsync: on this machine's disk that is milliseconds, more
+    than the ORM's work being measured, and it varies with the disk. In RAM it costs nothing, as on the
+    throwaway PostgreSQL cluster, which runs with fsync=off. The directory is recorded with the run."""
+    parent = RAM_DIRECTORY if RAM_DIRECTORY.is_dir() else None
+    return SqliteTarget(Path(tempfile.mkdtemp(prefix="orm-harness-bench-", dir=parent)))
+
+
+@dataclass
+class Workload:
+    """A connected provider holding the benchmark dataset."""
+
+    adapter: str
+    database: str
+    provider: BaseORMProvider
+    dataset: Dataset
+    versions: dict[str, str | None]
+
+
+@dataclass
+class Workloads:
+    """The loaded databases of one target (`sqlite`, the throwaway cluster, or a server URL)."""
+
+    target: Target
+    dataset: Dataset
+    pool_size: int
+    facts: dict[str, Any] = field(default_factory=dict)
+    _loaded: dict[str, Workload] = field(default_factory=dict)
+
+    @property
+    def dialect(self) -> str:
+        return self.target.dialect
+
+    async def get(self, adapter: str) -> Workload:
+        """The adapter's loaded database on this target, created and loaded on first use."""
+        if adapter not in self._loaded:
+            self._loaded[adapter] = await self._load(adapter)
+        return self._loaded[adapter]
+
+    async def own(self, adapter: str, scenario: Scenario, size: int) -> Workload:
+        """A database of the scenario's own for the adapter, at head, filled by `scenario.prepare(p, size)`
+        (not the dataset); `release` it after the benchmark."""
+        if scenario.prepare is None:
+            raise ValueError(f"scenario {scenario.id} runs on the dataset's database, not on one of its own")
+        return await self._open(adapter, f"bench_{adapter}_{scenario.id}", partial(scenario.prepare, size=size))
+
+    async def release(self, workload: Workload) -> None:
+        """Disconnect a scenario's own database; the target removes it when it closes."""
+        await workload.provider.disconnect()
+
+    async def _load(self, adapter: str) -> Workload:
+        return await self._open(adapter, f"bench_{adapter}", partial(load, dataset=self.dataset))
+
+    async def _open(self, adapter: str, name: str, fill: Callable[[BaseORMProvider], Awaitable[None]]) -> Workload:
+        """A fresh database `name` at head through the adapter's migrate, filled by `fill(provider)`."""
+        url = await self.target.new_database(name)
+        config = DatabaseConfig(url, pool_min=self.pool_size, pool_max=self.pool_size)
+        provider = adapter_class(adapter)(config)
+        await provider.connect()
+        try:
+            await provider.create_schema()
+            await fill(provider)
+            if not self.facts:
+                self.facts = await database_facts(
+                    self.dialect, config.postgres_dsn if self.dialect != "sqlite" else None
+                )
+        except BaseException:
+            await provider.disconnect()
+            raise
+        return Workload(
+            adapter, self.dialect, provider, self.dataset, versions(adapter, self.dialect, self.facts["server"])
+        )
+
+    async def close(self) -> None:
+        for workload in self._loaded.values():
+            await workload.provider.disconnect()
+        self._loaded.clear()

@@ -1,0 +1,374 @@
+"""`orm-harness`: run the benchmark suite and report on it, compare runs, show the tier recommendation.
+
+    orm-harness run [--db sqlite|postgresql|URL ...] [--adapters a,b] [--scenarios family-or-id,...] [--quick]
+                    [--out DIR] [--tiers FILE] [--pool-size N] [--concurrency 1,8,32,64] [--order-seed N]
+    orm-harness report RUN [--tiers FILE]
+    orm-harness compare A B [--threshold 0.05] [--alpha 0.05] [--out DIR]
+    orm-harness tiers [RUN ...] [--tiers FILE] [--tier NAME ...]
+    orm-harness list
+
+RUN is a run directory, its benchmark.json, the name of a run under results/, or `latest`. Bad input (an
+unknown adapter, scenario or tier, a corrupt or newer results file, an invalid tier file) gives one line
+on stderr and exit status 2; a suite with failing tests still gets its report, and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Collection, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, NoReturn
+
+import pandas as pd
+
+from harness.bench.progress import PROGRESS_FD
+from harness.bench.runrecord import recover
+from harness.cli.guard import SuiteSetup, cli_errors, stop_suite
+from harness.core.config import DatabaseConfig
+from harness.core.errors import ConfigurationError
+from harness.core.factory import ADAPTERS, RESULTS_DIR
+from harness.databases.targets import KEEP_VARIABLE
+from harness.report.compare import (
+    DEFAULT_ALPHA,
+    DEFAULT_THRESHOLD,
+    changes_frame,
+    compare_runs,
+    counts,
+    write_comparison,
+)
+from harness.report.report import write_report
+from harness.report.results import BENCHMARK_FILE, ResultsError, load_run
+from harness.report.tiers import Tier, across_runs, load_tiers, recommend, recommendations_frame, select
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+SUITE = "tests/benchmarks"
+EXIT_GRACE_SECONDS = 30
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit status 2), like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+@cli_errors  # harness errors and well-known ones: one redacted line, status 2 (with --debug: the traceback too)
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="orm-harness", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND", parser_class=_Parser)
+    run = commands.add_parser("run", help="run the benchmark suite, then write the report (SQLite, all adapters)")
+    run.add_argument("--db", action="append", help="sqlite (default), postgresql (throwaway cluster) or a URL")
+    run.add_argument("--adapters", help=f"comma-separated, from {', '.join(ADAPTERS)} (default: all)")
+    run.add_argument("--scenarios", help="comma-separated scenario ids or families (default: all)")
+    run.add_argument("--quick", action="store_true", help="quick profile: small dataset, few rounds")
+    run.add_argument("--out", type=Path, help="run directory (default: results/<UTC time>)")
+    run.add_argument("--pool-size", type=int, help="connections per pool (suite default 10)")
+    run.add_argument("--concurrency", help="concurrent tasks, comma-separated (suite default 1,8,32,64)")
+    run.add_argument("--order-seed", type=int, help="seed of the adapters' order (default: random, recorded)")
+    run.add_argument("--keep", action="store_true", help="keep the databases created on a server given by URL")
+    _tier_options(run)
+    run.set_defaults(handler=_run)
+    report = commands.add_parser("report", help="(re)write the table, charts and report of a run")
+    report.add_argument("run", help="run directory, benchmark.json, run name under results/, or latest")
+    _tier_options(report)
+    report.set_defaults(handler=_report)
+    compare = commands.add_parser("compare", help="changes from run A to run B, with their significance")
+    compare.add_argument("a", help="the earlier run (baseline)")
+    compare.add_argument("b", help="the later run")
+    compare.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="smallest change that counts")
+    compare.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help="significance level (Mann-Whitney U)")
+    compare.add_argument("--out", type=Path, help="where to write compare.* (default: results/compare-A-vs-B)")
+    compare.set_defaults(handler=_compare)
+    tiers = commands.add_parser("tiers", help="the tier profiles, or the recommendation for a run")
+    tiers.add_argument(
+        "runs", nargs="*", metavar="RUN", help="runs to recommend from; several: also across runs (default: profiles)"
+    )
+    _tier_options(tiers)
+    tiers.set_defaults(handler=_tiers)
+    listing = commands.add_parser("list", help="adapters, scenarios, tiers and runs")
+    listing.set_defaults(handler=_list)
+    return parser
+
+
+def _tier_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tiers", type=Path, help="tier file (default: harness/report/tiers.toml)")
+    parser.add_argument("--tier", action="append", help="only this tier (repeatable)")
+
+
+# --- run ---------------------------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace) -> int:
+    suite_args = _suite_arguments(args)
+    tiers = _tiers_of(args)
+    out = args.out or RESULTS_DIR / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    if (out / BENCHMARK_FILE).exists():
+        raise ConfigurationError(f"{out} already holds a run: choose another --out")
+    if not (REPOSITORY / SUITE).is_dir():
+        raise ConfigurationError(f"the benchmark suite {SUITE} is not next to the harness package: run from a clone")
+    # Every --db checked (reachable, password, a database the harness may use) and its password moved out of
+    # the suite's command line into a private password file (harness/cli/guard.py), before the suite starts.
+    adapters = [a.strip() for a in (args.adapters or "").split(",") if a.strip()] or list(ADAPTERS)
+    setup = SuiteSetup.prepare(args.db or ["sqlite"], adapters)
+    suite_args = [a for a in suite_args if not a.startswith("--db=")] + [f"--db={db}" for db in setup.databases]
+    if args.keep:
+        setup.environment[KEEP_VARIABLE] = "1"
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        failed = _drive_suite(suite_args, out, setup)
+    finally:
+        setup.close()
+    recover(out)  # a suite that died before writing benchmark.json: its record becomes one, marked partial
+    if not (out / BENCHMARK_FILE).exists():
+        print(f"orm-harness: the suite wrote no results; see {out / 'pytest.log'}", file=sys.stderr)
+        return 1
+    warnings = [f"test failed: `{nodeid}` (see pytest.log)" for nodeid in failed]
+    try:
+        run = load_run(out)
+    except ResultsError as exc:  # e.g. every benchmark failed: the suite's failures are the news, not the JSON
+        print(f"orm-harness: no report ({exc}); {len(failed)} tests failed, see {out / 'pytest.log'}", file=sys.stderr)
+        return 1
+    if partial := run.environment.get("harness", {}).get("partial"):
+        print(f"orm-harness: partial run, {partial}", file=sys.stderr)
+    files = write_report(run, tiers, warnings)
+    print(f"report: {files.html}\n        {files.markdown}")
+    _print_frame(recommendations_frame(files.recommendations))
+    return 1 if failed else 0
+
+
+def _suite_arguments(args: argparse.Namespace) -> list[str]:
+    """Check the options here (one clear line) rather than in pytest, and translate them for the suite."""
+    from scenarios import CATALOGUE, FAMILIES  # the catalogue, only for the commands that need it
+
+    arguments = []
+    for db in args.db or ["sqlite"]:
+        if db not in ("sqlite", "postgresql") and DatabaseConfig(db).dialect != "postgresql":
+            raise ConfigurationError(f"--db takes sqlite, postgresql or a postgresql:// URL, not {db!r}")
+        arguments.append(f"--db={db}")
+    if args.adapters:
+        _known("adapter", args.adapters, ADAPTERS)
+        arguments.append(f"--adapters={args.adapters}")
+    if args.scenarios:
+        _known("scenario or family", args.scenarios, [*CATALOGUE, *FAMILIES])
+        arguments.append(f"--scenarios={args.scenarios}")
+    if args.quick:
+        arguments.append("--quick")
+    for option in ("pool_size", "concurrency", "order_seed"):
+        if (value := getattr(args, option)) is not None:
+            arguments.append(f"--{option.replace('_', '-')}={value}")
+    return arguments
+
+
+def _known(what: str, value: str, known: Collection[str]) -> None:
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    unknown = [item for item in items if item not in known]
+    if unknown or not items:
+        raise ConfigurationError(f"unknown {what} {', '.join(unknown) or repr(value)}: choose from {', '.join(known)}")
+
+
+def _drive_suite(suite_args: list[str], out: Path, setup: SuiteSetup) -> list[str]:
+    """Run pytest on the suite with a progress bar; returns the node ids of the tests that failed."""
+    read_end, write_end = os.pipe()
+    command = [
+        *(sys.executable, "-m", "pytest", SUITE, "--benchmark-only", "--benchmark-save-data"),
+        *(f"--benchmark-json={(out / BENCHMARK_FILE).resolve()}", "-p", "harness.bench.progress"),
+        *("-p", "no:cacheprovider"),
+        *(argument for plugin in setup.plugins for argument in ("-p", plugin)),
+        *suite_args,
+    ]
+    print(f"orm-harness: running {' '.join(['pytest', SUITE, *suite_args])}", file=sys.stderr)
+    with (out / "pytest.log").open("w") as log:
+        env = {**setup.suite_environment(), PROGRESS_FD: str(write_end)}
+        # A session of its own: a Ctrl-C reaches the CLI only, which forwards it once (guard.stop_suite), so the
+        # suite is never interrupted a second time while it writes its results and stops its cluster.
+        process = subprocess.Popen(
+            command,
+            cwd=REPOSITORY,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            pass_fds=[write_end],
+            start_new_session=True,
+        )
+        os.close(write_end)
+        try:
+            with os.fdopen(read_end) as events:
+                failed = _follow(events, sys.stderr)
+        except KeyboardInterrupt:
+            stop_suite(process, EXIT_GRACE_SECONDS)  # it writes what it measured and stops its cluster first
+            recover(out)
+            raise
+        try:
+            process.wait(timeout=EXIT_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()  # finished, JSON written, but stuck on exit (e.g. a stray non-daemon thread)
+            print(f"orm-harness: pytest hung after finishing; stopped it (see {out / 'pytest.log'})", file=sys.stderr)
+    return failed
+
+
+def _follow(events: IO[str], stream: IO[str]) -> list[str]:
+    """Draw the progress bar from the plugin's events (harness.bench.progress) until the pipe closes."""
+    bar = _Bar(stream)
+    failed: list[str] = []
+    for event in map(json.loads, events):
+        if "finished" in event:
+            break
+        if "total" in event:
+            bar.total = event["total"]
+        elif event["outcome"] in ("failed", "error"):
+            failed.append(event["done"])
+            bar.note(f"FAILED {event['done']}")
+        if "done" in event:
+            bar.advance(event["done"])
+    bar.close()
+    return list(dict.fromkeys(failed))
+
+
+class _Bar:
+    """A one-line bar with elapsed and estimated remaining time on a terminal; elsewhere (CI, logs) a line
+    every tenth of the way or every half minute, whichever comes first."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream, self.total, self.done = stream, 0, set[str]()
+        self.live = stream.isatty()
+        self.started = self.last_line = time.monotonic()
+        self.reported = -1
+
+    def advance(self, nodeid: str) -> None:
+        self.done.add(nodeid)
+        count, total = len(self.done), max(self.total, len(self.done))
+        now = time.monotonic()
+        elapsed = now - self.started
+        timing = f"{_clock(elapsed)} elapsed, ~{_clock(elapsed / count * (total - count))} left"
+        if self.live:
+            filled = int(30 * count / total)
+            name = nodeid.rsplit("::", 1)[-1][:50]
+            self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {count}/{total} {timing}  {name:<50}")
+        elif (tenth := 10 * count // total) > self.reported or now - self.last_line > 30:
+            self.reported, self.last_line = tenth, now
+            self.stream.write(f"orm-harness: {count}/{total} benchmarks done, {timing}\n")
+        self.stream.flush()
+
+    def note(self, line: str) -> None:
+        self.stream.write(("\r\033[K" if self.live else "") + line + "\n")
+
+    def close(self) -> None:
+        if self.live:
+            self.stream.write("\n")
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
+
+
+# --- report, compare, tiers, list --------------------------------------------------------------------
+
+
+def _resolve(name: str) -> Path:
+    """A run given as a path, a name under results/, or `latest`."""
+    if name == "latest":
+        runs = sorted(_runs(), key=lambda path: path.stat().st_mtime)
+        if not runs:
+            raise ResultsError(f"no runs under {RESULTS_DIR}")
+        return runs[-1].parent
+    for candidate in (Path(name), RESULTS_DIR / name):
+        if candidate.exists():
+            return candidate
+    raise ResultsError(
+        f"no run {name!r}: give a run directory, its benchmark.json, a run name under results/, or latest"
+    )
+
+
+def _runs() -> Iterator[Path]:
+    return RESULTS_DIR.glob(f"*/{BENCHMARK_FILE}")
+
+
+def _tiers_of(args: argparse.Namespace) -> dict[str, Tier]:
+    from scenarios import CATALOGUE
+
+    return select(load_tiers(args.tiers, CATALOGUE), args.tier)
+
+
+def _report(args: argparse.Namespace) -> int:
+    tiers = _tiers_of(args)
+    files = write_report(load_run(_resolve(args.run)), tiers)
+    print(f"report: {files.html}\n        {files.markdown}")
+    _print_frame(recommendations_frame(files.recommendations))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    if not 0 < args.alpha < 1 or args.threshold < 0:
+        raise ConfigurationError("--alpha must be between 0 and 1 and --threshold at least 0")
+    a, b = load_run(_resolve(args.a)), load_run(_resolve(args.b))
+    comparison = compare_runs(a, b, args.threshold, args.alpha)
+    out = args.out or RESULTS_DIR / f"compare-{a.directory.name}-vs-{b.directory.name}"
+    markdown, page = write_comparison(comparison, out)
+    found = counts(comparison)
+    print(f"{b.run_id} against {a.run_id}: " + ", ".join(f"{n} {status}" for status, n in found.items() if n))
+    significant = changes_frame(comparison, significant_only=True)
+    if significant.empty:
+        print(f"no significant change (p < {args.alpha:g} and at least {args.threshold:.0%})")
+    else:
+        _print_frame(significant)
+    print(f"comparison: {page}\n            {markdown}")
+    return 0
+
+
+def _tiers(args: argparse.Namespace) -> int:
+    tiers = _tiers_of(args)
+    if args.runs:
+        per_run = [recommend(load_run(_resolve(run)).table, tiers) for run in args.runs]
+        _print_frame(recommendations_frame(per_run[-1]))
+        if len(per_run) > 1:
+            print(f"\nacross the {len(per_run)} runs (run-to-run spread of the margin):")
+            _print_frame(across_runs(per_run))
+        return 0
+    for tier in tiers.values():
+        weights = ", ".join(f"{key} {weight:g}" for key, weight in tier.weights.items() if weight)
+        print(f"{tier.name}: {tier.description}\n    {weights}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from scenarios import CATALOGUE, FAMILIES
+
+    _section("adapters", [f"{name:<11} needs {requirement}" for name, (_, requirement) in ADAPTERS.items()])
+    for family in FAMILIES:
+        scenarios = [s for s in CATALOGUE.values() if s.family == family]
+        _section(f"scenarios: {family}", [f"{s.id:<22} {s.label}" for s in scenarios])
+    _section(
+        "tiers (harness/report/tiers.toml)",
+        [f"{t.name:<11} {t.description}" for t in load_tiers(None, CATALOGUE).values()],
+    )
+    _section(f"runs under {RESULTS_DIR}", [str(path.parent.name) for path in sorted(_runs())] or ["(none)"])
+    return 0
+
+
+def _section(title: str, lines: list[str]) -> None:
+    print(title)
+    for line in lines:
+        print(f"  {line}")
+
+
+def _print_frame(frame: pd.DataFrame, write: Callable[[str], object] = print) -> None:
+    write(frame.to_string(index=False) if not frame.empty else "(nothing to show)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,490 @@
+"""The provider contract: the one interface every adapter implements and every scenario uses.
+
+Read this module before writing a backend or a scenario. It is seed 000's `BaseDatabaseProvider` /
+`BaseORMProvider`, made exact enough that four very different implementations give the same answers.
+
+Lifetime
+    A provider is built from a `DatabaseConfig` and does no I/O until `await connect()`. `disconnect()`
+    closes every connection it opened; `connect()` after that starts afresh. `create_schema()` and
+    `drop_schema()` create and remove the shared schema (DESIGN.md) in the connected database.
+
+Schema and migrations
+    `create_schema()` brings a fresh database to the head revision with the adapter's own migration tool
+    (Alembic, aerich, Piccolo migrations, versioned SQL for raw). `migrate(revision)` moves to any revision
+    of `harness.core.schema.REVISIONS`, up or down, or to "base" (nothing) or "head". `create_schema_from_models()`
+    is the ORM's create-all path, kept to show it gives the same schema. `drop_schema()` removes every table,
+    the migration tool's bookkeeping included.
+
+Models
+    `provider.models.User` (and `.Task`, `.Tag`, `.Comment`, `.Account`, `.TransferLog`) are the adapter's
+    own model classes. A scenario passes them back to the provider and never touches the ORM itself:
+    `await p.create(p.models.User, {"username": "ada", "email": "ada@example.org"})`.
+    Objects returned expose every column of `harness.core.schema.ENTITIES` as an attribute (`task.user_id`,
+    `account.balance` as a `Decimal`, `created_at` as an aware `datetime`).
+
+Filters
+    A dict of `field: value` (equality; `None` means IS NULL) and `field__op: value` with `op` one of
+    `in` (a sequence; empty matches nothing), `gt`, `gte`, `lt`, `lte`. All conditions are ANDed. A field
+    not in the schema, or an unknown suffix, raises `UnknownFieldError` before any statement is sent.
+
+Ordering and paging
+    `order_by` is `"field"` (ascending) or `"-field"` (descending). `limit` and `offset` are applied after
+    ordering. Without `order_by` the order of rows is unspecified.
+
+Missing rows are not errors
+    `get` returns None, `update` returns None, `delete` returns False, `count` 0, `exists` False.
+
+Writes
+    `create` returns the new object with its primary key; a row missing a required column (`Entity.required`)
+    raises `NotNullViolation` before any statement. `update` changes the one row the filters identify and
+    returns it as stored: the filters must test a key of the entity (`Entity.keys`: the primary key, a unique
+    column or a unique pair) for equality, else `AmbiguousFilter` is raised before any statement. `delete`
+    removes every matching row and says whether there was one. `create_many` checks every row as `create`
+    does, inserts them all with the ORM's bulk path and returns how many; `update_many` updates every matching
+    row in one statement and returns how many. Empty input sends nothing: `update(..., {})` returns the row as
+    stored (a read), `update_many(..., {})` and `create_many(model, [])` return 0. The many-to-many link table
+    has no entity of its own: `link_tags([(task_id, tag_id), ...])` fills it.
+
+Eager loading
+    `get_with_relations(model, filters, ["tasks", "tasks.comments"])` returns the matching objects with the
+    named relations of `harness.core.schema.ENTITIES` loaded: a dotted path loads every step of it. A reverse or
+    many-to-many relation becomes a list attribute, a forward one the related object. Touching a loaded
+    relation sends no statement. `expected_eager_statements()` is the adapter's documented cost.
+
+Transactions
+    `async with provider.transaction():` commits on success and rolls back if the block raises (and
+    re-raises). Every contract call made inside the block runs in that transaction, from the task that opened
+    it and from tasks it starts inside the block (they inherit its context, as asyncio copies it); the
+    transaction has one connection, so those tasks take turns (await one before the next sends a statement).
+    A nested `transaction()` is a savepoint: its rollback undoes only its own work. Outside a
+    transaction every call is its own unit of work (autocommit). `get(..., for_update=True)` inside a
+    transaction locks the row until the transaction ends, where the database has row locks (PostgreSQL);
+    SQLite serialises writers instead.
+
+Errors
+    Only the errors of `harness.core.errors`: `UnknownFieldError`, the `ConstraintViolation` family
+    (`UniqueViolation`, `ForeignKeyViolation`, `CheckViolation`, `NotNullViolation`), `ConfigurationError`
+    and `ConnectionFailed`. After a constraint violation the provider stays usable.
+
+Writing an adapter
+    Subclass `BaseORMProvider`, set `name`, build `self.models` and `self.capabilities` in `__init__`
+    (no I/O), and implement the underscored hooks below. The public methods validate the input against the
+    shared schema, call the hook, and translate errors, so a hook receives parsed, checked arguments
+    (`Condition`s, an `Ordering`, full relation paths) and may assume them valid.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, nullcontext
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, ClassVar, Literal
+
+from harness.core.config import DatabaseConfig
+from harness.core.errors import (
+    AmbiguousFilter,
+    ConfigurationError,
+    NotNullViolation,
+    UnknownFieldError,
+    translated_errors,
+)
+from harness.core.schema import ENTITIES, REVISIONS, Entity, relation_chain
+
+Operator = Literal["eq", "in", "gt", "gte", "lt", "lte"]
+OPERATORS: tuple[Operator, ...] = ("eq", "in", "gt", "gte", "lt", "lte")
+ConnectionModel = Literal["pool", "single-connection", "connection-per-query"]
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One parsed filter: `field op value`, e.g. Condition("priority", "gte", 3)."""
+
+    field: str
+    op: Operator
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Ordering:
+    field: str
+    descending: bool
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an adapter does that the others may not, declared rather than hidden.
+
+    connection_model: how the adapter talks to the database on this dialect: a `pool` of connections,
+        one `single-connection` shared behind a lock, or a new `connection-per-query`.
+    row_locks: `get(..., for_update=True)` takes a row lock (SELECT ... FOR UPDATE).
+    notes: anything else a reader of the results should know, in one sentence each.
+    """
+
+    connection_model: ConnectionModel
+    row_locks: bool
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MigrationFacts:
+    """What an adapter's migration tool does, for the report's migration section; one sentence a field.
+
+    tool: name and version, e.g. "Alembic 1.20 (async env)".
+    autogenerate: whether and how revisions are generated from the models.
+    downgrade: whether revisions can be reversed, and how.
+    sqlite: how the tool handles SQLite, table rebuilds included.
+    transactional_ddl: whether a revision runs in one transaction, on each database.
+    files: the committed files of revision 0002 (tasks.due_date), relative to the repository root.
+    """
+
+    tool: str
+    autogenerate: str
+    downgrade: str
+    sqlite: str
+    transactional_ddl: str
+    files: tuple[str, ...]
+
+
+class Models(SimpleNamespace):
+    """The adapter's model classes under the shared entity names (`models.User`, `models.Task`, ...)."""
+
+    def __init__(self, **models: Any) -> None:
+        missing = set(ENTITIES) - set(models)
+        if missing:
+            raise TypeError(f"models missing for entities: {', '.join(sorted(missing))}")
+        super().__init__(**models)
+        self._entities = {id(model): ENTITIES[name] for name, model in models.items()}
+
+    def entity(self, model: Any) -> Entity:
+        """The shared-schema entity that `model` implements in this adapter."""
+        try:
+            return self._entities[id(model)]
+        except KeyError:
+            raise UnknownFieldError(f"{model!r} is not a model of this provider") from None
+
+
+def parse_filters(entity: Entity, filters: Mapping[str, Any] | None) -> tuple[Condition, ...]:
+    """Check a filter dict against the schema and parse it into `Condition`s."""
+    conditions = []
+    for key, value in (filters or {}).items():
+        field, _, op = key.partition("__")
+        op = op or "eq"
+        if field not in entity.columns:
+            raise UnknownFieldError(f"{entity.name} has no field {field!r}")
+        if op not in OPERATORS:
+            raise UnknownFieldError(f"unknown filter suffix {key!r}: use one of __in, __gt, __gte, __lt, __lte")
+        if op == "in":
+            value = list(value)
+        conditions.append(Condition(field, op, value))
+    return tuple(conditions)
+
+
+def parse_ordering(entity: Entity, order_by: str | None) -> Ordering | None:
+    if order_by is None:
+        return None
+    field = order_by.removeprefix("-")
+    if field not in entity.columns:
+        raise UnknownFieldError(f"cannot order {entity.name} by unknown field {field!r}")
+    return Ordering(field, order_by.startswith("-"))
+
+
+def check_data(entity: Entity, data: Mapping[str, Any]) -> None:
+    unknown = set(data) - set(entity.columns)
+    if unknown:
+        raise UnknownFieldError(f"{entity.name} has no field {', '.join(repr(f) for f in sorted(unknown))}")
+
+
+def check_new_row(entity: Entity, row: Mapping[str, Any]) -> None:
+    """A row for `create`: known fields, and every required one."""
+    check_data(entity, row)
+    if missing := [column for column in entity.required if column not in row]:
+        raise NotNullViolation(f"a new {entity.name} needs {', '.join(missing)}")
+
+
+def check_new_rows(entity: Entity, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Every row checked as `check_new_row` does; a run of rows with the same fields is checked once (a bulk
+    insert of 10,000 rows pays a key comparison per row, not a schema check)."""
+    checked: Any = None
+    for row in rows:
+        if (fields := row.keys()) != checked:
+            check_new_row(entity, row)
+            checked = fields
+
+
+def check_identifies_one_row(entity: Entity, where: tuple[Condition, ...]) -> None:
+    tested = {c.field for c in where if c.op == "eq" and c.value is not None}
+    if not any(set(key) <= tested for key in entity.keys):
+        keys = " or ".join(" and ".join(key) for key in entity.keys)
+        raise AmbiguousFilter(f"update of {entity.name} needs filters that identify one row: test {keys} for equality")
+
+
+def expand_relations(entity: Entity, relations: Iterable[str]) -> tuple[str, ...]:
+    """Every step of every dotted path, parents first: ["tasks.comments"] -> ("tasks", "tasks.comments")."""
+    paths: dict[str, None] = {}
+    for path in relations:
+        relation_chain(entity.name, path)
+        parts = path.split(".")
+        for depth in range(1, len(parts) + 1):
+            paths[".".join(parts[:depth])] = None
+    return tuple(sorted(paths, key=lambda p: p.count(".")))
+
+
+class BaseDatabaseProvider(ABC):
+    """Connection lifetime shared by every provider (seed 000)."""
+
+    name: ClassVar[str]
+
+    def __init__(self, config: DatabaseConfig) -> None:
+        self.config = config
+        self._connected = False
+
+    @property
+    def provider_type(self) -> str:
+        """The adapter's name: `sqlalchemy`, `tortoise`, `piccolo` or `raw`."""
+        return self.name
+
+    @property
+    def dialect(self) -> str:
+        """The database underneath: `sqlite` or `postgresql`."""
+        return self.config.dialect
+
+    @property
+    def is_connected(self) -> bool:
+        return self._connected
+
+    async def connect(self) -> None:
+        """Open the connection (or pool). Raises `ConnectionFailed` if the database cannot be reached."""
+        if self._connected:
+            return
+        with translated_errors():
+            await self._connect()
+        self._connected = True
+
+    async def disconnect(self) -> None:
+        """Close everything `connect` opened. Safe to call twice."""
+        if self._connected:
+            self._connected = False
+            await self._disconnect()
+
+    async def health_check(self) -> bool:
+        """True if a trivial query succeeds now; never raises."""
+        if not self._connected:
+            return False
+        try:
+            await self._ping()
+        except Exception:
+            return False
+        return True
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[BaseDatabaseProvider]:
+        """Use the provider, connecting first if needed; the pool stays open afterwards."""
+        await self.connect()
+        yield self
+
+    @abstractmethod
+    async def _connect(self) -> None: ...
+
+    @abstractmethod
+    async def _disconnect(self) -> None: ...
+
+    @abstractmethod
+    async def _ping(self) -> None: ...
+
+
+class BaseORMProvider(BaseDatabaseProvider):
+    """The CRUD, bulk, eager-loading and transaction contract (see the module docstring)."""
+
+    models: Models
+    capabilities: Capabilities
+    migration_facts: ClassVar[MigrationFacts]
+
+    async def create(self, model: Any, data: Mapping[str, Any]) -> Any:
+        check_new_row(self.models.entity(model), data)
+        with translated_errors():
+            return await self._create(model, dict(data))
+
+    async def get(self, model: Any, filters: Mapping[str, Any], *, for_update: bool = False) -> Any | None:
+        where = parse_filters(self.models.entity(model), filters)
+        with translated_errors():
+            return await self._get(model, where, for_update)
+
+    async def get_many(
+        self,
+        model: Any,
+        filters: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        order_by: str | None = None,
+    ) -> list[Any]:
+        entity = self.models.entity(model)
+        where, ordering = parse_filters(entity, filters), parse_ordering(entity, order_by)
+        with translated_errors():
+            return await self._get_many(model, where, limit, offset, ordering)
+
+    async def update(self, model: Any, filters: Mapping[str, Any], data: Mapping[str, Any]) -> Any | None:
+        entity = self.models.entity(model)
+        where = parse_filters(entity, filters)
+        check_identifies_one_row(entity, where)
+        check_data(entity, data)
+        with translated_errors():
+            if not data:
+                return await self._get(model, where, False)
+            return await self._update(model, where, dict(data))
+
+    async def delete(self, model: Any, filters: Mapping[str, Any]) -> bool:
+        where = parse_filters(self.models.entity(model), filters)
+        with translated_errors():
+            return await self._delete(model, where)
+
+    async def count(self, model: Any, filters: Mapping[str, Any] | None = None) -> int:
+        where = parse_filters(self.models.entity(model), filters)
+        with translated_errors():
+            return await self._count(model, where)
+
+    async def exists(self, model: Any, filters: Mapping[str, Any]) -> bool:
+        where = parse_filters(self.models.entity(model), filters)
+        with translated_errors():
+            return await self._exists(model, where)
+
+    async def create_many(self, model: Any, rows: Sequence[Mapping[str, Any]]) -> int:
+        check_new_rows(self.models.entity(model), rows)
+        if not rows:
+            return 0
+        with translated_errors():
+            return await self._create_many(model, [dict(r) for r in rows])
+
+    async def update_many(self, model: Any, filters: Mapping[str, Any], data: Mapping[str, Any]) -> int:
+        entity = self.models.entity(model)
+        where = parse_filters(entity, filters)
+        check_data(entity, data)
+        if not data:
+            return 0
+        with translated_errors():
+            return await self._update_many(model, where, dict(data))
+
+    async def link_tags(self, pairs: Sequence[tuple[int, int]]) -> int:
+        """Bulk-insert (task_id, tag_id) rows into the `task_tags` link table; returns how many."""
+        if not pairs:
+            return 0
+        with translated_errors():
+            return await self._link_tags([(int(t), int(g)) for t, g in pairs])
+
+    async def get_with_relations(
+        self, model: Any, filters: Mapping[str, Any] | None, relations: Sequence[str]
+    ) -> list[Any]:
+        entity = self.models.entity(model)
+        where, paths = parse_filters(entity, filters), expand_relations(entity, relations)
+        with translated_errors():
+            return await self._get_with_relations(model, where, paths)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """Commit on success, roll back on exception; nested use is a savepoint."""
+        with translated_errors():
+            async with self._transaction():
+                yield
+
+    async def create_schema(self) -> None:
+        """The shared schema at the head revision, through the adapter's migration tool."""
+        await self.migrate("head")
+
+    async def create_schema_from_models(self) -> None:
+        """The shared schema through the ORM's create-all path (no migration bookkeeping)."""
+        with translated_errors():
+            await self._create_schema()
+
+    async def migrate(self, revision: str = "head") -> None:
+        """Upgrade or downgrade to `revision`: an id of `REVISIONS`, "head" or "base"."""
+        target = {"head": REVISIONS[-1], "base": None}.get(revision, revision)
+        if target is not None and target not in REVISIONS:
+            raise ConfigurationError(
+                f"unknown revision {revision!r}: choose base, head or one of {', '.join(REVISIONS)}"
+            )
+        with translated_errors():
+            await self._migrate(target)
+
+    async def drop_schema(self) -> None:
+        with translated_errors():
+            await self._drop_schema()
+
+    def expected_eager_statements(self, model: Any, relations: Sequence[str]) -> int:
+        """Queries `get_with_relations(model, ..., relations)` sends when every level finds rows, as counted
+        at the driver without transaction control (`StatementLog.queries`): the adapter's documented cost."""
+        entity = self.models.entity(model)
+        return self._eager_statements(entity, expand_relations(entity, relations))
+
+    def _eager_statements(self, entity: Entity, paths: tuple[str, ...]) -> int:
+        """By default one query for the parents plus one per relation path (the select-in strategy);
+        adapters that join or split differently override this."""
+        return 1 + len(paths)
+
+    def pool_status(self) -> dict[str, int] | None:
+        """Pool gauges on PostgreSQL (`min`, `max`, `size`, `checked_out`, `idle`, `overflow`); None where
+        the adapter has no pool."""
+        return None
+
+    def pool_wait_probe(self, record: Callable[[float], None]) -> AbstractContextManager[None]:
+        """Optional, for adapters whose pool is not asyncpg's `Pool` (the harness times that one itself, see
+        harness/bench/pool.py): while the returned block is open, call `record(seconds)` once per connection
+        checkout, after the connection is out, with the time the caller waited for it (from asking the pool
+        to holding a connection). Patch nothing outside the block: the timed rounds must run unobserved.
+        The default records nothing."""
+        return nullcontext()
+
+    @abstractmethod
+    async def _create(self, model: Any, data: dict[str, Any]) -> Any: ...
+
+    @abstractmethod
+    async def _get(self, model: Any, where: tuple[Condition, ...], for_update: bool) -> Any | None: ...
+
+    @abstractmethod
+    async def _get_many(
+        self,
+        model: Any,
+        where: tuple[Condition, ...],
+        limit: int | None,
+        offset: int | None,
+        ordering: Ordering | None,
+    ) -> list[Any]: ...
+
+    @abstractmethod
+    async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None: ...
+
+    @abstractmethod
+    async def _delete(self, model: Any, where: tuple[Condition, ...]) -> bool: ...
+
+    @abstractmethod
+    async def _count(self, model: Any, where: tuple[Condition, ...]) -> int: ...
+
+    @abstractmethod
+    async def _exists(self, model: Any, where: tuple[Condition, ...]) -> bool: ...
+
+    @abstractmethod
+    async def _create_many(self, model: Any, rows: list[dict[str, Any]]) -> int: ...
+
+    @abstractmethod
+    async def _update_many(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> int: ...
+
+    @abstractmethod
+    async def _link_tags(self, pairs: list[tuple[int, int]]) -> int: ...
+
+    @abstractmethod
+    async def _get_with_relations(
+        self, model: Any, where: tuple[Condition, ...], paths: tuple[str, ...]
+    ) -> list[Any]: ...
+
+    @abstractmethod
+    def _transaction(self) -> AbstractAsyncContextManager[None]: ...
+
+    @abstractmethod
+    async def _create_schema(self) -> None: ...
+
+    @abstractmethod
+    async def _migrate(self, revision: str | None) -> None:
+        """Move the schema to `revision` (None: base, no tables) with the ORM's own migration tool."""
+
+    @abstractmethod
+    async def _drop_schema(self) -> None: ...

@@ -1,0 +1,107 @@
+"""A seeded, deterministic dataset, loaded the same way through every adapter.
+
+Rows carry no ids: they are inserted, in order, into fresh tables, so the database numbers them 1..N the same
+way for every adapter, and foreign keys are given as those positions. `load` checks that this held.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from harness.core.contract import BaseORMProvider
+
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+STARTING_BALANCE = Decimal("1000.00")
+
+
+@dataclass(frozen=True)
+class DatasetSize:
+    users: int = 50
+    tasks_per_user: int = 10
+    comments_per_task: int = 2
+    tags: int = 20
+    tags_per_task: int = 2
+
+
+@dataclass(frozen=True)
+class Dataset:
+    size: DatasetSize
+    seed: int
+    users: list[dict[str, Any]]
+    tasks: list[dict[str, Any]]
+    tags: list[dict[str, Any]]
+    task_tags: list[tuple[int, int]]
+    comments: list[dict[str, Any]]
+    accounts: list[dict[str, Any]]
+
+    @property
+    def total_balance(self) -> Decimal:
+        return sum((a["balance"] for a in self.accounts), Decimal("0.00"))
+
+
+def generate(size: DatasetSize | None = None, seed: int = 42) -> Dataset:
+    """The same rows for the same size and seed, on every machine."""
+    size = size or DatasetSize()
+    rng = random.Random(seed)
+    users = [
+        {
+            "username": f"user{u:05d}",
+            "email": f"user{u:05d}@example.org",
+            "is_active": rng.random() < 0.9,
+            "created_at": EPOCH + timedelta(minutes=u),
+        }
+        for u in range(1, size.users + 1)
+    ]
+    tasks = [
+        {
+            "user_id": u,
+            "title": f"task {t} of user {u}",
+            "description": None if rng.random() < 0.3 else f"details of task {t} for user {u}",
+            "completed": rng.random() < 0.4,
+            "priority": rng.randint(0, 5),
+            "created_at": EPOCH + timedelta(hours=u, minutes=t),
+            "due_date": None if rng.random() < 0.5 else EPOCH + timedelta(days=30 + u % 60, hours=t),
+        }
+        for u in range(1, size.users + 1)
+        for t in range(1, size.tasks_per_user + 1)
+    ]
+    tags = [{"name": f"tag{g:03d}"} for g in range(1, size.tags + 1)]
+    task_tags = [
+        (task, tag)
+        for task in range(1, len(tasks) + 1)
+        for tag in sorted(rng.sample(range(1, size.tags + 1), min(size.tags_per_task, size.tags)))
+    ]
+    comments = [
+        {
+            "task_id": task,
+            "author_id": rng.randint(1, size.users),
+            "body": f"comment {c} on task {task}",
+            "created_at": EPOCH + timedelta(days=1, minutes=task, seconds=c),
+        }
+        for task in range(1, len(tasks) + 1)
+        for c in range(1, size.comments_per_task + 1)
+    ]
+    accounts = [{"user_id": u, "balance": STARTING_BALANCE} for u in range(1, size.users + 1)]
+    return Dataset(size, seed, users, tasks, tags, task_tags, comments, accounts)
+
+
+async def load(provider: BaseORMProvider, dataset: Dataset) -> None:
+    """Insert the dataset into the provider's (fresh, empty) schema with its bulk paths."""
+    m = provider.models
+    for model, rows in (
+        (m.User, dataset.users),
+        (m.Task, dataset.tasks),
+        (m.Tag, dataset.tags),
+        (m.Comment, dataset.comments),
+        (m.Account, dataset.accounts),
+    ):
+        await provider.create_many(model, rows)
+        if rows and not await provider.exists(model, {"id": len(rows)}):
+            raise RuntimeError(
+                f"{provider.name}: {model!r} rows were not numbered 1..{len(rows)}: is the schema fresh?"
+            )
+    await provider.link_tags(dataset.task_tags)

@@ -1,0 +1,155 @@
+"""Tiers, the adapter registry and the provider factory (seed 000).
+
+The registry maps an adapter name to `"module:Class"` and imports it only when asked for, so an adapter
+whose ORM is not installed breaks nothing but itself, with a message naming the package to install.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, ClassVar
+
+from harness.core.config import DEFAULT_POOL_SIZE, DatabaseConfig
+from harness.core.contract import BaseORMProvider
+from harness.core.errors import ConfigurationError
+
+RESULTS_DIR = Path(__file__).resolve().parents[2] / "results"
+
+
+class DatabaseType(StrEnum):
+    """Database tiers for different application concerns."""
+
+    PRIMARY = "PRIMARY"
+    USERS = "USERS"
+    AUDIT = "AUDIT"
+    CACHE = "CACHE"
+    EMBEDDINGS = "EMBEDDINGS"
+    GRAPH = "GRAPH"
+
+
+TIER_POOL_SIZES: dict[DatabaseType, int] = {
+    DatabaseType.PRIMARY: DEFAULT_POOL_SIZE,
+    DatabaseType.USERS: DEFAULT_POOL_SIZE,
+    DatabaseType.AUDIT: 5,
+    DatabaseType.CACHE: 20,
+    DatabaseType.EMBEDDINGS: 5,
+    DatabaseType.GRAPH: 5,
+}
+"""Default pool size per tier when the configuration gives none (min = max: a pool of fixed size)."""
+
+
+ADAPTERS: dict[str, tuple[str, str]] = {
+    "sqlalchemy": ("backends.sqlalchemy.provider:SQLAlchemyProvider", "orm-harness[sqlalchemy]"),
+    "tortoise": ("backends.tortoise.provider:TortoiseProvider", "orm-harness[tortoise]"),
+    "piccolo": ("backends.piccolo.provider:PiccoloProvider", "orm-harness[piccolo]"),
+    "raw": ("backends.raw.provider:RawProvider", "orm-harness[raw]"),
+}
+"""Adapter name -> ("module:Class", the pip requirement that installs what it needs)."""
+
+
+def adapter_class(name: str) -> type[BaseORMProvider]:
+    """Import the adapter `name` on first use."""
+    if name not in ADAPTERS:
+        raise ConfigurationError(f"unknown adapter {name!r}: choose one of {', '.join(ADAPTERS)}")
+    target, requirement = ADAPTERS[name]
+    module_name, class_name = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] in ("backends", "harness"):
+            raise
+        raise ConfigurationError(
+            f"adapter {name!r} needs the package {(exc.name or '?').split('.')[0]!r}: pip install '{requirement}'"
+        ) from None
+    return getattr(module, class_name)
+
+
+def default_url(orm: str, tier: DatabaseType) -> str:
+    """`{TIER}_{ORM}_URL`, then `HARNESS_DATABASE_URL`, then a SQLite file under results/."""
+    for variable in (f"{tier.value}_{orm.upper()}_URL", "HARNESS_DATABASE_URL"):
+        if url := os.environ.get(variable):
+            return url
+    RESULTS_DIR.mkdir(exist_ok=True)
+    return f"sqlite:///{RESULTS_DIR / f'{tier.value.lower()}_{orm}.sqlite'}"
+
+
+class DatabaseFactory:
+    """Builds one provider per (orm, tier) and hands the same instance to every later caller."""
+
+    _instances: ClassVar[dict[tuple[str, DatabaseType], BaseORMProvider]] = {}
+    _lock = threading.Lock()
+
+    @classmethod
+    def create_provider(
+        cls, orm: str, tier: DatabaseType | str, config: Mapping[str, Any] | None = None
+    ) -> BaseORMProvider:
+        """The provider for `orm` on `tier`, created on first call (not yet connected).
+
+        `config` is `{"url": ..., "pool_min": ..., "pool_max": ...}` (or `pool_size` for both); without
+        it the URL comes from the environment (see `default_url`) and the pool size from the tier. Asking
+        again with a different config is an error rather than a silent switch of database. A
+        threading lock makes creation safe from threads and from asyncio tasks alike (creation does no
+        I/O, so the lock is never held across an await).
+        """
+        tier = _tier(tier)
+        key = (orm, tier)
+        settings = {"pool_size": TIER_POOL_SIZES[tier], **(config or {})}
+        settings.setdefault("url", default_url(orm, tier))
+        wanted = DatabaseConfig.from_mapping(settings)
+        with cls._lock:
+            if key not in cls._instances:
+                cls._instances[key] = adapter_class(orm)(wanted)
+            provider = cls._instances[key]
+        if config is not None and provider.config != wanted:
+            raise ConfigurationError(
+                f"the {orm} provider of tier {tier.value} already uses {provider.config.redacted_url}: "
+                "await DatabaseFactory.close_all() before configuring it anew"
+            )
+        return provider
+
+    @classmethod
+    async def close_all(cls) -> None:
+        """Disconnect and forget every cached provider."""
+        with cls._lock:
+            providers, cls._instances = list(cls._instances.values()), {}
+        for provider in providers:
+            await provider.disconnect()
+
+
+class DatabaseProviderBuilder:
+    """Fluent construction: `DatabaseProviderBuilder().with_provider("tortoise").with_tier(...).build()`."""
+
+    def __init__(self) -> None:
+        self._orm: str | None = None
+        self._tier: DatabaseType | None = None
+        self._config: dict[str, Any] = {}
+
+    def with_provider(self, orm: str) -> DatabaseProviderBuilder:
+        self._orm = orm
+        return self
+
+    def with_tier(self, tier: DatabaseType | str) -> DatabaseProviderBuilder:
+        self._tier = _tier(tier)
+        return self
+
+    def with_config(self, config: Mapping[str, Any]) -> DatabaseProviderBuilder:
+        self._config.update(config)
+        return self
+
+    def build(self) -> BaseORMProvider:
+        if self._orm is None or self._tier is None:
+            raise ConfigurationError("DatabaseProviderBuilder needs with_provider(...) and with_tier(...)")
+        return DatabaseFactory.create_provider(self._orm, self._tier, self._config or None)
+
+
+def _tier(tier: DatabaseType | str) -> DatabaseType:
+    try:
+        return DatabaseType(tier.upper() if isinstance(tier, str) else tier)
+    except ValueError:
+        known = ", ".join(t.value for t in DatabaseType)
+        raise ConfigurationError(f"unknown tier {tier!r}: choose one of {known}") from None

@@ -1,0 +1,8 @@
+"""The report layer: turning runs into tables, charts, reports, comparisons and the tier recommendation.
+
+The tidy results table (results.py), charts (charts.py), the run's report (report.py) built from document blocks
+(document.py), with its migration section (migration_report.py) and the adapters' code side by side (sources.py),
+comparison of two runs (compare.py), and the tier recommendation (tiers.py, with its profiles in tiers.toml).
+
+May import harness.core, harness.databases, scenarios and harness.bench (for reading partial runs: runrecord).
+"""

@@ -1,0 +1,373 @@
+"""One tidy results table, loaded from pytest-benchmark's JSON: the only input of charts, reports and comparisons.
+
+`load_run(path)` reads a run directory (its `benchmark.json`) or a JSON file and returns a `Run`: a long
+pandas table with one row per measured value, and the run's environment.
+
+The table's columns (`COLUMNS`): run, adapter, database, scenario, family, parameter, metric, value, unit.
+`parameter` is `""` or `"concurrency=8"` / `"size=1000"` (`key=value` joined by `,`). The metrics (`METRICS`
+names each with its unit) are pytest-benchmark's time statistics of one operation in seconds, every raw
+timing sample as a `time_sample` row (kept for the significance test of `compare`), and the harness's
+own measurements from `extra_info`: statements, rows and peak memory per operation, pool gauges and acquire
+wait, throughput and latency of concurrency runs. A metric an adapter or database does not have (no pool
+on SQLite) is simply absent, never a zero.
+
+The environment is a dict: `schema_version`, `run_id`, `datetime`, `profile`, the suite's run-level facts
+(`harness`: databases and their settings, order seed, CPU, ...), versions and connection model per adapter
+and database, and each scenario's family and label.
+
+Schema versions: every benchmark carries `extra_info["harness_schema"]`. A file whose version is newer than
+`RESULTS_SCHEMA` is refused with a message saying so; an older one would be migrated here (there is none yet).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from harness.bench.runrecord import recover
+from harness.core.errors import HarnessError
+
+RESULTS_SCHEMA = 1
+"""The `harness_schema` version this code reads and writes."""
+COLUMNS = ["run", "adapter", "database", "scenario", "family", "parameter", "metric", "value", "unit"]
+KEYS = ["run", "adapter", "database", "scenario", "family", "parameter"]
+"""The columns that identify one benchmark."""
+BASELINE = "raw"
+"""The adapter every ORM is measured against; shown for scale, never recommended."""
+ADAPTER_ORDER = ("raw", "sqlalchemy", "tortoise", "piccolo")
+FAMILY_ORDER = ("crud", "eager", "bulk", "transactions", "concurrency", "migrations")
+UNSTABLE_CV = 0.10
+"""A coefficient of variation at or above this marks a result as unstable (as pyperf warns)."""
+BENCHMARK_FILE = "benchmark.json"
+TABLE_FILE = "results.csv"
+ENVIRONMENT_FILE = "environment.json"
+HARNESS_FAMILY = "harness"
+"""The family of the suite's measurement of itself (`round_overhead`): environment, not results."""
+RESILIENCE_FAMILY = "resilience"
+"""The server-restart benchmarks (tests/benchmarks/test_resilience.py): their figures (`extra_info["resilience"]`)
+go to `environment["resilience"]`, one entry per adapter and database, not into the timing table."""
+
+_TIME_STATS = ("min", "max", "mean", "median", "stddev", "iqr", "q1", "q3")
+METRICS: dict[str, str] = {
+    **{f"time_{stat}": "s" for stat in _TIME_STATS},
+    "time_cv": "ratio",
+    "time_sample": "s",
+    "ops": "op/s",
+    "rounds": "rounds",
+    "statements_round_trips": "statements/op",
+    "statements_executions": "statements/op",
+    "statements_queries": "statements/op",
+    "rows_per_op": "rows/op",
+    "memory_peak": "bytes/op",
+    "pool_min": "connections",
+    "pool_max": "connections",
+    "pool_size": "connections",
+    "pool_checked_out_peak": "connections",
+    "pool_idle": "connections",
+    "pool_overflow": "connections",
+    "pool_acquire_wait_p50": "ms",
+    "pool_acquire_wait_p99": "ms",
+    "concurrency_tasks": "tasks",
+    "concurrency_operations": "operations",
+    "throughput": "op/s",
+    "latency_p50": "ms",
+    "latency_p95": "ms",
+    "latency_p99": "ms",
+    "order_position": "position",
+}
+"""Every metric of the table and its unit."""
+
+
+class ResultsError(HarnessError):
+    """A results file that cannot be read: missing, corrupt, not the harness's, or from a newer version."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """A loaded run: the tidy table and the run's environment."""
+
+    table: pd.DataFrame
+    environment: dict[str, Any]
+    source: Path
+
+    @property
+    def run_id(self) -> str:
+        return str(self.environment["run_id"])
+
+    @property
+    def directory(self) -> Path:
+        """Where the run's table, charts and report are written: the JSON's directory."""
+        return self.source.parent
+
+
+def benchmark_path(path: str | Path) -> Path:
+    """The JSON of a run given as a directory or a file."""
+    path = Path(path)
+    if path.is_dir():
+        recover(path)  # a run killed before it wrote its JSON: rebuilt from its record, marked partial
+        path = path / BENCHMARK_FILE
+    if not path.is_file():
+        raise ResultsError(f"no results file at {path}")
+    return path
+
+
+def load_run(path: str | Path) -> Run:
+    """Read a run directory or pytest-benchmark JSON file into a `Run`."""
+    source = benchmark_path(path)
+    document = _read_json(source)
+    found = _harness_benchmarks(document, source)
+    benchmarks = [b for b in found if b["extra_info"].get("family") not in (HARNESS_FAMILY, RESILIENCE_FAMILY)]
+    if not benchmarks:
+        raise ResultsError(f"results file {source} holds no adapter benchmarks")
+    run_id = _run_id(document, source)
+    rows = [row for bench in benchmarks for row in _rows(bench, run_id, source)]
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    table["value"] = table["value"].astype(float)
+    environment = _environment(document, benchmarks, run_id)
+    environment["overhead"] = _overhead([b for b in found if b not in benchmarks])
+    environment["resilience"] = _resilience(found)
+    return Run(table, environment, source)
+
+
+def _resilience(benchmarks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The server-restart figures per adapter and database (scenarios/resilience.py says what each means)."""
+    infos = [b["extra_info"] for b in benchmarks if b["extra_info"].get("family") == RESILIENCE_FAMILY]
+    return [
+        {"adapter": info.get("adapter"), "database": info.get("database"), **info["resilience"]}
+        for info in infos
+        if isinstance(info.get("resilience"), dict)
+    ]
+
+
+def save_table(run: Run, directory: Path | None = None) -> Path:
+    """Write the tidy table as CSV and the environment as JSON next to it; returns the CSV's path."""
+    directory = directory or run.directory
+    directory.mkdir(parents=True, exist_ok=True)
+    run.table.to_csv(directory / TABLE_FILE, index=False)
+    (directory / ENVIRONMENT_FILE).write_text(json.dumps(run.environment, indent=2, default=str) + "\n")
+    return directory / TABLE_FILE
+
+
+def _read_json(source: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(source.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResultsError(f"cannot read results file {source}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ResultsError(f"results file {source} is corrupt (not valid JSON: {exc})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("benchmarks"), list):
+        raise ResultsError(f"results file {source} is corrupt: no 'benchmarks' list (not pytest-benchmark JSON)")
+    return document
+
+
+def _harness_benchmarks(document: Mapping[str, Any], source: Path) -> list[dict[str, Any]]:
+    """The benchmarks the harness wrote, after checking their schema version (the harness's own included)."""
+    found = []
+    for bench in document["benchmarks"]:
+        info = bench.get("extra_info") if isinstance(bench, dict) else None
+        if not isinstance(info, dict) or "harness_schema" not in info:
+            continue
+        version = info["harness_schema"]
+        if not isinstance(version, int):
+            raise ResultsError(f"results file {source} is corrupt: harness_schema {version!r} is not an integer")
+        if version > RESULTS_SCHEMA:
+            raise ResultsError(
+                f"results file {source} has results schema {version}, newer than this orm-harness reads "
+                f"({RESULTS_SCHEMA}): upgrade orm-harness to read it"
+            )
+        found.append(bench)
+    if not found:
+        raise ResultsError(f"results file {source} holds no orm-harness benchmarks (no extra_info.harness_schema)")
+    return found
+
+
+def _run_id(document: Mapping[str, Any], source: Path) -> str:
+    harness = (document.get("machine_info") or {}).get("harness") or {}
+    return str(harness.get("run_id") or source.parent.name or source.stem)
+
+
+def parameter_key(parameter: Mapping[str, Any] | None) -> str:
+    """`{"concurrency": 8}` -> `"concurrency=8"`; `{}` -> `""`."""
+    return ",".join(f"{key}={value}" for key, value in sorted((parameter or {}).items()))
+
+
+def parameter_value(parameter: str, key: str) -> float | None:
+    """The number `key` has in a parameter string, or None."""
+    for part in parameter.split(","):
+        name, _, value = part.partition("=")
+        if name == key:
+            return float(value)
+    return None
+
+
+def _rows(bench: Mapping[str, Any], run_id: str, source: Path) -> Iterator[tuple[Any, ...]]:
+    try:
+        info, stats = bench["extra_info"], bench["stats"]
+        keys = (run_id, info["adapter"], info["database"], info["scenario"], info["family"])
+        parameter = parameter_key(info.get("parameter"))
+        for metric, value in _metrics(info, stats):
+            if value is not None and not (isinstance(value, float) and math.isnan(value)):
+                yield (*keys, parameter, metric, float(value), METRICS[metric])
+    except (KeyError, TypeError, ValueError) as exc:
+        name = bench.get("fullname") or bench.get("name") or "?"
+        raise ResultsError(f"results file {source} is corrupt: benchmark {name} lacks or mangles {exc}") from None
+
+
+def _metrics(info: Mapping[str, Any], stats: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(metric, value) pairs of one benchmark; values may be None where not measured."""
+    for stat in _TIME_STATS:
+        yield f"time_{stat}", stats[stat]
+    yield "time_cv", stats["stddev"] / stats["mean"] if stats["mean"] else None
+    yield "ops", stats.get("ops")
+    yield "rounds", stats["rounds"]
+    for sample in stats.get("data") or ():
+        yield "time_sample", sample
+    for kind in ("round_trips", "executions", "queries"):
+        yield f"statements_{kind}", (info.get("statements") or {}).get(kind)
+    yield "rows_per_op", info.get("rows_per_op")
+    yield "memory_peak", info.get("memory_peak_bytes")
+    yield "order_position", info.get("order_position")
+    pool = info.get("pool") or {}
+    for gauge in ("min", "max", "size", "checked_out_peak", "idle", "overflow"):
+        yield f"pool_{gauge}", pool.get(gauge)
+    for quantile in ("p50", "p99"):
+        yield f"pool_acquire_wait_{quantile}", pool.get(f"acquire_wait_{quantile}_ms")
+    concurrency = info.get("concurrency") or {}
+    yield "concurrency_tasks", concurrency.get("tasks")
+    yield "concurrency_operations", concurrency.get("operations")
+    yield "throughput", concurrency.get("throughput_ops_s")
+    for quantile in ("p50", "p95", "p99"):
+        yield f"latency_{quantile}", (concurrency.get("latency_ms") or {}).get(quantile)
+
+
+def _environment(document: Mapping[str, Any], benchmarks: list[dict[str, Any]], run_id: str) -> dict[str, Any]:
+    machine = document.get("machine_info") or {}
+    harness = machine.get("harness") or {}
+    first = benchmarks[0]["extra_info"]
+    adapters: dict[str, dict[str, Any]] = {}
+    scenarios: dict[str, dict[str, str]] = {}
+    for bench in benchmarks:
+        info = bench["extra_info"]
+        adapters.setdefault(info["adapter"], {})[info["database"]] = {
+            **(info.get("versions") or {}),
+            "connection_model": info.get("connection_model"),
+            "pool_size": info.get("pool_size"),
+        }
+        scenarios[info["scenario"]] = {"family": info["family"], "label": info.get("label") or info["scenario"]}
+    return {
+        "schema_version": RESULTS_SCHEMA,
+        "run_id": run_id,
+        "datetime": harness.get("started") or document.get("datetime"),
+        "profile": harness.get("profile") or first.get("profile"),
+        "order_seed": harness.get("order_seed", first.get("order_seed")),
+        "pytest_benchmark": document.get("version"),
+        "machine": _machine(machine),
+        "commit": document.get("commit_info") or {},
+        "harness": harness,
+        "adapters": adapters,
+        "scenarios": scenarios,
+    }
+
+
+def _overhead(benchmarks: list[dict[str, Any]]) -> dict[str, float]:
+    """The harness's own cost per round (the suite's `round_overhead` benchmark), in microseconds."""
+    for bench in benchmarks:
+        if bench["extra_info"].get("scenario") == "round_overhead":
+            overhead = {"round_median_us": bench["stats"]["median"] * 1e6}
+            if (driving := bench["extra_info"].get("driving_median_us")) is not None:
+                overhead["driving_median_us"] = float(driving)
+            return overhead
+    return {}
+
+
+def _machine(machine: Mapping[str, Any]) -> dict[str, Any]:
+    cpu = machine.get("cpu") or {}
+    return {
+        "node": machine.get("node"),
+        "system": f"{machine.get('system', '')} {machine.get('release', '')}".strip(),
+        "cpu": cpu.get("brand_raw") or machine.get("processor") or machine.get("machine"),
+        "cpu_count": cpu.get("count"),
+        "python": f"{machine.get('python_implementation', '')} {machine.get('python_version', '')}".strip(),
+    }
+
+
+def benchmarks_wide(table: pd.DataFrame, metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """One row per benchmark (the `KEYS`), one column per metric (all but the samples, unless named)."""
+    rows = table[table["metric"] != "time_sample"] if metrics is None else table[table["metric"].isin(metrics)]
+    wide = rows.pivot_table(index=KEYS, columns="metric", values="value", aggfunc="first")
+    wide.columns.name = None
+    if metrics is not None:  # a metric no benchmark has (no pool on SQLite) is a column of NaN, not a KeyError
+        wide = wide.reindex(columns=list(metrics))
+    return wide.reset_index()
+
+
+SAMPLE_KEYS = ["adapter", "database", "scenario", "parameter"]
+Samples = dict[tuple[str, str, str, str], list[float]]
+"""Raw timing samples keyed by (adapter, database, scenario, parameter)."""
+
+
+def samples(table: pd.DataFrame) -> Samples:
+    """The raw timing samples of each benchmark of one run, keyed by (adapter, database, scenario, parameter)."""
+    rows = table[table["metric"] == "time_sample"]
+    return {key: list(group["value"]) for key, group in rows.groupby(SAMPLE_KEYS, sort=False)}
+
+
+def time_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per benchmark: median, spread (IQR, CV), rounds, and the ratios to the fastest adapter and to raw.
+
+    The ratios compare adapters on the same database, scenario and parameter; `unstable` flags a CV of
+    `UNSTABLE_CV` or more.
+    """
+    wide = benchmarks_wide(table, ("time_median", "time_iqr", "time_q1", "time_q3", "time_cv", "rounds"))
+    group = wide.groupby(["run", "database", "scenario", "parameter"])["time_median"]
+    wide["ratio_to_fastest"] = wide["time_median"] / group.transform("min")
+    baseline = wide[wide["adapter"] == BASELINE].set_index(["run", "database", "scenario", "parameter"])
+    index = pd.MultiIndex.from_frame(wide[["run", "database", "scenario", "parameter"]])
+    wide["ratio_to_raw"] = wide["time_median"].to_numpy() / baseline["time_median"].reindex(index).to_numpy()
+    wide["unstable"] = wide["time_cv"] >= UNSTABLE_CV
+    return order(wide)
+
+
+def order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by database, family, scenario (catalogue order), parameter (numerically) and adapter."""
+    rankers = {
+        "database": lambda s: s,
+        "family": lambda s: s.map(_ranker(FAMILY_ORDER)),
+        "scenario": lambda s: s.map(_ranker(scenario_order())),
+        "parameter": lambda s: s.map(_parameter_rank),
+        "adapter": lambda s: s.map(_ranker(ADAPTER_ORDER)),
+    }
+    keys = pd.DataFrame({name: rank(frame[name]) for name, rank in rankers.items() if name in frame})
+    return frame.loc[keys.sort_values(list(keys.columns), kind="stable").index].reset_index(drop=True)
+
+
+def scenario_order() -> tuple[str, ...]:
+    """Scenario ids in catalogue order; none (so by name) where the catalogue cannot be imported."""
+    try:
+        from scenarios import CATALOGUE  # imported late: reading results must not need the scenarios
+    except ImportError:
+        return ()
+    return tuple(CATALOGUE)
+
+
+def _ranker(names: tuple[str, ...]) -> Callable[[str], tuple[int, str]]:
+    """Known names in their given order, then unknown ones by name."""
+    positions = {name: position for position, name in enumerate(names)}
+    return lambda name: (positions.get(name, len(positions)), name)
+
+
+def _parameter_rank(parameter: str) -> float:
+    numbers = [float(part.partition("=")[2]) for part in parameter.split(",") if "=" in part]
+    return numbers[0] if numbers else -1.0
+
+
+def adapters_in(table: pd.DataFrame) -> list[str]:
+    """The adapters of a table, raw first, then the catalogue's order, then any other by name."""
+    present = set(table["adapter"])
+    return [a for a in ADAPTER_ORDER if a in present] + sorted(present - set(ADAPTER_ORDER))

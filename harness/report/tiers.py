@@ -1,0 +1,285 @@
+"""The tier recommendation: which ORM to choose for each database tier, from one run's results table.
+
+A tier profile (`tiers.toml`, editable) gives each scenario a weight. An adapter's score on a tier is the
+weighted geometric mean of its time ratio to the fastest adapter (median against median, per database,
+scenario and parameter): 1.0 means fastest everywhere that matters, 1.3 means 30 percent slower on the
+weighted average. The geometric mean keeps one huge scenario (insert_10k) from drowning the small ones.
+
+The recommended ORM has the lowest score; the raw baseline is scored for scale but never recommended.
+The margin is the runner-up's score over the winner's, minus one. Whether it is larger than the spread is
+decided by a bootstrap over the raw timing samples of the two adapters: the margin counts as beyond the
+spread when the 95 percent interval of the resampled margin stays above zero. That is the spread between
+rounds of one run; the drift between runs on a shared machine can be larger, and `across_runs` (the CLI's
+`orm-harness tiers RUN1 RUN2 ...`) shows it: how often each ORM won, and the range of the margin.
+The scenarios that decided it are the ones contributing most to the margin.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from harness.core.errors import HarnessError
+from harness.report.results import BASELINE, Samples, adapters_in, samples, time_summary
+
+DEFAULT_TIERS = Path(__file__).with_name("tiers.toml")
+BOOTSTRAP_RESAMPLES = 2000
+MIN_SAMPLES = 3
+"""Fewer timing samples than this in a deciding benchmark and the spread is not judged."""
+
+
+class TierFileError(HarnessError):
+    """A tier file that does not parse, or whose weights are not valid."""
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    description: str
+    weights: dict[str, float]
+    """Scenario id (or `id[parameter]`) -> weight."""
+
+
+@dataclass(frozen=True)
+class Decider:
+    benchmark: str
+    """Scenario id, with its parameter in brackets where it has one."""
+    ratio: float
+    """Runner-up's median over the winner's on this benchmark."""
+    share: float
+    """This benchmark's part of the log margin (the shares of all benchmarks add up to 1)."""
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    tier: str
+    database: str
+    scores: dict[str, float]
+    """Adapter -> score, the raw baseline included (for scale)."""
+    winner: str | None
+    runner_up: str | None
+    margin: float | None
+    interval: tuple[float, float] | None
+    """The bootstrap 95 percent interval of the margin, or None when there are too few samples."""
+    deciders: list[Decider] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
+    """Weighted scenarios not measured for every ORM of the run, hence not scored."""
+    coverage: float = 0.0
+    """The share of the tier's total weight that was measured and scored."""
+
+    @property
+    def beyond_spread(self) -> bool | None:
+        """True if the margin is larger than the spread of the samples; None if that cannot be judged."""
+        return None if self.interval is None else self.interval[0] > 0
+
+
+def load_tiers(path: str | Path | None = None, scenario_ids: Iterable[str] | None = None) -> dict[str, Tier]:
+    """Read and check a tier file (the packaged `tiers.toml` by default).
+
+    `scenario_ids`, when given, are the known scenario ids: a weight on any other id is an error, which
+    catches a typo that would otherwise silently weigh nothing.
+    """
+    path = Path(path) if path else DEFAULT_TIERS
+    try:
+        document = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise TierFileError(f"cannot read tier file {path}: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise TierFileError(f"tier file {path} does not parse: {exc}") from None
+    if not document:
+        raise TierFileError(f"tier file {path} defines no tiers")
+    known = set(scenario_ids) if scenario_ids is not None else None
+    return {name: _tier(path, name, body, known) for name, body in document.items()}
+
+
+def _tier(path: Path, name: str, body: Any, known: set[str] | None) -> Tier:
+    where = f"tier file {path}, tier {name}"
+    if not isinstance(body, dict) or not isinstance(body.get("weights"), dict):
+        raise TierFileError(f"{where}: needs a [{name}.weights] table of scenario = weight")
+    unexpected = set(body) - {"description", "weights"}
+    if unexpected:
+        raise TierFileError(f"{where}: unknown keys {', '.join(sorted(unexpected))} (use description, weights)")
+    weights = {key: _weight(where, key, value) for key, value in body["weights"].items()}
+    if not any(weights.values()):
+        raise TierFileError(f"{where}: every weight is zero")
+    if known is not None:
+        unknown = sorted({_split(key)[0] for key in weights} - known)
+        if unknown:
+            raise TierFileError(f"{where}: unknown scenario {', '.join(unknown)} (see `orm-harness list`)")
+    return Tier(name, str(body.get("description", "")), weights)
+
+
+def _weight(where: str, key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise TierFileError(f"{where}: weight of {key} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def _split(key: str) -> tuple[str, str | None]:
+    """`"id[concurrency=8]"` -> ("id", "concurrency=8"); `"id"` -> ("id", None)."""
+    scenario, bracket, rest = key.partition("[")
+    return scenario.strip(), rest.rstrip("]").strip() if bracket else None
+
+
+def select(tiers: dict[str, Tier], names: Sequence[str] | None) -> dict[str, Tier]:
+    """The named tiers (case-insensitive), all of them when `names` is empty."""
+    if not names:
+        return tiers
+    by_upper = {name.upper(): name for name in tiers}
+    missing = [name for name in names if name.upper() not in by_upper]
+    if missing:
+        raise TierFileError(f"unknown tier {', '.join(missing)}: choose from {', '.join(tiers)}")
+    return {by_upper[name.upper()]: tiers[by_upper[name.upper()]] for name in names}
+
+
+def recommend(table: pd.DataFrame, tiers: dict[str, Tier], seed: int = 0) -> list[Recommendation]:
+    """A recommendation per tier and database of the run."""
+    summary = time_summary(table)
+    runs = samples(table)
+    return [
+        _recommend(tier, database, rows, runs, np.random.default_rng(seed))
+        for database, rows in summary.groupby("database", sort=False)
+        for tier in tiers.values()
+    ]
+
+
+def _benchmark_weights(tier: Tier, measured: pd.DataFrame) -> tuple[dict[tuple[str, str], float], list[str]]:
+    """Weight per (scenario, parameter) measured for every ORM, and the weighted scenarios left out."""
+    present = measured.groupby("scenario")["parameter"].unique().to_dict()
+    weights: dict[tuple[str, str], float] = {}
+    left_out = []
+    for key, weight in tier.weights.items():
+        scenario, parameter = _split(key)
+        parameters = [p for p in present.get(scenario, ()) if parameter is None or p == parameter]
+        if weight and not parameters:
+            left_out.append(key)
+        for p in parameters:
+            weights[(scenario, p)] = weights.get((scenario, p), 0.0) + weight / len(parameters)
+    return {k: w for k, w in weights.items() if w}, left_out
+
+
+def _recommend(
+    tier: Tier, database: str, rows: pd.DataFrame, runs: Samples, rng: np.random.Generator
+) -> Recommendation:
+    adapters = adapters_in(rows)
+    orms = [a for a in adapters if a != BASELINE]
+    medians = rows.pivot_table(index=["scenario", "parameter"], columns="adapter", values="time_median")
+    complete = medians.dropna(subset=orms).reset_index()
+    weights, left_out = _benchmark_weights(tier, complete)
+    coverage = 1 - sum(tier.weights[key] for key in left_out) / sum(tier.weights.values())
+    if not orms or not weights:
+        return Recommendation(tier.name, database, {}, None, None, None, None, left_out=left_out)
+    ratios = medians.loc[list(weights)].div(medians.loc[list(weights)].min(axis=1), axis=0)
+    w = pd.Series(weights)
+    scores = {a: float(np.exp((np.log(ratios[a]) * w).sum() / w.sum())) for a in adapters if ratios[a].notna().all()}
+    ranked = sorted(orms, key=scores.__getitem__)
+    if len(ranked) < 2:
+        return Recommendation(tier.name, database, scores, ranked[0], None, None, None, [], left_out, coverage)
+    winner, runner_up = ranked[:2]
+    pick = {a: [runs.get((a, database, s, p), []) for s, p in weights] for a in (winner, runner_up)}
+    return Recommendation(
+        tier.name,
+        database,
+        scores,
+        winner,
+        runner_up,
+        scores[runner_up] / scores[winner] - 1,
+        _interval(pick[winner], pick[runner_up], w.to_numpy(), rng),
+        _deciders(medians.loc[list(weights)], w, winner, runner_up),
+        left_out,
+        coverage,
+    )
+
+
+def _interval(
+    winner: list[list[float]], runner_up: list[list[float]], weights: np.ndarray, rng: np.random.Generator
+) -> tuple[float, float] | None:
+    """Bootstrap 95 percent interval of the margin, resampling each benchmark's samples independently."""
+    if min(len(s) for s in winner + runner_up) < MIN_SAMPLES:
+        return None
+    log_ratio = np.zeros(BOOTSTRAP_RESAMPLES)
+    for weight, ours, theirs in zip(weights, winner, runner_up, strict=True):
+        log_ratio += weight * (np.log(_resampled_medians(theirs, rng)) - np.log(_resampled_medians(ours, rng)))
+    low, high = np.percentile(np.exp(log_ratio / weights.sum()) - 1, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _resampled_medians(values: list[float], rng: np.random.Generator) -> np.ndarray:
+    data = np.asarray(values)
+    return np.median(data[rng.integers(0, len(data), (BOOTSTRAP_RESAMPLES, len(data)))], axis=1)
+
+
+def _deciders(medians: pd.DataFrame, weights: pd.Series, winner: str, runner_up: str) -> list[Decider]:
+    """The benchmarks that contribute most to the winner's lead, largest first (at most three)."""
+    ratio = medians[runner_up] / medians[winner]
+    contribution = weights * np.log(ratio)
+    total = contribution.sum()
+    top = contribution[contribution > 0].sort_values(ascending=False).head(3)
+    return [Decider(_label(key), float(ratio[key]), float(top[key] / total) if total else 0.0) for key in top.index]
+
+
+def _label(key: tuple[str, str]) -> str:
+    scenario, parameter = key
+    return f"{scenario}[{parameter}]" if parameter else scenario
+
+
+def recommendations_frame(recommendations: list[Recommendation]) -> pd.DataFrame:
+    """The tier table: one row per tier and database, one score column per adapter, then the verdict."""
+    adapters = list(dict.fromkeys(a for r in recommendations for a in r.scores))
+    return pd.DataFrame([_row(r, adapters) for r in recommendations])
+
+
+def _row(r: Recommendation, adapters: list[str]) -> dict[str, str]:
+    scores = {f"{a} (scale)" if a == BASELINE else a: _score(r.scores.get(a)) for a in adapters}
+    return {
+        "tier": r.tier,
+        "database": r.database,
+        **scores,
+        "recommended": r.winner or "-",
+        "runner-up": r.runner_up or "-",
+        "margin": f"{r.margin:+.0%}" if r.margin is not None else "-",
+        "beyond spread": _verdict(r),
+        "weight measured": f"{r.coverage:.0%}",
+        "decided by": ", ".join(f"{d.benchmark} ({d.ratio:.2f}x)" for d in r.deciders) or "-",
+    }
+
+
+def _score(value: float | None) -> str:
+    return f"{value:.2f}" if value is not None else "-"
+
+
+def _verdict(r: Recommendation) -> str:
+    if r.interval is None:
+        return "-" if r.margin is None else "not judged (too few rounds)"
+    low, high = r.interval
+    return f"{'yes' if r.beyond_spread else 'no'} (95% {low:+.0%} to {high:+.0%})"
+
+
+def across_runs(per_run: list[list[Recommendation]]) -> pd.DataFrame:
+    """The run-to-run view of repeated runs: per tier and database, how often each ORM won, and the range of
+    the margins (each run's winner over its runner-up)."""
+    rows = []
+    by_key: dict[tuple[str, str], list[Recommendation]] = {}
+    for recommendations in per_run:
+        for r in recommendations:
+            by_key.setdefault((r.tier, r.database), []).append(r)
+    for (tier, database), found in by_key.items():
+        winners = pd.Series([r.winner for r in found if r.winner]).value_counts()
+        margins = [r.margin for r in found if r.margin is not None]
+        rows.append(
+            {
+                "tier": tier,
+                "database": database,
+                "winners": ", ".join(f"{name} {count}/{len(found)}" for name, count in winners.items()) or "-",
+                "margin range": f"{min(margins):+.0%} to {max(margins):+.0%}" if margins else "-",
+                "same winner every run": "yes" if len(winners) == 1 and winners.iloc[0] == len(found) else "no",
+            }
+        )
+    return pd.DataFrame(rows)
