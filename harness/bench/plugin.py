@@ -9,8 +9,8 @@ Being an entry point, it loads in every pytest session of the environment, so it
 collects no harness test (`matrix.harness_test`): it registers its options (group "orm-harness"), its marker and
 its fixtures (which only harness tests request), and nothing more. It parametrizes only harness functions;
 selects, orders and starts the run-level facts only once collection found a harness test; adds to machine_info
-only when those facts exist, and reduces the machine comparison only against a saved run of the harness's. It imports the engine (runner, workloads,
-scenarios) only then too, so a foreign session does not pay for it.
+only when those facts exist; and reduces the machine comparison only against a saved run of the harness's. It
+imports the engine (runner, workloads, scenarios) only then too, so a foreign session does not pay for it.
 """
 
 from __future__ import annotations
