@@ -71,6 +71,14 @@ def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Ite
     return summary(bench_options(config)) if run_info.facts(config) is not None else None
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A benchmark that failed before disconnecting its provider would keep its aiosqlite thread, and pytest, alive."""
+    if run_info.facts(config) is not None:
+        from harness.core.statements import stop_open_sqlite_connections
+
+        stop_open_sqlite_connections()
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:
     if (run := run_info.facts(config)) is not None:

@@ -55,6 +55,12 @@ from harness.report.tiers import Tier, across_runs, load_tiers, recommend, recom
 SUITE = "harness.bench.suite"
 """The benchmarks `run` gives pytest, with `suite.ini` beside them as its configuration."""
 EXIT_GRACE_SECONDS = 30
+DB_ACTIONS = {  # `orm-harness db ACTION URL` (harness/databases/isolation.py)
+    "mark": "make an empty database one orm-harness may use",
+    "release": "free a marked database whose run has gone",
+    "check": "check a --db value without writing",
+    "list": "what orm-harness has there",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -375,14 +381,6 @@ def _list(args: argparse.Namespace) -> int:
     )
     _section(f"runs under {RESULTS_DIR.resolve()}", [str(path.parent.name) for path in sorted(_runs())] or ["(none)"])
     return 0
-
-
-DB_ACTIONS = {
-    "mark": "make an empty database one orm-harness may use",
-    "release": "free a marked database whose run has gone",
-    "check": "check a --db value without writing",
-    "list": "what orm-harness has there",
-}
 
 
 def _db(args: argparse.Namespace) -> int:
