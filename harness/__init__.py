@@ -9,7 +9,8 @@ never from a row below it; tests/test_layers.py checks this, and that no import 
 |                     | enum + adapter registry + factory, statement counter, concurrency helpers |                  |
 | `harness.databases` | throwaway PostgreSQL, targets, isolation, ownership, catalog              | core             |
 | `scenarios`         | the benchmark scenarios (a top-level package): async functions            | core, databases  |
-| `harness.bench`     | the benchmark runner, workloads, pool and pg_stat probes, run log         | the rows above   |
+| `harness.bench`     | the benchmark runner, workloads, pool and pg_stat probes, run log, the    | the rows above   |
+|                     | pytest plugin (entry point `orm_harness`) and the suite it runs           |                  |
 | `harness.report`    | results table, charts, report, compare, tier recommendation, sources      | the rows above   |
 | `harness.cli`       | the `orm-harness` command: entry point, commands, error net               | everything       |
 

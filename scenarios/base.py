@@ -25,6 +25,15 @@ Parameter = Literal["size", "concurrency"]
 Step = Callable[..., Awaitable[Any]]
 
 
+@dataclass(frozen=True)
+class Sizes:
+    """A parameterised scenario's size in each profile (harness/bench/runner.py names them): rows for a `size`
+    scenario, operations per round for a `concurrency` one."""
+
+    quick: int
+    full: int
+
+
 class Prepare(Protocol):
     """`prepare(p, size)`: fills a scenario's own database (harness/bench/workload.py passes `size=` by keyword)."""
 
@@ -44,7 +53,8 @@ class Scenario:
     restore: after the benchmark: leaves the database holding exactly the dataset again.
     expected_queries: where the statement count is the point, `expected_queries(p, data)` is the number of
         queries (`StatementLog.queries`) one round must send.
-    parameter: `size` (rows, from the profile) or `concurrency` (tasks, from the command line), if any.
+    parameter: `size` (rows) or `concurrency` (tasks, from the command line), if any.
+    sizes: with a parameter, its `Sizes`: the rows, or the operations per round, in each profile.
     prepare: set for a scenario that changes the schema: it runs on a database of its own, not on the dataset's;
         the database is created at head by the adapter's migrate, filled once by `prepare(p, size)`, and dropped
         with its provider after the benchmark (harness/bench/workload.py, `Workloads.own`).
@@ -57,7 +67,12 @@ class Scenario:
     restore: Step | None = None
     expected_queries: Callable[[BaseORMProvider, Dataset], Awaitable[int]] | None = None
     parameter: Parameter | None = None
+    sizes: Sizes | None = None
     prepare: Prepare | None = None
+
+    def __post_init__(self) -> None:
+        if (self.parameter is None) != (self.sizes is None):
+            raise TypeError(f"scenario {self.id}: a parameter needs its sizes, and sizes a parameter")
 
     @property
     def id(self) -> str:

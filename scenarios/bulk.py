@@ -1,6 +1,7 @@
 """bulk: many rows per call: bulk inserts, set-based updates and deletes, and one large read into objects.
 
-Sizes come from the profile (`size=`): the full profile uses the numbers in the ids, the quick one less.
+Each scenario's sizes (`size=`) are declared with it: the full profile uses the numbers in the ids, the quick
+one less.
 Rows to insert are built in the untimed setup, so a round times the adapter's work, not the dict building.
 """
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from harness.core.contract import BaseORMProvider
 from harness.core.dataset import EPOCH, Dataset
-from scenarios.base import Scenario, delete_added, expect
+from scenarios.base import Scenario, Sizes, delete_added, expect
 
 
 def _new_tasks(data: Dataset, size: int) -> list[dict[str, Any]]:
@@ -114,13 +115,41 @@ async def _check_read_large(p: BaseORMProvider, data: Dataset, tasks: list[Any],
 
 
 SCENARIOS = (
-    Scenario(insert_1k, "bulk", _check_insert, setup=_prepare_insert, restore=_drop_new_tasks, parameter="size"),
-    Scenario(insert_10k, "bulk", _check_insert, setup=_prepare_insert, restore=_drop_new_tasks, parameter="size"),
     Scenario(
-        update_many, "bulk", _check_update_many, setup=_reset_completed, restore=_restore_completed, parameter="size"
+        insert_1k,
+        "bulk",
+        _check_insert,
+        setup=_prepare_insert,
+        restore=_drop_new_tasks,
+        parameter="size",
+        sizes=Sizes(quick=200, full=1000),
     ),
     Scenario(
-        delete_many, "bulk", _check_delete_many, setup=_add_comments, restore=_drop_new_comments, parameter="size"
+        insert_10k,
+        "bulk",
+        _check_insert,
+        setup=_prepare_insert,
+        restore=_drop_new_tasks,
+        parameter="size",
+        sizes=Sizes(quick=1000, full=10_000),
     ),
-    Scenario(read_large, "bulk", _check_read_large, parameter="size"),
+    Scenario(
+        update_many,
+        "bulk",
+        _check_update_many,
+        setup=_reset_completed,
+        restore=_restore_completed,
+        parameter="size",
+        sizes=Sizes(quick=100, full=1000),
+    ),
+    Scenario(
+        delete_many,
+        "bulk",
+        _check_delete_many,
+        setup=_add_comments,
+        restore=_drop_new_comments,
+        parameter="size",
+        sizes=Sizes(quick=100, full=1000),
+    ),
+    Scenario(read_large, "bulk", _check_read_large, parameter="size", sizes=Sizes(quick=200, full=10_000)),
 )

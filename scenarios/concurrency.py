@@ -13,7 +13,7 @@ from typing import Any
 from harness.core.concurrency import run_concurrently
 from harness.core.contract import BaseORMProvider
 from harness.core.dataset import Dataset
-from scenarios.base import Scenario, expect
+from scenarios.base import Scenario, Sizes, expect
 from scenarios.transactions import check_balances, move_money, reset_accounts
 
 Move = tuple[int, int, Decimal]
@@ -70,7 +70,9 @@ async def _check_transfers(p: BaseORMProvider, data: Dataset, results: list[Any]
 
 
 SCENARIOS = (
-    Scenario(concurrent_get_by_pk, "concurrency", _check_reads, parameter="concurrency"),
+    Scenario(
+        concurrent_get_by_pk, "concurrency", _check_reads, parameter="concurrency", sizes=Sizes(quick=32, full=128)
+    ),
     Scenario(
         concurrent_transfer,
         "concurrency",
@@ -78,5 +80,6 @@ SCENARIOS = (
         setup=_prepare_transfers,
         restore=reset_accounts,
         parameter="concurrency",
+        sizes=Sizes(quick=16, full=64),
     ),
 )

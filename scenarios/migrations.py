@@ -14,7 +14,7 @@ from harness.core.contract import BaseORMProvider
 from harness.core.dataset import Dataset, DatasetSize, generate
 from harness.core.factory import adapter_class
 from harness.databases.catalog import table_layout
-from scenarios.base import Scenario, expect
+from scenarios.base import Scenario, Sizes, expect
 
 TASKS_PER_USER = 10
 BEFORE, AFTER = "0001_shared_schema", "0002_task_due_date"
@@ -66,6 +66,7 @@ SCENARIOS = [
         setup=_at_0001,
         restore=_at_head,
         parameter="size",
+        sizes=Sizes(quick=2000, full=100_000),
         prepare=fill_tasks,
     ),
 ]

@@ -23,6 +23,8 @@ from typing import Any
 from harness.core.contract import BaseORMProvider
 from harness.core.dataset import Dataset
 
+FAMILY = "resilience"
+"""Not a family of the catalogue: `server_restart` needs a server it may restart (harness/bench/suite.py)."""
 DEFAULT_CONCURRENCY = 8
 
 

@@ -1,13 +1,14 @@
 """Fixtures shared by the contract, factory and schema tests: every adapter x {sqlite, postgresql}.
 
-PostgreSQL runs on a throwaway cluster started once per session. Without server binaries the PostgreSQL
-half is skipped with a one-line reason, except under CI (CI=true), where a missing server is a failure.
+PostgreSQL runs on the benchmark engine's throwaway cluster (`harness_cluster`, from the harness's pytest plugin:
+harness/bench/fixtures.py), so the contract tests and the benchmarks share one cluster per session. Without server
+binaries the PostgreSQL half is skipped with a one-line reason, except under CI (CI=true), where a missing server
+is a failure. The benchmark options (--db, --quick, ...) are the plugin's too.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import closing
@@ -22,28 +23,16 @@ from harness.core.dataset import Dataset, DatasetSize, generate, load
 from harness.core.factory import ADAPTERS, adapter_class
 from harness.core.schema import TABLES_IN_DEPENDENCY_ORDER
 from harness.core.statements import stop_open_sqlite_connections
-from harness.databases.pgserver import find_binaries
-from harness.databases.targets import PostgresTarget, SqliteTarget, Target, open_target
-from tests.benchmarks.options import add_options, report_header
+from harness.databases.targets import PostgresTarget, SqliteTarget, Target
 
 DIALECTS = ("sqlite", "postgresql")
 TARGETS = [(adapter, dialect) for dialect in DIALECTS for adapter in ADAPTERS]
 CONTRACT_SIZE = DatasetSize(users=6, tasks_per_user=3, comments_per_task=2, tags=4, tags_per_task=2)
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """The benchmark suite's options (tests/benchmarks/options.py), registered here so the command line takes
-    them: pytest reads options only from the conftests it loads before collecting."""
-    add_options(parser)
-
-
 def pytest_unconfigure(config: pytest.Config) -> None:
     """A provider a failed test never disconnected would keep its aiosqlite thread, and the process, alive."""
     stop_open_sqlite_connections()
-
-
-def pytest_report_header(config: pytest.Config) -> str:
-    return report_header(config)
 
 
 def _param(adapter: str, dialect: str) -> pytest.ParameterSet:
@@ -59,16 +48,8 @@ async def sqlite_target() -> AsyncIterator[SqliteTarget]:
 
 
 @pytest.fixture(scope="session")
-async def postgresql_target() -> AsyncIterator[PostgresTarget]:
-    if find_binaries() is None:
-        reason = "no PostgreSQL server binaries (initdb, pg_ctl) on PATH or in /usr/lib/postgresql/*/bin"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs PostgreSQL: {reason}")
-        pytest.skip(reason)
-    target = open_target("postgresql")
-    assert isinstance(target, PostgresTarget)
-    yield target
-    await target.close()
+def postgresql_target(harness_cluster: PostgresTarget) -> PostgresTarget:
+    return harness_cluster
 
 
 async def fingerprint(config: DatabaseConfig) -> str:

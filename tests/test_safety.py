@@ -23,7 +23,16 @@ import pytest
 from harness.core.config import DatabaseConfig
 from harness.core.errors import ConfigurationError, ConnectionFailed, LockTimeout, StatementTimeout, redact, translate
 from harness.core.factory import ADAPTERS, adapter_class
-from harness.databases.isolation import MARKER_TABLE, connect, contents, mark, preflight, set_marker, with_database
+from harness.databases.isolation import (
+    MARKER_TABLE,
+    connect,
+    contents,
+    inventory,
+    mark,
+    preflight,
+    set_marker,
+    with_database,
+)
 from harness.databases.pgserver import ThrowawayPostgres, find_binaries
 from harness.databases.targets import MarkedTarget, PostgresTarget, open_target
 
@@ -141,6 +150,7 @@ async def test_every_entry_point_refuses_a_database_with_other_tables(cluster: C
         await preflight(other_app)
     with pytest.raises(ConfigurationError, match="not empty"):
         await mark(other_app)
+    assert_one_line_refusal(cli("db", "mark", other_app), "not empty")
     assert_one_line_refusal(cli("run", "--db", other_app, "--quick", "--adapters", "raw"), "refusing database 'shop'")
     command = [sys.executable, "-m", "pytest", "tests/benchmarks", "--benchmark-only", "--quick", f"--db={other_app}"]
     suite = subprocess.run(
@@ -159,10 +169,12 @@ async def test_a_marked_empty_database_is_used_one_adapter_at_a_time(cluster: Cl
     url = cluster.url("lent", "harness_nocreate", PASSWORD)
     with pytest.raises(ConfigurationError, match="not marked for orm-harness"):
         await open_target(url).new_database("bench_raw")
-    marked = subprocess.run(
-        [sys.executable, "-m", "harness.databases.isolation", "mark", url], capture_output=True, text=True
-    )
+    marked = cli("db", "mark", url)
     assert marked.returncode == 0 and PASSWORD not in marked.stdout + marked.stderr, marked.stderr
+    assert marked.stdout.strip() == f"mark: done ({redact(url)})"
+    listed = cli("db", "list", url)
+    assert listed.returncode == 0 and listed.stdout.startswith("lent: marked for orm-harness"), listed.stderr
+    assert "state 'idle'" in listed.stdout and "tables: none" in listed.stdout
     target = open_target(url)
     assert isinstance(target, MarkedTarget)
     assert await target.new_database("bench_raw") == url
@@ -219,7 +231,10 @@ async def test_a_server_url_gets_databases_of_its_own_dropped_at_the_end(cluster
     await kept.new_database("isolated")
     await kept.close()
     assert await _exists("orm_harness_isolated", cluster)
+    mine = f"orm_harness_isolated: run pid {os.getpid()} on {os.uname().nodename} (running)"
+    assert mine in await inventory(cluster.admin)
     await _admin(cluster.admin, "COMMENT ON DATABASE orm_harness_isolated IS 'orm-harness run elsewhere@1:1'")
+    assert "orm_harness_isolated: run pid 1 on elsewhere (on another host)" in await inventory(cluster.admin)
     with pytest.raises(ConfigurationError, match="in use by another orm-harness run"):
         await PostgresTarget(cluster.admin).new_database("isolated")
     await _admin(cluster.admin, "COMMENT ON DATABASE orm_harness_isolated IS NULL")
@@ -238,9 +253,7 @@ async def _exists(database: str, cluster: Cluster) -> bool:
 
 async def test_no_createdb_says_so_and_what_to_do(cluster: Cluster) -> None:
     url = cluster.url("postgres", "harness_nocreate", PASSWORD)
-    with pytest.raises(
-        ConfigurationError, match=r"may not create databases.*CREATEDB.*harness.databases.isolation mark"
-    ):
+    with pytest.raises(ConfigurationError, match=r"may not create databases.*CREATEDB.*orm-harness db mark"):
         await preflight(url)
     with pytest.raises(ConfigurationError, match="may not create databases"):
         await PostgresTarget(url).new_database("denied")

@@ -12,20 +12,7 @@ One benchmark, all of it in the session's one event loop:
    peak memory (tracemalloc), and on a pooled database the pool.
 5. restore: the database holds exactly the dataset again.
 
-The benchmark's `extra_info` (schema 1; the report reads exactly these keys). "Per operation" means per timed
-call, the unit pytest-benchmark's times are in; for a concurrency run that is one round of `operations` calls.
-    harness_schema 1; adapter; database "sqlite" | "postgresql"; scenario, family, label (the docstring);
-    parameter {} | {"size": rows} | {"concurrency": tasks};
-    rows_per_op: rows read or written, as the honesty check counted them;
-    statements: {"round_trips", "executions", "queries"} of one call (harness/core/statements.py);
-    memory_peak_bytes: tracemalloc's peak during one call;
-    pool: None without a pool, else {"min", "max", "size" (peak), "checked_out_peak", "idle" (after the call),
-        "overflow" (peak), "acquire_wait_p50_ms", "acquire_wait_p99_ms" (None if no checkout was timed),
-        "acquires"} (harness/bench/pool.py);
-    concurrency: None, or {"tasks", "operations", "throughput_ops_s" (operations / median round time),
-        "latency_ms": {"p50", "p95", "p99"}} over every operation of the timed rounds;
-    versions {"orm", "orm_version", "driver", "driver_version", "server", "python"}; connection_model;
-    profile "quick" | "full"; order_seed; order_position (0-based, within the scenario's group); pool_size.
+The benchmark's `extra_info` is built by harness/bench/extra_info.py, which lists its keys.
 """
 
 from __future__ import annotations
@@ -40,6 +27,7 @@ from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any, Literal, Protocol
 
+from harness.bench.extra_info import HARNESS_FAMILY, RunFacts, extra_info
 from harness.bench.pool import observe_pool
 from harness.bench.workload import Workload
 from harness.core.concurrency import percentiles
@@ -47,20 +35,21 @@ from harness.core.dataset import DatasetSize
 from harness.core.statements import StatementLog, capture
 from scenarios.base import Scenario, ScenarioFailed
 
-HARNESS_SCHEMA = 1
-
 
 @dataclass(frozen=True)
 class Profile:
-    """How much to measure. `sizes` gives rows for the `size` scenarios and calls per round for the
-    `concurrency` ones; a benchmark's rounds, setups included, aim at `budget` seconds within the bounds."""
+    """How much to measure: the dataset, and each parameterised scenario's size (declared with it, `size`); a
+    benchmark's rounds, setups included, aim at `budget` seconds within the bounds."""
 
     name: Literal["quick", "full"]
     dataset: DatasetSize
-    sizes: Mapping[str, int]
     budget: float
     rounds: tuple[int, int]
     warmup: tuple[int, int]
+
+    def size(self, scenario: Scenario) -> int:
+        """The scenario's rows (`size`) or operations per round (`concurrency`) in this profile; 0 without."""
+        return 0 if scenario.sizes is None else int(getattr(scenario.sizes, self.name))
 
     @property
     def calibrated(self) -> bool:
@@ -78,16 +67,6 @@ class Profile:
 FULL = Profile(
     "full",
     DatasetSize(users=1000, tasks_per_user=10, comments_per_task=2, tags=50, tags_per_task=2),
-    sizes={
-        "insert_1k": 1000,
-        "insert_10k": 10_000,
-        "update_many": 1000,
-        "delete_many": 1000,
-        "read_large": 10_000,
-        "concurrent_get_by_pk": 128,
-        "concurrent_transfer": 64,
-        "add_due_date": 100_000,
-    },
     budget=0.25,
     rounds=(3, 200),
     warmup=(0, 10),
@@ -95,16 +74,6 @@ FULL = Profile(
 QUICK = Profile(
     "quick",
     DatasetSize(users=40, tasks_per_user=5, comments_per_task=2, tags=10, tags_per_task=2),
-    sizes={
-        "insert_1k": 200,
-        "insert_10k": 1000,
-        "update_many": 100,
-        "delete_many": 100,
-        "read_large": 200,
-        "concurrent_get_by_pk": 32,
-        "concurrent_transfer": 16,
-        "add_due_date": 2000,
-    },
     budget=0.0,
     rounds=(1, 1),
     warmup=(0, 0),
@@ -164,9 +133,9 @@ class Case:
         """The case of `scenario` with its parameter's arguments: the profile's size, or `concurrency` tasks
         sharing the profile's operations per round."""
         if scenario.parameter == "concurrency":
-            arguments = {"concurrency": concurrency, "operations": profile.sizes[scenario.id]}
+            arguments = {"concurrency": concurrency, "operations": profile.size(scenario)}
         else:
-            arguments = {"size": profile.sizes[scenario.id]} if scenario.parameter == "size" else {}
+            arguments = {"size": profile.size(scenario)} if scenario.parameter == "size" else {}
         return cls(scenario, workload, arguments)
 
     @property
@@ -244,15 +213,6 @@ class Case:
             await self.scenario.restore(self.workload.provider, self.workload.dataset)
 
 
-@dataclass(frozen=True)
-class RunFacts:
-    """The run-level facts every benchmark's extra_info repeats."""
-
-    profile: str
-    order_seed: int
-    pool_size: int
-
-
 def run_benchmark(
     benchmark: BenchmarkFixture,
     loop: asyncio.AbstractEventLoop,
@@ -287,26 +247,23 @@ def run_benchmark(
     finally:
         run(case.restore())
     benchmark.extra_info.update(
-        {
-            "harness_schema": HARNESS_SCHEMA,
-            "adapter": case.workload.adapter,
-            "database": case.workload.database,
-            "scenario": case.scenario.id,
-            "family": case.scenario.family,
-            "label": case.scenario.label,
-            "parameter": case.parameter,
-            "rows_per_op": rows,
-            "statements": {"round_trips": log.round_trips, "executions": log.executions, "queries": log.queries},
-            "memory_peak_bytes": memory,
-            "pool": pool,
-            "concurrency": _concurrency(case, timed),
-            "versions": case.workload.versions,
-            "connection_model": case.workload.provider.capabilities.connection_model,
-            "profile": facts.profile,
-            "order_seed": facts.order_seed,
-            "order_position": order_position,
-            "pool_size": facts.pool_size,
-        }
+        extra_info(
+            facts,
+            adapter=case.workload.adapter,
+            database=case.workload.database,
+            scenario=case.scenario.id,
+            family=case.scenario.family,
+            label=case.scenario.label,
+            parameter=case.parameter,
+            versions=case.workload.versions,
+            connection_model=case.workload.provider.capabilities.connection_model,
+            order_position=order_position,
+            rows_per_op=rows,
+            statements={"round_trips": log.round_trips, "executions": log.executions, "queries": log.queries},
+            memory_peak_bytes=memory,
+            pool=pool,
+            concurrency=_concurrency(case, timed),
+        )
     )
 
 
@@ -334,7 +291,7 @@ def run_overhead(
 ) -> float | None:
     """Time an empty round through exactly the path a scenario's round takes: what the harness adds to every
     figure. Its extra_info has every key of a scenario's (None or zero where nothing applies; adapter and
-    database None, family "harness"), plus `driving_median_us`: the cost of driving the loop from
+    database None, family `HARNESS_FAMILY`), plus `driving_median_us`: the cost of driving the loop from
     synchronous code (run_until_complete), which `loop_time` leaves out of every figure. Returns that cost's
     median in seconds."""
     driving: list[float] = []
@@ -347,26 +304,22 @@ def run_overhead(
     benchmark.pedantic(target, setup=lambda: ((), {}), rounds=rounds, warmup_rounds=min(rounds // 10, 10))
     driving_median = percentiles(driving, (50,))["p50"]
     benchmark.extra_info.update(
-        {
-            "harness_schema": HARNESS_SCHEMA,
-            "adapter": None,
-            "database": None,
-            "scenario": "round_overhead",
-            "family": "harness",
-            "label": "An empty round through the harness's round path",
-            "parameter": {},
-            "rows_per_op": 0,
-            "statements": {"round_trips": 0, "executions": 0, "queries": 0},
-            "memory_peak_bytes": 0,
-            "pool": None,
-            "concurrency": None,
-            "versions": {"python": platform.python_version()},
-            "connection_model": None,
-            "profile": facts.profile,
-            "order_seed": facts.order_seed,
-            "order_position": 0,
-            "pool_size": facts.pool_size,
-            "driving_median_us": None if driving_median is None else round(driving_median * 1e6, 3),
-        }
+        extra_info(
+            facts,
+            adapter=None,
+            database=None,
+            scenario="round_overhead",
+            family=HARNESS_FAMILY,
+            label="An empty round through the harness's round path",
+            parameter={},
+            versions={"python": platform.python_version()},
+            connection_model=None,
+            rows_per_op=0,
+            statements={"round_trips": 0, "executions": 0, "queries": 0},
+            memory_peak_bytes=0,
+            pool=None,
+            concurrency=None,
+            driving_median_us=None if driving_median is None else round(driving_median * 1e6, 3),
+        )
     )
     return driving_median

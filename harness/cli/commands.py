@@ -6,15 +6,21 @@
     orm-harness compare A B [--threshold 0.05] [--alpha 0.05] [--out DIR]
     orm-harness tiers [RUN ...] [--tiers FILE] [--tier NAME ...]
     orm-harness list
+    orm-harness db mark|release|check|list URL
 
-RUN is a run directory, its benchmark.json, the name of a run under results/, or `latest`. Bad input (an
-unknown adapter, scenario or tier, a corrupt or newer results file, an invalid tier file) gives one line
-on stderr and exit status 2; a suite with failing tests still gets its report, and exit status 1.
+`run` runs pytest on the installed benchmark suite (harness/bench/suite.py, through the harness's pytest plugin)
+in the current directory, so it works from anywhere and from any installation. RUN is a run directory, its
+benchmark.json, the name of a run under ./results/, or `latest` (the newest there). Bad input (an unknown adapter,
+scenario or tier, a corrupt or newer results file, an invalid tier file) gives one line on stderr and exit status
+2 (harness/cli/entry.py wraps `main` in that net); a suite with failing tests still gets its report, and exit
+status 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import importlib.util
 import json
 import os
 import subprocess
@@ -29,9 +35,9 @@ import pandas as pd
 
 from harness.bench.progress import PROGRESS_FD
 from harness.bench.runrecord import recover
-from harness.cli.guard import SuiteSetup, cli_errors, stop_suite
+from harness.cli.guard import SuiteSetup, stop_suite
 from harness.core.config import DatabaseConfig
-from harness.core.errors import ConfigurationError
+from harness.core.errors import ConfigurationError, redact
 from harness.core.factory import ADAPTERS, RESULTS_DIR
 from harness.databases.targets import KEEP_VARIABLE
 from harness.report.compare import (
@@ -46,9 +52,15 @@ from harness.report.report import write_report
 from harness.report.results import BENCHMARK_FILE, ResultsError, load_run
 from harness.report.tiers import Tier, across_runs, load_tiers, recommend, recommendations_frame, select
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-SUITE = "tests/benchmarks"
+SUITE = "harness.bench.suite"
+"""The benchmarks `run` gives pytest, with `suite.ini` beside them as its configuration."""
 EXIT_GRACE_SECONDS = 30
+DB_ACTIONS = {  # `orm-harness db ACTION URL` (harness/databases/isolation.py)
+    "mark": "make an empty database one orm-harness may use",
+    "release": "free a marked database whose run has gone",
+    "check": "check a --db value without writing",
+    "list": "what orm-harness has there",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,7 +70,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-@cli_errors  # harness errors and well-known ones: one redacted line, status 2 (with --debug: the traceback too)
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -76,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--adapters", help=f"comma-separated, from {', '.join(ADAPTERS)} (default: all)")
     run.add_argument("--scenarios", help="comma-separated scenario ids or families (default: all)")
     run.add_argument("--quick", action="store_true", help="quick profile: small dataset, few rounds")
-    run.add_argument("--out", type=Path, help="run directory (default: results/<UTC time>)")
+    run.add_argument("--out", type=Path, help="run directory (default: ./results/<UTC time>)")
     run.add_argument("--pool-size", type=int, help="connections per pool (suite default 10)")
     run.add_argument("--concurrency", help="concurrent tasks, comma-separated (suite default 1,8,32,64)")
     run.add_argument("--order-seed", type=int, help="seed of the adapters' order (default: random, recorded)")
@@ -102,6 +113,10 @@ def _parser() -> argparse.ArgumentParser:
     tiers.set_defaults(handler=_tiers)
     listing = commands.add_parser("list", help="adapters, scenarios, tiers and runs")
     listing.set_defaults(handler=_list)
+    db = commands.add_parser("db", help="a PostgreSQL database or server for orm-harness: mark, release, check, list")
+    db.add_argument("action", choices=DB_ACTIONS, help="; ".join(f"{k}: {v}" for k, v in DB_ACTIONS.items()))
+    db.add_argument("url", metavar="URL", help="postgresql://user@host/database (or .../postgres: the server)")
+    db.set_defaults(handler=_db)
     return parser
 
 
@@ -119,8 +134,6 @@ def _run(args: argparse.Namespace) -> int:
     out = args.out or RESULTS_DIR / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     if (out / BENCHMARK_FILE).exists():
         raise ConfigurationError(f"{out} already holds a run: choose another --out")
-    if not (REPOSITORY / SUITE).is_dir():
-        raise ConfigurationError(f"the benchmark suite {SUITE} is not next to the harness package: run from a clone")
     # Every --db checked (reachable, password, a database the harness may use) and its password moved out of
     # the suite's command line into a private password file (harness/cli/guard.py), before the suite starts.
     adapters = [a.strip() for a in (args.adapters or "").split(",") if a.strip()] or list(ADAPTERS)
@@ -181,24 +194,34 @@ def _known(what: str, value: str, known: Collection[str]) -> None:
         raise ConfigurationError(f"unknown {what} {', '.join(unknown) or repr(value)}: choose from {', '.join(known)}")
 
 
+def _module_file(module: str) -> Path:
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.origin is not None, module  # a module of this package
+    return Path(spec.origin)
+
+
 def _drive_suite(suite_args: list[str], out: Path, setup: SuiteSetup) -> list[str]:
-    """Run pytest on the suite with a progress bar; returns the node ids of the tests that failed."""
+    """Run pytest on the installed suite, in the current directory, with a progress bar; returns the node ids of
+    the tests that failed. An explicit file is collected whatever `python_files` says; its settings are the
+    package's own (`-c`), so no configuration found around it or in the current directory changes the run; the
+    storage pytest-benchmark creates on start is the run directory, not a `.benchmarks` left where the user is."""
     read_end, write_end = os.pipe()
+    suite = _module_file(SUITE)
     command = [
-        *(sys.executable, "-m", "pytest", SUITE, "--benchmark-only", "--benchmark-save-data"),
+        *(sys.executable, "-m", "pytest", str(suite), "-c", str(suite.with_name("suite.ini"))),
+        *("--benchmark-only", "--benchmark-save-data", f"--benchmark-storage=file://{out.resolve()}"),
         *(f"--benchmark-json={(out / BENCHMARK_FILE).resolve()}", "-p", "harness.bench.progress"),
         *("-p", "no:cacheprovider"),
         *(argument for plugin in setup.plugins for argument in ("-p", plugin)),
         *suite_args,
     ]
-    print(f"orm-harness: running {' '.join(['pytest', SUITE, *suite_args])}", file=sys.stderr)
+    print(f"orm-harness: running {' '.join(['pytest', str(suite), *suite_args])}", file=sys.stderr)
     with (out / "pytest.log").open("w") as log:
         env = {**setup.suite_environment(), PROGRESS_FD: str(write_end)}
         # A session of its own: a Ctrl-C reaches the CLI only, which forwards it once (guard.stop_suite), so the
         # suite is never interrupted a second time while it writes its results and stops its cluster.
         process = subprocess.Popen(
             command,
-            cwd=REPOSITORY,
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -280,11 +303,11 @@ def _clock(seconds: float) -> str:
 
 
 def _resolve(name: str) -> Path:
-    """A run given as a path, a name under results/, or `latest`."""
+    """A run given as a path, a name under ./results/, or `latest`."""
     if name == "latest":
         runs = sorted(_runs(), key=lambda path: path.stat().st_mtime)
         if not runs:
-            raise ResultsError(f"no runs under {RESULTS_DIR}")
+            raise ResultsError(f"no runs under {RESULTS_DIR.resolve()}")
         return runs[-1].parent
     for candidate in (Path(name), RESULTS_DIR / name):
         if candidate.exists():
@@ -356,7 +379,20 @@ def _list(args: argparse.Namespace) -> int:
         "tiers (harness/report/tiers.toml)",
         [f"{t.name:<11} {t.description}" for t in load_tiers(None, CATALOGUE).values()],
     )
-    _section(f"runs under {RESULTS_DIR}", [str(path.parent.name) for path in sorted(_runs())] or ["(none)"])
+    _section(f"runs under {RESULTS_DIR.resolve()}", [str(path.parent.name) for path in sorted(_runs())] or ["(none)"])
+    return 0
+
+
+def _db(args: argparse.Namespace) -> int:
+    from harness.databases import isolation
+
+    if args.action == "list":
+        for line in asyncio.run(isolation.inventory(args.url)):
+            print(line)
+        return 0
+    actions = {"mark": isolation.mark, "release": isolation.release, "check": isolation.preflight}
+    asyncio.run(actions[args.action](args.url))
+    print(f"{args.action}: done ({redact(args.url)})")
     return 0
 
 
@@ -368,7 +404,3 @@ def _section(title: str, lines: list[str]) -> None:
 
 def _print_frame(frame: pd.DataFrame, write: Callable[[str], object] = print) -> None:
     write(frame.to_string(index=False) if not frame.empty else "(nothing to show)")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

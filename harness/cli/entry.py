@@ -1,8 +1,8 @@
-"""The `orm-harness` console script (and `python -m harness`): the CLI imported inside its error net.
+"""The `orm-harness` console script (and `python -m harness`), the only ways in: the CLI inside its error net.
 
-`main()` wraps harness/cli/commands.py's `main` in `cli_errors` (harness/cli/guard.py) and imports the commands
-only inside that net, so even a missing report package (pandas, matplotlib) is one line, not an ImportError's
-traceback.
+`main()` wraps harness/cli/commands.py's `main` in `cli_errors` (harness/cli/guard.py), the one place it is
+wrapped, and imports the commands only inside that net, so even a missing report package (pandas, matplotlib) is
+one line, not an ImportError's traceback.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The CLI's safety net: bad input as one line on stderr and exit status 2, and passwords kept out of the suite.
 
-- `cli_errors(main)` wraps the CLI's `main`: a harness error (or a well-known one: a missing package, an
-  unreadable file) becomes `orm-harness: <what was wrong and how to fix it>` on stderr and exit status 2;
-  anything else, a bug, is one line and exit status 1. `--debug` anywhere on the command line adds the
-  traceback. Every line goes through `redact`.
+- `cli_errors(main)` wraps the CLI's `main` (once, in harness/cli/entry.py): a harness error (or a well-known one:
+  a missing package, an unreadable file) becomes `orm-harness: <what was wrong and how to fix it>` on stderr and
+  exit status 2; anything else, a bug, is one line and exit status 1. `--debug` anywhere on the command line adds
+  the traceback. Every line goes through `redact`.
 - `SuiteSetup.prepare(dbs, adapters)` checks every `--db` before the suite starts (reachable, right password,
   a database the harness may use: harness/databases/isolation.py) and that every adapter's packages import, then
   moves the passwords out of the URLs into a private password file for the suite (`PGPASSFILE`, which asyncpg
@@ -44,9 +44,6 @@ class Main(Protocol):
     def __call__(self, argv: Sequence[str] | None = None) -> int: ...
 
 
-_debug: list[bool] = []
-
-
 def describe(exc: BaseException) -> tuple[str, int]:
     """One line saying what went wrong, and the exit status: 2 for bad input or environment, 1 for a bug."""
     if isinstance(exc, HarnessError):
@@ -65,9 +62,7 @@ def cli_errors(main: Callable[[Sequence[str] | None], int]) -> Main:
     @functools.wraps(main)
     def guarded(argv: Sequence[str] | None = None) -> int:
         arguments = list(sys.argv[1:] if argv is None else argv)
-        if DEBUG_FLAG in arguments:  # remembered: an outer wrapper (`entry.main`) may have taken it already
-            _debug.append(True)
-        debug = bool(_debug)
+        debug = DEBUG_FLAG in arguments
         arguments = [a for a in arguments if a != DEBUG_FLAG]
         try:
             return main(arguments)

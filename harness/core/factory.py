@@ -18,7 +18,9 @@ from harness.core.config import DEFAULT_POOL_SIZE, DatabaseConfig
 from harness.core.contract import BaseORMProvider
 from harness.core.errors import ConfigurationError
 
-RESULTS_DIR = Path(__file__).resolve().parents[2] / "results"
+RESULTS_DIR = Path("results")
+"""Runs, comparisons and the factory's fallback SQLite files: `results/` of the current directory (relative, so
+resolved where it is used), wherever the package is installed."""
 
 
 class DatabaseType(StrEnum):
@@ -70,12 +72,12 @@ def adapter_class(name: str) -> type[BaseORMProvider]:
 
 
 def default_url(orm: str, tier: DatabaseType) -> str:
-    """`{TIER}_{ORM}_URL`, then `HARNESS_DATABASE_URL`, then a SQLite file under results/."""
+    """`{TIER}_{ORM}_URL`, then `HARNESS_DATABASE_URL`, then a SQLite file under the current directory's results/."""
     for variable in (f"{tier.value}_{orm.upper()}_URL", "HARNESS_DATABASE_URL"):
         if url := os.environ.get(variable):
             return url
     RESULTS_DIR.mkdir(exist_ok=True)
-    return f"sqlite:///{RESULTS_DIR / f'{tier.value.lower()}_{orm}.sqlite'}"
+    return f"sqlite:///{RESULTS_DIR.resolve() / f'{tier.value.lower()}_{orm}.sqlite'}"
 
 
 class DatabaseFactory:

@@ -5,19 +5,19 @@ The harness creates, updates and deletes rows, so it writes only to databases th
   the maintenance database `postgres`), labelled with a `COMMENT ON DATABASE` naming the process that owns
   them, so a later run recognises its leftovers (and drops them) and never drops a database it did not create;
 - a database someone else created for it, when it carries the marker table `orm_harness_marker` and holds
-  nothing else (`python -m harness.databases.isolation mark URL` creates the marker in an empty database). That is the
-  way for a user who may not create databases.
+  nothing else (`orm-harness db mark URL` creates the marker in an empty database). That is the way for a user
+  who may not create databases.
 Anything else is refused with one line naming the database and what was found, before a single write.
 
 `connect()` turns the driver's connection failures into one-line `ConnectionFailed` / `ConfigurationError`s
 (unreachable host, wrong password, unknown database, missing driver); `preflight()` checks a `--db` value
-without writing anything, so the CLI can refuse bad input before it starts the suite.
+without writing anything, so the CLI can refuse bad input before it starts the suite; `inventory()` says what the
+harness has on a server or in a database (`orm-harness db list URL`).
 """
 
 from __future__ import annotations
 
 import socket
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -159,7 +159,7 @@ def _listing(tables: list[str]) -> str:
 def check_marked(database: str, found: Contents) -> list[str]:
     """The tables a killed harness run left in marked database `database` (to drop); raises unless the
     database carries the marker and holds nothing else but such leftovers."""
-    mark_hint = "or mark an empty database with `python -m harness.databases.isolation mark URL`"
+    mark_hint = "or mark an empty database with `orm-harness db mark URL`"
     server_hint = "give the server's maintenance database (.../postgres) so orm-harness creates its own database"
     if found.marker is None:
         if found.others:
@@ -178,7 +178,7 @@ def check_marked(database: str, found: Contents) -> list[str]:
     if state == "in use" and owner is not None:
         raise ConfigurationError(
             f"database {database!r} is in use by another orm-harness run (pid {owner.pid} on {owner.host}); "
-            "wait for it, or if it is gone run `python -m harness.databases.isolation release URL`"
+            "wait for it, or if it is gone run `orm-harness db release URL`"
         )
     raise ConfigurationError(
         f"refusing database {database!r}: besides the orm-harness marker it holds tables orm-harness did not "
@@ -246,7 +246,7 @@ def no_createdb(config: DatabaseConfig) -> ConfigurationError:
     return ConfigurationError(
         f'user {user!r} may not create databases on {where}: grant it (ALTER ROLE "{user}" CREATEDB), or have an '
         f"administrator create an empty database owned by {user!r}, mark it with "
-        f"`python -m harness.databases.isolation mark postgresql://{user}@{where}/NAME` and pass that URL "
+        f"`orm-harness db mark postgresql://{user}@{where}/NAME` and pass that URL "
         "(it holds one adapter at a time)"
     )
 
@@ -297,22 +297,34 @@ async def preflight(spec: str) -> None:
         await connection.close()
 
 
-def _main(argv: list[str]) -> int:
-    """`python -m harness.databases.isolation mark|release|check URL`."""
-    import asyncio
+# --- what the harness has where ------------------------------------------------------------------------
 
-    actions = {"mark": mark, "release": release, "check": preflight}
-    if len(argv) != 2 or argv[0] not in actions:
-        print("usage: python -m harness.databases.isolation mark|release|check URL", file=sys.stderr)
-        return 2
+
+async def inventory(url: str) -> list[str]:
+    """One line per thing orm-harness has at `url`: on a server (a URL naming its maintenance database), each
+    database it created and the run that owns it; in another database, its marker's entries and its tables."""
+    config = parse_url(url)
+    connection = await connect(url)
     try:
-        asyncio.run(actions[argv[0]](argv[1]))
-    except (ConfigurationError, ConnectionFailed) as exc:
-        print(f"orm-harness: {redact(str(exc))}", file=sys.stderr)
-        return 2
-    print(f"{argv[0]}: done ({redact(argv[1])})")
-    return 0
+        if config.database in MAINTENANCE_DATABASES:
+            rows = await connection.fetch(
+                "SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database "
+                "WHERE starts_with(datname, $1) ORDER BY 1",
+                DATABASE_PREFIX,
+            )
+            lines = [f"{row['datname']}: {_ownership(comment_owner(row['comment']))}" for row in rows]
+            return lines or [f"no {DATABASE_PREFIX}* databases on {_where(config)}"]
+        found = await contents(connection)
+    finally:
+        await connection.close()
+    if found.marker is None:
+        return [f"{config.database}: not marked for orm-harness ({_listing(found.tables) or 'no tables'})"]
+    entries = ", ".join(f"{key} {value!r}" for key, value in sorted(found.marker.items()))
+    return [f"{config.database}: marked for orm-harness ({entries}); tables: {_listing(found.others) or 'none'}"]
 
 
-if __name__ == "__main__":
-    sys.exit(_main(sys.argv[1:]))
+def _ownership(owner: Owner | None) -> str:
+    if owner is None:
+        return "not created by orm-harness (no orm-harness comment)"
+    state = {True: "running", False: "gone: the next run drops it", None: "on another host"}[owner.alive()]
+    return f"run pid {owner.pid} on {owner.host} ({state})"

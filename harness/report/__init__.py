@@ -4,5 +4,6 @@ The tidy results table (results.py), charts (charts.py), the run's report (repor
 (document.py), with its migration section (migration_report.py) and the adapters' code side by side (sources.py),
 comparison of two runs (compare.py), and the tier recommendation (tiers.py, with its profiles in tiers.toml).
 
-May import harness.core, harness.databases, scenarios and harness.bench (for reading partial runs: runrecord).
+May import harness.core, harness.databases, scenarios and harness.bench (the results schema: extra_info; reading
+partial runs: runrecord).
 """

@@ -16,7 +16,8 @@ The environment is a dict: `schema_version`, `run_id`, `datetime`, `profile`, th
 and database, and each scenario's family and label.
 
 Schema versions: every benchmark carries `extra_info["harness_schema"]`. A file whose version is newer than
-`RESULTS_SCHEMA` is refused with a message saying so; an older one would be migrated here (there is none yet).
+`RESULTS_SCHEMA` (harness/bench/extra_info.py, which writes it) is refused with a message saying so; an older one
+would be migrated here (there is none yet).
 """
 
 from __future__ import annotations
@@ -30,28 +31,25 @@ from typing import Any
 
 import pandas as pd
 
+from harness.bench.extra_info import HARNESS_FAMILY, RESULTS_SCHEMA
 from harness.bench.runrecord import recover
 from harness.core.errors import HarnessError
+from scenarios import CATALOGUE, FAMILIES
+from scenarios.resilience import FAMILY as RESILIENCE_FAMILY
 
-RESULTS_SCHEMA = 1
-"""The `harness_schema` version this code reads and writes."""
 COLUMNS = ["run", "adapter", "database", "scenario", "family", "parameter", "metric", "value", "unit"]
 KEYS = ["run", "adapter", "database", "scenario", "family", "parameter"]
 """The columns that identify one benchmark."""
 BASELINE = "raw"
 """The adapter every ORM is measured against; shown for scale, never recommended."""
 ADAPTER_ORDER = ("raw", "sqlalchemy", "tortoise", "piccolo")
-FAMILY_ORDER = ("crud", "eager", "bulk", "transactions", "concurrency", "migrations")
+FAMILY_ORDER = FAMILIES
+"""The scenario families in catalogue order (scenarios/__init__.py declares it)."""
 UNSTABLE_CV = 0.10
 """A coefficient of variation at or above this marks a result as unstable (as pyperf warns)."""
 BENCHMARK_FILE = "benchmark.json"
 TABLE_FILE = "results.csv"
 ENVIRONMENT_FILE = "environment.json"
-HARNESS_FAMILY = "harness"
-"""The family of the suite's measurement of itself (`round_overhead`): environment, not results."""
-RESILIENCE_FAMILY = "resilience"
-"""The server-restart benchmarks (tests/benchmarks/test_resilience.py): their figures (`extra_info["resilience"]`)
-go to `environment["resilience"]`, one entry per adapter and database, not into the timing table."""
 
 _TIME_STATS = ("min", "max", "mean", "median", "stddev", "iqr", "q1", "q3")
 METRICS: dict[str, str] = {
@@ -348,11 +346,7 @@ def order(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def scenario_order() -> tuple[str, ...]:
-    """Scenario ids in catalogue order; none (so by name) where the catalogue cannot be imported."""
-    try:
-        from scenarios import CATALOGUE  # imported late: reading results must not need the scenarios
-    except ImportError:
-        return ()
+    """Scenario ids in catalogue order."""
     return tuple(CATALOGUE)
 
 

@@ -15,12 +15,13 @@ from pathlib import Path
 
 from harness.core.contract import BaseORMProvider
 from harness.core.factory import ADAPTERS
+from scenarios import POOL_FAMILIES
 
 CONTRACT_METHODS = frozenset(
     name for name in dir(BaseORMProvider) if not name.startswith("_") and callable(getattr(BaseORMProvider, name))
 )
-POOL_FAMILIES = {"concurrency": ("connect",)}
-"""Families whose point is the pool: the adapter's `connect` (where the pool is configured) is shown too."""
+POOL_HOOKS = ("connect",)
+"""Shown too for a family whose point is the pool (`scenarios.POOL_FAMILIES`): where the adapter configures it."""
 
 
 @dataclass(frozen=True)
@@ -38,15 +39,16 @@ def _module_file(module: str) -> Path | None:
 
 def family_methods(family: str) -> list[str]:
     """The contract methods the scenarios of `family` call, in the order they first appear."""
+    shown = POOL_HOOKS if family in POOL_FAMILIES else ()
     path = _module_file(f"scenarios.{family}")
     if path is None:
-        return list(POOL_FAMILIES.get(family, ()))
+        return list(shown)
     calls = [
         node.func.attr
         for node in ast.walk(ast.parse(path.read_text()))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in CONTRACT_METHODS
     ]
-    return list(dict.fromkeys([*POOL_FAMILIES.get(family, ()), *calls]))
+    return list(dict.fromkeys([*shown, *calls]))
 
 
 def hook_sources(family: str, adapters: list[str]) -> list[HookSource]:

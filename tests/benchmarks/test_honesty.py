@@ -75,7 +75,7 @@ async def test_a_migration_scenario_runs_on_a_database_of_its_own(own_workloads:
     workload = await own_workloads.own(adapter, scenario, 300)
     try:
         benchmark = Case.build(scenario, workload, QUICK)
-        assert benchmark.arguments == {"size": QUICK.sizes["add_due_date"]}
+        assert benchmark.arguments == {"size": QUICK.size(scenario)} == {"size": 2000}
         benchmark.arguments["size"] = 300
         await benchmark.trial()
         await benchmark.statements()
@@ -182,7 +182,7 @@ def test_percentiles_are_nearest_rank() -> None:
 
 
 def test_calibration_stays_within_bounds() -> None:
-    profile = Profile("full", DatasetSize(), {}, budget=0.4, rounds=(3, 200), warmup=(0, 10))
+    profile = Profile("full", DatasetSize(), budget=0.4, rounds=(3, 200), warmup=(0, 10))
     assert profile.calibrate(1e-5) == (200, 10)
     assert profile.calibrate(0.01) == (40, 4)
     assert profile.calibrate(2.0) == (3, 0)

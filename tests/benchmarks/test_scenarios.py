@@ -1,49 +1,15 @@
-"""One benchmark per scenario of the catalogue, run for every adapter x database (x concurrency).
+"""One benchmark per scenario of the catalogue, and the round overhead: the installed suite's own functions.
 
-The matrix, the order and the ids come from conftest.py; the protocol of one benchmark (trial, timed rounds,
-honesty checks, statement, memory and pool probes) from harness/bench/runner.py. Ids: `test_one_level[raw-sqlite]`,
-`test_concurrent_transfer[tortoise-postgresql-c8]`.
+They are defined once, in harness/bench/suite.py (which `orm-harness run` gives pytest), and imported here so that
+`pytest --benchmark-only` in a clone collects the very same functions among the repository's tests; the harness's
+pytest plugin (harness/bench/plugin.py) parametrizes and orders them alike in both. Importing keeps the suite's code
+in one place and needs no collection hook of the plugin's, which would have to guess when a session wants them.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import Any
+from harness.bench.suite import SCENARIO_BENCHMARKS, test_round_overhead
 
-import pytest
+globals().update(SCENARIO_BENCHMARKS)
 
-from harness.bench.runner import RunFacts, loop_time, run_overhead
-from scenarios import CATALOGUE, Scenario
-from tests.benchmarks.options import BenchOptions
-
-OVERHEAD_ROUNDS = {"quick": 50, "full": 2000}
-
-
-def _benchmark(scenario: Scenario) -> Callable[..., None]:
-    def test(measure_scenario: Callable[[], None]) -> None:
-        measure_scenario()
-
-    test.__name__ = test.__qualname__ = f"test_{scenario.id}"
-    test.__doc__ = scenario.label
-    test.scenario = scenario  # type: ignore[attr-defined]
-    return test
-
-
-globals().update({f"test_{s.id}": _benchmark(s) for s in CATALOGUE.values()})
-
-
-@pytest.mark.benchmark(group="round_overhead", timer=loop_time)
-def test_round_overhead(
-    benchmark: Any, bench_loop: asyncio.AbstractEventLoop, options: BenchOptions, run_facts: RunFacts
-) -> None:
-    """The harness's own cost per round: an empty coroutine through the round path of every scenario.
-
-    A benchmark (its figure is the report's "harness overhead per round"), asserting what that figure rests on:
-    every round was timed, and the timer, inside the event loop, leaves out the cost of driving the loop from
-    synchronous code, so it reads less than that cost."""
-    rounds = OVERHEAD_ROUNDS[options.profile.name]
-    driving_median = run_overhead(benchmark, bench_loop, rounds, run_facts)
-    timed = benchmark.stats.stats
-    assert timed.rounds == rounds
-    assert driving_median is not None and 0 < timed.median < driving_median
+__all__ = ["test_round_overhead", *SCENARIO_BENCHMARKS]

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import asyncio
 
+from harness.bench.matrix import harness_test
+from harness.bench.options import BenchOptions
 from harness.bench.pgstat import compare_round
 from harness.bench.runner import Case
 from harness.bench.workload import Workloads
 from scenarios import Scenario
-from tests.benchmarks.options import BenchOptions
 
 CONCURRENCY = 8
 
 
+@harness_test("statements")  # parametrized by the harness's plugin (harness/bench/matrix.py)
 def test_statements_match_pg_stat_statements(
     bench_loop: asyncio.AbstractEventLoop,
     bench_database: Workloads,
@@ -30,6 +32,3 @@ def test_statements_match_pg_stat_statements(
     comparison = run(compare_round(case, workload.provider.config.postgres_dsn))
     assert comparison.log.executions > 0
     assert not comparison.disagreements(), comparison.explain()
-
-
-test_statements_match_pg_stat_statements.statement_check = True  # type: ignore[attr-defined]

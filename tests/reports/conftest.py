@@ -37,7 +37,7 @@ class SmallRun:
 def small_run(tmp_path_factory: pytest.TempPathFactory) -> SmallRun:
     databases = ("sqlite", "postgresql") if find_binaries() is not None else ("sqlite",)
     out = tmp_path_factory.mktemp("small") / "run"
-    command = [sys.executable, "-m", "harness.cli.commands", "run", "--quick", "--adapters", ADAPTERS]
+    command = [sys.executable, "-m", "harness", "run", "--quick", "--adapters", ADAPTERS]
     command += ["--scenarios", SCENARIOS, "--concurrency", "1,8", "--order-seed", "7", "--out", str(out)]
     command += [f"--db={db}" for db in databases]
     done = subprocess.run(command, capture_output=True, text=True, timeout=900)

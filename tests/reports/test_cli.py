@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli.commands import main
+from harness.cli.entry import main
 from harness.report.results import BENCHMARK_FILE, RESULTS_SCHEMA, load_run
 from tests.reports.conftest import SmallRun
 

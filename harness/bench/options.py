@@ -1,23 +1,25 @@
-"""The benchmark suite's command-line options, parsed once per session into `BenchOptions`.
+"""The benchmark engine's command-line options (group "orm-harness"), parsed once per session into `BenchOptions`.
 
-Registered by tests/conftest.py (pytest only accepts options from conftests it loads before collection).
+Registered by the harness's pytest plugin (harness/bench/plugin.py) in every session; parsed only in a session
+that collected a harness test. Light to import (the plugin loads in every pytest session of the environment): the
+catalogue is imported when the options are parsed.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 
-from harness.bench.runner import FULL, QUICK, Profile
+from harness.bench.extra_info import HARNESS_FAMILY
 from harness.core.config import DatabaseConfig
 from harness.core.errors import ConfigurationError
 from harness.core.factory import ADAPTERS
-from scenarios import CATALOGUE, FAMILIES
 
-HARNESS_FAMILY = "harness"
-"""The family of the suite's own benchmark (`round_overhead`), selectable with --scenarios like the others."""
+if TYPE_CHECKING:
+    from harness.bench.runner import Profile
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -73,6 +75,9 @@ def bench_options(config: pytest.Config) -> BenchOptions:
 
 
 def _parse(config: pytest.Config) -> BenchOptions:
+    from harness.bench.runner import FULL, QUICK
+    from scenarios import CATALOGUE, FAMILIES
+
     adapters = _items(config.getoption("adapters"))
     if unknown := set(adapters) - set(ADAPTERS):
         raise pytest.UsageError(f"--adapters: unknown {', '.join(sorted(unknown))} (known: {', '.join(ADAPTERS)})")
@@ -120,8 +125,8 @@ def _databases(specs: list[str]) -> dict[str, str]:
     return databases
 
 
-def report_header(config: pytest.Config) -> str:
-    options = bench_options(config)
+def summary(options: BenchOptions) -> str:
+    """The line the session prints once it has collected harness tests."""
     return (
         f"orm-harness benchmarks: profile {options.profile.name}, databases {', '.join(options.databases)}, "
         f"pool size {options.pool_size}, concurrency {','.join(map(str, options.concurrency))}, "
