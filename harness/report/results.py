@@ -31,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from harness.bench.runrecord import recover
+from harness.core import adapters
 from harness.core.errors import HarnessError
 
 RESULTS_SCHEMA = 1
@@ -38,9 +39,9 @@ RESULTS_SCHEMA = 1
 COLUMNS = ["run", "adapter", "database", "scenario", "family", "parameter", "metric", "value", "unit"]
 KEYS = ["run", "adapter", "database", "scenario", "family", "parameter"]
 """The columns that identify one benchmark."""
-BASELINE = "raw"
-"""The adapter every ORM is measured against; shown for scale, never recommended."""
-ADAPTER_ORDER = ("raw", "sqlalchemy", "tortoise", "piccolo")
+BASELINE = adapters.BASELINE
+"""The adapter every ORM is measured against; shown for scale, never recommended (harness/core/adapters.py)."""
+ADAPTER_ORDER = adapters.REPORT_ORDER
 FAMILY_ORDER = ("crud", "eager", "bulk", "transactions", "concurrency", "migrations")
 UNSTABLE_CV = 0.10
 """A coefficient of variation at or above this marks a result as unstable (as pyperf warns)."""
