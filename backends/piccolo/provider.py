@@ -180,10 +180,8 @@ class PiccoloProvider(BaseORMProvider[Table]):
         postgres = config.dialect == "postgresql"
         # SQLite keeps NUMERIC as REAL or INTEGER, so Piccolo reads Decimal('1000'): restore the 2 places.
         self._numeric = {} if postgres else {m.Account: ("balance",), m.TransferLog: ("amount",)}
-        self.capabilities = Capabilities(
-            connection_model="pool" if postgres else "connection-per-query",
-            row_locks=postgres,
-            notes=(
+        pool_notes = (
+            (
                 "Not applied: pool_timeout (Piccolo acquires from its asyncpg pool without a timeout and has no "
                 "setting for one).",
             )
@@ -194,6 +192,18 @@ class PiccoloProvider(BaseORMProvider[Table]):
                 "Transactions on SQLite are BEGIN IMMEDIATE, so concurrent writers wait instead of deadlocking.",
                 "Not applied: pool_size, pool_min, pool_max, max_overflow, pool_timeout (a connection per query on "
                 "SQLite, no pool; SQLiteEngine's timeout is SQLite's busy timeout, 60 s).",
+            )
+        )
+        self.capabilities = Capabilities(
+            connection_model="pool" if postgres else "connection-per-query",
+            row_locks=postgres,
+            notes=(
+                "create_many and link_tags are multi-row INSERT ... VALUES statements of at most 32,766 bind "
+                "parameters each: Piccolo's bulk insert, not an executemany.",
+                "Eager loading: one is_in query per reverse or many-to-many path, forward paths joined by Piccolo's "
+                "FK prefetch; the adapter groups the children onto their parents (objects() prefetches forward keys "
+                "only).",
+                *pool_notes,
             ),
         )
 

@@ -123,7 +123,8 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
             connection_model="pool" if postgres else "single-connection",
             row_locks=postgres,
             notes=(
-                "Calls outside transaction() run on an autocommit connection: no BEGIN/COMMIT around one statement.",
+                "Calls outside transaction() run on an autocommit connection: no BEGIN/COMMIT around one statement "
+                "(but on SQLite around create_many and link_tags, whose executemany sqlite3 would commit row by row).",
                 "selectinload sends one SELECT per list relation per 500 parent rows; forward relations are "
                 "joinedload (INNER JOIN) and cost no extra statement.",
                 *(

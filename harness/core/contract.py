@@ -91,7 +91,7 @@ Writing an adapter
 
 Deviations from the seed interface
     Seed 000, the provider and factory interface users adopt, is followed where it is sound. Where not, one line each:
-    - The seed's create_many returns the new objects; here the row count: the bulk paths (executemany) build none.
+    - The seed's create_many returns the new objects; here the row count, as the ORMs' bulk inserts build no objects.
     - The seed raises ValueError or the ORM's errors; here only harness.core.errors, the same for every ORM.
     - The seed's get fails when several rows match; here it returns the first one found and never fails for that.
     - The seed's update and delete act on the object get finds; here update needs a key, delete takes every match.
@@ -100,17 +100,18 @@ Deviations from the seed interface
     - The seed's transaction() yields the ORM's session; here nothing: calls inside the block join it, no ORM shows.
     - The seed bounds T by pydantic's BaseModel; here T is unbound: each adapter's models have their ORM's base.
     - The seed's providers take a dict; here a checked DatabaseConfig: a bad key, URL or size fails at once.
+    - The seed's provider defaults pool_size to 5; here 10 (DatabaseConfig), while the factory gives the tier's.
     - The seed's max_overflow defaults to 10; here 0: every adapter gets the same fixed pool, so they compare.
     - The seed's pool_timeout defaults to 30 s; here unset keeps each library's own (SQLAlchemy 30 s, asyncpg none).
     - The seed's SQLAlchemy engine sets pool_pre_ping and pool_recycle; here neither: a ping is a round trip more.
     - The seed's SQLAlchemy uses a NullPool on SQLite; here one shared connection, as SQLite has one writer anyway.
     - The seed's get_pool_status has SQLAlchemy's gauges; here min, max, size, checked_out, idle, overflow for all.
-    - The seed's get_pool_status returns {} before connect; here None wherever the adapter has no pool (SQLite).
+    - The seed's get_pool_status returns {} without an engine; here None where the adapter has no pool (SQLite).
     - The seed's run_migrations only upgrades, via alembic.ini; here up or down, in process, with each ORM's tool.
     - The seed's get_current_revision is Alembic's id; here the id of REVISIONS, whichever tool recorded it.
-    - The seed's factory picks a provider by database kind (postgresql, mongodb); here by ORM, the URL by database.
+    - The seed's factory picks a provider by database kind (postgresql, mongodb); here by ORM; the URL says where.
     - The seed shows three factories (get_provider, injected loaders, create_provider); here create_provider only.
-    - The seed's factory fails without {TIER}_{PROVIDER}_URL; here HARNESS_DATABASE_URL, then a SQLite file, serve.
+    - The seed's factory fails without {TIER}_{PROVIDER}_URL; here HARNESS_DATABASE_URL or a SQLite file steps in.
 """
 
 from __future__ import annotations
