@@ -16,5 +16,5 @@ never from a row below it; tests/test_layers.py checks this, and that no import 
 
 `backends` (one package per adapter: its provider, models and migrations) implements the contract and imports
 `harness.core` only; the harness reaches a backend only through the adapter registry's "module:Class" strings
-(harness/core/factory.py).
+(harness/core/adapters.py, imported by harness/core/factory.py).
 """

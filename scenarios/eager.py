@@ -1,4 +1,5 @@
-"""eager: loading related rows, eagerly through `get_with_relations`, and the naive lazy loop for contrast.
+"""eager: loading related rows of many parents, eagerly through `get_many_optimized`, and the naive lazy loop for
+contrast.
 
 The statement count is the point of this family: `n_plus_one` must send 1 + N queries, the eager scenarios
 the adapter's documented minimum (`expected_eager_statements`).
@@ -34,22 +35,22 @@ async def n_plus_one(p: BaseORMProvider, data: Dataset) -> list[tuple[Any, list[
 
 async def one_level(p: BaseORMProvider, data: Dataset) -> list[Any]:
     """Users with their tasks, eagerly loaded."""
-    return await p.get_with_relations(p.models.User, _users(data), ["tasks"])
+    return await p.get_many_optimized(p.models.User, _users(data), relations=["tasks"])
 
 
 async def two_level(p: BaseORMProvider, data: Dataset) -> list[Any]:
     """Users with their tasks and the tasks' comments, eagerly loaded."""
-    return await p.get_with_relations(p.models.User, _users(data), ["tasks.comments"])
+    return await p.get_many_optimized(p.models.User, _users(data), relations=["tasks.comments"])
 
 
 async def m2m(p: BaseORMProvider, data: Dataset) -> list[Any]:
     """Tasks with their tags (many-to-many), eagerly loaded."""
-    return await p.get_with_relations(p.models.Task, _tasks(data), ["tags"])
+    return await p.get_many_optimized(p.models.Task, _tasks(data), relations=["tags"])
 
 
 async def fk_forward(p: BaseORMProvider, data: Dataset) -> list[Any]:
     """Tasks with their user (a foreign key followed forward), eagerly loaded."""
-    return await p.get_with_relations(p.models.Task, _tasks(data), ["user"])
+    return await p.get_many_optimized(p.models.Task, _tasks(data), relations=["user"])
 
 
 # --- what the dataset says the answers are -----------------------------------------------------------

@@ -25,7 +25,7 @@ from harness.core.errors import (
     UniqueViolation,
     UnknownFieldError,
 )
-from harness.core.schema import ENTITIES
+from harness.core.schema import ENTITIES, REVISIONS
 from harness.core.statements import capture
 from scenarios.transactions import move_money
 from tests.conftest import Loaded
@@ -136,6 +136,8 @@ UNKNOWN_INPUTS = {
     "create_field": lambda p: p.create(p.models.User, {"username": "x", "email": "x@y", "nickname": "x"}),
     "update_field": lambda p: p.update(p.models.User, {"id": 1}, {"nickname": "x"}),
     "relation": lambda p: p.get_with_relations(p.models.User, {}, ["friends"]),
+    "relation_of_many": lambda p: p.get_many_optimized(p.models.User, relations=["tasks", "tasks.friends"]),
+    "order_by_of_many": lambda p: p.get_many_optimized(p.models.User, order_by="-nickname", relations=["tasks"]),
     "model": lambda p: p.count(object),
 }
 
@@ -158,6 +160,14 @@ REFUSED_INPUTS: dict[str, tuple[type[HarnessError], Callable[[BaseORMProvider], 
     "update_not_a_key": (AmbiguousFilter, lambda p: p.update(p.models.Task, {"priority": 3}, {"title": "x"})),
     "update_half_a_pair": (AmbiguousFilter, lambda p: p.update(p.models.Task, {"user_id": 1}, {"title": "x"})),
     "update_keys_in_a_list": (AmbiguousFilter, lambda p: p.update(p.models.User, {"id__in": [1, 2]}, {"email": "x"})),
+    "get_with_relations_not_a_key": (
+        AmbiguousFilter,
+        lambda p: p.get_with_relations(p.models.Task, {"priority": 3}, ["tags"]),
+    ),
+    "get_with_relations_keys_in_a_list": (
+        AmbiguousFilter,
+        lambda p: p.get_with_relations(p.models.User, {"id__in": [1, 2]}, ["tasks"]),
+    ),
 }
 
 
@@ -184,10 +194,12 @@ async def test_empty_data_sends_nothing_or_reads_the_row(db: Loaded) -> None:
 # --- eager loading -----------------------------------------------------------------------------------
 
 
-async def loaded_with_statements(p: BaseORMProvider, model: Any, filters: dict, relations: list[str]) -> list[Any]:
-    """Load, and check the statements sent against the adapter's documented cost."""
+async def loaded_with_statements(
+    p: BaseORMProvider, model: Any, filters: dict, relations: list[str], **paging: Any
+) -> list[Any]:
+    """Load many with `get_many_optimized`, and check the statements sent against the adapter's documented cost."""
     async with capture() as log:
-        objects = await p.get_with_relations(model, filters, relations)
+        objects = await p.get_many_optimized(model, filters, relations=relations, **paging)
     assert log.queries == p.expected_eager_statements(model, relations), [s.sql for s in log.statements]
     return objects
 
@@ -239,12 +251,62 @@ async def test_forward_relations(db: Loaded) -> None:
     }
 
 
+async def test_paging_ordering_and_relations_in_one_call(db: Loaded) -> None:
+    p, tasks = db.provider, db.dataset.tasks
+    of_users = sorted(truth_ids(tasks, lambda t: t["user_id"] in (1, 2, 3)), key=lambda i: tasks[i - 1]["title"])
+    relations = ["tags", "user", "comments"]
+    page = await loaded_with_statements(
+        p, p.models.Task, {"user_id__in": [1, 2, 3]}, relations, order_by="-title", limit=4, offset=2
+    )
+    assert ids(page) == list(reversed(of_users))[2:6]
+    assert ids(page) == ids(await p.get_many(p.models.Task, {"user_id__in": [1, 2, 3]}, 4, 2, "-title"))
+    async with capture() as touching:
+        loaded = {t.id: (sorted(g.id for g in t.tags), t.user.id, sorted(c.id for c in t.comments)) for t in page}
+    assert touching.round_trips == 0
+    assert loaded == {
+        t: (
+            sorted(g for task, g in db.dataset.task_tags if task == t),
+            tasks[t - 1]["user_id"],
+            sorted(truth_ids(db.dataset.comments, lambda c, t=t: c["task_id"] == t)),
+        )
+        for t in ids(page)
+    }
+    users = await loaded_with_statements(p, p.models.User, {}, ["tasks.comments"], order_by="id", limit=2, offset=1)
+    assert ids(users) == [2, 3]
+    assert {u.id: sorted(t.id for t in u.tasks) for u in users} == {
+        u: sorted(truth_ids(tasks, lambda t, u=u: t["user_id"] == u)) for u in (2, 3)
+    }
+    assert ids(await p.get_many_optimized(p.models.User, order_by="-id", limit=3)) == [6, 5, 4]
+
+
+async def test_get_with_relations_returns_the_one_object(db: Loaded) -> None:
+    p = db.provider
+    async with capture() as log:
+        user = await p.get_with_relations(p.models.User, {"id": 2}, ["tasks.comments", "accounts"])
+    assert log.queries == p.expected_eager_statements(p.models.User, ["tasks.comments", "accounts"])
+    assert user is not None and as_dict(user, "User") == {"id": 2, **db.dataset.users[1]}
+    async with capture() as touching:
+        loaded = {t.id: sorted(c.id for c in t.comments) for t in user.tasks}
+        accounts = sorted(a.id for a in user.accounts)
+    assert touching.round_trips == 0
+    assert loaded == {
+        t: sorted(truth_ids(db.dataset.comments, lambda c, t=t: c["task_id"] == t))
+        for t in truth_ids(db.dataset.tasks, lambda t: t["user_id"] == 2)
+    }
+    assert accounts == sorted(truth_ids(db.dataset.accounts, lambda a: a["user_id"] == 2))
+    by_email = await p.get_with_relations(p.models.User, {"email": db.dataset.users[3]["email"]}, ["tasks"])
+    assert by_email is not None and by_email.id == 4 and len(by_email.tasks) == db.dataset.size.tasks_per_user
+    task = await p.get_with_relations(p.models.Task, {"user_id": 1, "title": "task 2 of user 1"}, ["user", "tags"])
+    assert task is not None and task.user.id == 1 and task.title == "task 2 of user 1"
+
+
 async def test_relations_of_nothing(fresh: Loaded) -> None:
     p = fresh.provider
-    assert await p.get_with_relations(p.models.User, {"id": 10_000}, ["tasks.comments"]) == []
+    assert await p.get_with_relations(p.models.User, {"id": 10_000}, ["tasks.comments"]) is None
+    assert await p.get_many_optimized(p.models.User, {"id__gt": 10_000}, relations=["tasks.comments"]) == []
     user = await p.create(p.models.User, {"username": "loner", "email": "loner@example.org"})
-    [loaded] = await p.get_with_relations(p.models.User, {"id": user.id}, ["tasks"])
-    assert len(loaded.tasks) == 0
+    loaded = await p.get_with_relations(p.models.User, {"id": user.id}, ["tasks"])
+    assert loaded is not None and len(loaded.tasks) == 0
 
 
 # --- writes ------------------------------------------------------------------------------------------
@@ -312,8 +374,8 @@ async def test_link_tags(fresh: Loaded) -> None:
     p = fresh.provider
     tag = await p.create(p.models.Tag, {"name": "fresh"})
     assert await p.link_tags([(1, tag.id), (2, tag.id)]) == 2
-    [task] = await p.get_with_relations(p.models.Task, {"id": 2}, ["tags"])
-    assert tag.id in {t.id for t in task.tags}
+    task = await p.get_with_relations(p.models.Task, {"id": 2}, ["tags"])
+    assert task is not None and tag.id in {t.id for t in task.tags}
 
 
 # --- constraint violations ---------------------------------------------------------------------------
@@ -345,6 +407,17 @@ async def test_constraint_violation_raises_and_provider_stays_usable(fresh: Load
 
 
 # --- transactions ------------------------------------------------------------------------------------
+
+
+async def test_create_with_transaction(fresh: Loaded) -> None:
+    p, Tag = fresh.provider, fresh.provider.models.Tag
+    tag = await p.create_with_transaction(Tag, {"name": "own transaction"})
+    assert tag.id is not None and await p.count(Tag, {"name": "own transaction"}) == 1
+    with pytest.raises(RuntimeError, match="undo"):
+        async with p.transaction():
+            await p.create_with_transaction(Tag, {"name": "savepoint"})
+            raise RuntimeError("undo")
+    assert await p.count(Tag, {"name": "savepoint"}) == 0
 
 
 async def test_transaction_commits(fresh: Loaded) -> None:
@@ -429,6 +502,28 @@ async def test_concurrent_transfers_keep_the_total(fresh: Loaded) -> None:
     balances = [a.balance for a in await p.get_many(p.models.Account)]
     assert sum(balances) == fresh.dataset.total_balance
     assert await p.count(p.models.TransferLog) == len(moves)
+
+
+# --- pool and migrations ------------------------------------------------------------------------------
+
+POOL_GAUGES = {"min", "max", "size", "checked_out", "idle", "overflow"}
+
+
+async def test_pool_status(db: Loaded) -> None:
+    p = db.provider
+    status = await p.get_pool_status()
+    if p.dialect == "sqlite":
+        assert status is None and p.pool_status() is None
+        return
+    assert status is not None and set(status) == POOL_GAUGES
+    assert (status["min"], status["max"]) == (p.config.pool_min, p.config.pool_max)
+    assert status["checked_out"] + status["idle"] == status["size"] <= status["max"]
+    assert 0 <= status["overflow"] <= status["max"] - status["min"]
+    assert set(p.pool_status() or {}) == POOL_GAUGES
+
+
+async def test_current_revision_after_create_schema_is_head(db: Loaded) -> None:
+    assert await db.provider.get_current_revision() == REVISIONS[-1]
 
 
 async def test_concurrent_reads_and_health(db: Loaded) -> None:

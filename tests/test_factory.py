@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import sys
 import threading
+import tomllib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
+from harness.core.adapters import REGISTRY
 from harness.core.config import DatabaseConfig
-from harness.core.errors import ConfigurationError, ConnectionFailed
-from harness.core.factory import ADAPTERS, DatabaseFactory, DatabaseProviderBuilder, DatabaseType, adapter_class
+from harness.core.contract import BaseORMProvider
+from harness.core.errors import ConfigurationError, ConnectionFailed, PoolTimeout
+from harness.core.factory import (
+    ADAPTERS,
+    TIER_POOL_SIZES,
+    DatabaseFactory,
+    DatabaseProviderBuilder,
+    DatabaseType,
+    adapter_class,
+)
 from harness.databases.targets import PostgresTarget, SqliteTarget
 
 
@@ -34,7 +47,8 @@ async def same_answers(url: str) -> dict[str, tuple]:
         await provider.create_many(
             provider.models.Task, [{"user_id": user.id, "title": f"t{i}", "priority": i % 6} for i in range(10)]
         )
-        [loaded] = await provider.get_with_relations(provider.models.User, {"id": user.id}, ["tasks"])
+        loaded = await provider.get_with_relations(provider.models.User, {"id": user.id}, ["tasks"])
+        assert loaded is not None
         answers[adapter] = (
             await provider.count(provider.models.Task, {"priority__gte": 3}),
             tuple(t.title for t in await provider.get_many(provider.models.Task, order_by="-priority", limit=3)),
@@ -89,7 +103,7 @@ def test_tier_pool_sizes_and_builder(sqlite_target: SqliteTarget) -> None:
         .build()
     )
     assert (cache.config.pool_min, cache.config.pool_max) == (20, 20)
-    assert (audit.config.pool_min, audit.config.pool_max) == (5, 7)
+    assert (audit.config.pool_min, audit.config.pool_max) == (3, 7)
     with pytest.raises(ConfigurationError, match="with_tier"):
         DatabaseProviderBuilder().with_provider("raw").build()
 
@@ -112,6 +126,11 @@ def test_url_comes_from_the_environment_then_a_sqlite_default(monkeypatch: pytes
         ("raw", "PRIMARY", {"url": "sqlite:///:memory:"}, "needs a file path"),
         ("raw", "PRIMARY", {"url": "sqlite:///x.db", "pool_min": 5, "pool_max": 2}, "pool_min <= pool_max"),
         ("raw", "PRIMARY", {"url": "sqlite:///x.db", "pool": 5}, "unknown database configuration keys: pool"),
+        ("raw", "PRIMARY", {"url": "sqlite:///x.db", "max_overflow": -1}, "max_overflow must be 0 or more"),
+        ("raw", "PRIMARY", {"url": "sqlite:///x.db", "pool_max": 9, "max_overflow": 2}, "contradicts max_overflow"),
+        ("raw", "PRIMARY", {"url": "sqlite:///x.db", "pool_timeout": 0}, "pool_timeout must be a positive"),
+        ("raw", "PRIMARY", {"url": "sqlite:///x.db", "pool_timeout": "soon"}, "pool_timeout a number"),
+        ("raw", "PRIMARY", {"url": "sqlite:///x.db", "echo": "yes"}, "echo must be true or false"),
     ],
 )
 def test_bad_configuration_is_one_clear_error(orm: str, tier: str, config: dict | None, message: str) -> None:
@@ -151,3 +170,128 @@ async def test_connect_disconnect_cycle(adapter: str, sqlite_target: SqliteTarge
     assert await provider.count(provider.models.User) == 0
     await provider.drop_schema()
     await provider.disconnect()
+
+
+# --- seed 000's tier sizes and config keys -----------------------------------------------------------
+
+SEED_TIER_POOL_SIZES = {"PRIMARY": 10, "USERS": 5, "AUDIT": 3, "CACHE": 20, "EMBEDDINGS": 5, "GRAPH": 5}
+
+
+def test_tier_pool_sizes_are_the_seeds(sqlite_target: SqliteTarget) -> None:
+    assert {tier.value: size for tier, size in TIER_POOL_SIZES.items()} == SEED_TIER_POOL_SIZES
+    url = f"sqlite:///{sqlite_target.directory}/tiers.sqlite"
+    for tier, size in SEED_TIER_POOL_SIZES.items():
+        config = DatabaseFactory.create_provider("raw", tier, {"url": url}).config
+        assert (config.pool_min, config.pool_max, config.max_overflow) == (size, size, 0)
+
+
+def test_the_seeds_config_keys_are_accepted(sqlite_target: SqliteTarget) -> None:
+    url = f"sqlite:///{sqlite_target.directory}/seed_keys.sqlite"
+    seed = {"url": url, "pool_size": 5, "max_overflow": 3, "pool_timeout": 2.5, "echo": True}
+    config = DatabaseFactory.create_provider("sqlalchemy", DatabaseType.USERS, seed).config
+    assert (config.pool_min, config.pool_max, config.max_overflow) == (5, 8, 3)
+    assert (config.pool_timeout, config.echo) == (2.5, True)
+    tier_sized = DatabaseFactory.create_provider("raw", DatabaseType.AUDIT, {"url": url, "max_overflow": 2}).config
+    assert (tier_sized.pool_min, tier_sized.pool_max, tier_sized.pool_timeout, tier_sized.echo) == (3, 5, None, False)
+    agreeing = DatabaseConfig.from_mapping({"url": url, "pool_size": 4, "pool_max": 6, "max_overflow": 2})
+    assert (agreeing.pool_min, agreeing.pool_max) == (4, 6)
+
+
+SIZES = {"pool_size", "pool_min", "pool_max", "max_overflow"}
+NOT_APPLIED = {
+    ("sqlalchemy", "postgresql"): set(),
+    ("sqlalchemy", "sqlite"): SIZES,
+    ("tortoise", "postgresql"): {"pool_timeout"},
+    ("tortoise", "sqlite"): SIZES | {"pool_timeout"},
+    ("piccolo", "postgresql"): {"pool_timeout"},
+    ("piccolo", "sqlite"): SIZES | {"pool_timeout"},
+    ("raw", "postgresql"): {"echo"},
+    ("raw", "sqlite"): SIZES | {"pool_timeout", "echo"},
+}
+"""What each adapter cannot apply of the seed's pool settings, on each database: it must say so in a note."""
+SETTINGS = re.compile(r"\b(pool_size|pool_min|pool_max|max_overflow|pool_timeout|echo)\b")
+
+
+def not_applied(provider: BaseORMProvider) -> set[str]:
+    """The settings named in the provider's "Not applied: ..." notes, outside the parentheses giving the reasons."""
+    notes = [n.removeprefix("Not applied: ") for n in provider.capabilities.notes if n.startswith("Not applied: ")]
+    return {name for note in notes for part in re.split(r"\([^)]*\)", note) for name in SETTINGS.findall(part)}
+
+
+@pytest.mark.parametrize(("adapter", "dialect"), list(NOT_APPLIED))
+def test_each_adapter_names_the_pool_settings_it_cannot_apply(adapter: str, dialect: str, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'notes.sqlite'}" if dialect == "sqlite" else "postgresql://u@localhost/notes"
+    provider = adapter_class(adapter)(DatabaseConfig(url))  # builds its capabilities without I/O
+    assert not_applied(provider) == NOT_APPLIED[(adapter, dialect)], provider.capabilities.notes
+
+
+@pytest.mark.parametrize("adapter", list(ADAPTERS))
+async def test_echo_logs_the_sql_where_the_adapter_applies_it(
+    adapter: str, sqlite_target: SqliteTarget, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{sqlite_target.directory}/echo_{adapter}.sqlite"
+    provider = adapter_class(adapter)(DatabaseConfig(url, echo=True))
+    with caplog.at_level(logging.INFO):
+        await provider.connect()
+        try:
+            assert await provider.health_check()
+        finally:
+            await provider.disconnect()
+    echoed = "SELECT 1" in caplog.text + capsys.readouterr().out
+    assert echoed is ("echo" not in NOT_APPLIED[(adapter, "sqlite")])
+
+
+async def hold_a_connection(provider: BaseORMProvider, held: asyncio.Event, release: asyncio.Event) -> None:
+    async with provider.transaction():
+        await provider.count(provider.models.User)
+        held.set()
+        await release.wait()
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("adapter", list(ADAPTERS))
+async def test_max_overflow_and_pool_timeout_on_postgresql(postgresql_target: PostgresTarget, adapter: str) -> None:
+    url = await postgresql_target.new_database(f"pool_{adapter}")
+    config = DatabaseConfig.from_mapping({"url": url, "pool_size": 1, "max_overflow": 1, "pool_timeout": 0.5})
+    provider = adapter_class(adapter)(config)
+    await provider.connect()
+    release = asyncio.Event()
+    holders: list[asyncio.Task[None]] = []
+    try:
+        await provider.create_schema()
+        held = asyncio.Event()
+        holders.append(asyncio.create_task(hold_a_connection(provider, held, release)))
+        await asyncio.wait_for(held.wait(), 10)
+        # The only connection of pool_size is taken: max_overflow opens one more.
+        assert await asyncio.wait_for(provider.count(provider.models.User), 10) == 0
+        status = await provider.get_pool_status()
+        assert status is not None and (status["min"], status["max"]) == (1, 2)
+        if "pool_timeout" in NOT_APPLIED[(adapter, "postgresql")]:
+            return
+        held = asyncio.Event()
+        holders.append(asyncio.create_task(hold_a_connection(provider, held, release)))
+        await asyncio.wait_for(held.wait(), 10)
+        with pytest.raises(PoolTimeout):
+            await asyncio.wait_for(provider.count(provider.models.User), 10)
+    finally:
+        release.set()
+        await asyncio.gather(*holders)
+        await provider.disconnect()
+    assert not holders or all(h.done() for h in holders)
+
+
+# --- the adapter declarations --------------------------------------------------------------------------
+
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+
+
+def test_each_adapter_is_declared_once_and_its_extra_installs_its_orm() -> None:
+    extras = tomllib.loads(PYPROJECT.read_text())["project"]["optional-dependencies"]
+    for adapter in REGISTRY:
+        first = next(iter(extras[adapter.extra]), None)
+        match = re.match(r"[A-Za-z0-9_.-]+", first or "")
+        assert (match.group(0) if match else None) == adapter.orm, adapter
+        assert adapter_class(adapter.name).name == adapter.name
+    assert [a.name for a in REGISTRY if a.baseline] == ["raw"]
+    assert list(ADAPTERS) == [a.name for a in REGISTRY]
+    assert ADAPTERS["tortoise"] == ("backends.tortoise.provider:TortoiseProvider", "orm-harness[tortoise]")

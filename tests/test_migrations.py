@@ -51,6 +51,24 @@ async def test_upgrade_downgrade_upgrade_keeps_the_rows(target: Target, adapter:
         await p.disconnect()
 
 
+@pytest.mark.parametrize("adapter", list(ADAPTERS))
+async def test_run_migrations_and_the_current_revision(target: Target, adapter: str) -> None:
+    p = await fresh_provider(target, f"current_{adapter}", adapter)
+    try:
+        assert await p.get_current_revision() is None
+        await p.create_schema()
+        assert await p.get_current_revision() == REVISIONS[-1]
+        await p.run_migrations(REVISIONS[0])
+        assert await p.get_current_revision() == REVISIONS[0]
+        await p.run_migrations()
+        assert await p.get_current_revision() == REVISIONS[-1]
+        await p.run_migrations("base")
+        assert await p.get_current_revision() is None
+        assert (await table_layout(p.config.url, "users"))[0] == set()
+    finally:
+        await p.disconnect()
+
+
 @pytest.mark.postgresql
 @pytest.mark.parametrize("adapter", list(ADAPTERS))
 async def test_migrations_and_create_all_give_the_same_schema(postgresql_target: PostgresTarget, adapter: str) -> None:
@@ -58,6 +76,8 @@ async def test_migrations_and_create_all_give_the_same_schema(postgresql_target:
     for path in ("migrations", "models"):
         p = await fresh_provider(postgresql_target, f"paths_{path}_{adapter}", adapter)
         await (p.create_schema() if path == "migrations" else p.create_schema_from_models())
+        # create-all records no revision in any tool's bookkeeping
+        assert await p.get_current_revision() == (REVISIONS[-1] if path == "migrations" else None)
         schemas.append(await describe(DatabaseConfig(p.config.url).postgres_dsn))
         await p.disconnect()
     assert schemas[0] == schemas[1]

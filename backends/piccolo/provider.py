@@ -11,7 +11,12 @@ Piccolo's create_table DDL (`_schema_ddl`).
 Statements per call (PostgreSQL; on SQLite Piccolo sends `PRAGMA foreign_keys = 1` before every query, inside a
 transaction too, so each count doubles): create, get, get_many, update, delete, count, exists, update_many:
 1 each (INSERT/UPDATE/DELETE ... RETURNING); create_many / link_tags: 1 multi-VALUES INSERT per chunk;
-get_with_relations: see `expected_eager_statements`; nested transaction: SAVEPOINT + RELEASE (or ROLLBACK TO).
+get_many_optimized and get_with_relations: see `expected_eager_statements`; nested transaction: SAVEPOINT + RELEASE
+(or ROLLBACK TO).
+
+Pool settings: pool_min and pool_max are `start_connection_pool`'s `min_size` and `max_size` (max_overflow is their
+difference), `echo` is the engine's `log_queries` (every statement printed). Piccolo acquires from its pool without
+a timeout and has no setting for one: pool_timeout is not applied.
 """
 
 from __future__ import annotations
@@ -32,12 +37,12 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table, drop_db_tables
 
-from backends.piccolo.migrations.runner import drop_bookkeeping, migrate, sqlite_create_table
+from backends.piccolo.migrations.runner import applied, drop_bookkeeping, migrate, sqlite_create_table
 from backends.piccolo.models import make_tables
 from harness.core.config import DatabaseConfig
 from harness.core.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Ordering
 from harness.core.errors import ConnectionFailed
-from harness.core.schema import Entity, Relation, relation_chain, relation_kind
+from harness.core.schema import Entity, Relation, latest_revision, relation_chain, relation_kind
 
 SCHEMA_DIFFERENCES: tuple[str, ...] = (
     "SQLite only: Piccolo declares SmallInt as INTEGER and writes DEFAULT null on NOT NULL columns that have no "
@@ -144,7 +149,7 @@ def _drop_null_defaults(table: type[Table]) -> list[str]:
 SQLITE_BUSY_TIMEOUT = 60.0
 
 
-class PiccoloProvider(BaseORMProvider):
+class PiccoloProvider(BaseORMProvider[Table]):
     name = "piccolo"
     migration_facts = MigrationFacts(
         tool="Piccolo 1.38 migrations (MigrationManager objects run in process on the provider's engine)",
@@ -175,15 +180,30 @@ class PiccoloProvider(BaseORMProvider):
         postgres = config.dialect == "postgresql"
         # SQLite keeps NUMERIC as REAL or INTEGER, so Piccolo reads Decimal('1000'): restore the 2 places.
         self._numeric = {} if postgres else {m.Account: ("balance",), m.TransferLog: ("amount",)}
-        self.capabilities = Capabilities(
-            connection_model="pool" if postgres else "connection-per-query",
-            row_locks=postgres,
-            notes=()
+        pool_notes = (
+            (
+                "Not applied: pool_timeout (Piccolo acquires from its asyncpg pool without a timeout and has no "
+                "setting for one).",
+            )
             if postgres
             else (
                 "Piccolo's SQLiteEngine opens a connection per query outside a transaction and sends "
                 "PRAGMA foreign_keys = 1 before every query.",
                 "Transactions on SQLite are BEGIN IMMEDIATE, so concurrent writers wait instead of deadlocking.",
+                "Not applied: pool_size, pool_min, pool_max, max_overflow, pool_timeout (a connection per query on "
+                "SQLite, no pool; SQLiteEngine's timeout is SQLite's busy timeout, 60 s).",
+            )
+        )
+        self.capabilities = Capabilities(
+            connection_model="pool" if postgres else "connection-per-query",
+            row_locks=postgres,
+            notes=(
+                "create_many and link_tags are multi-row INSERT ... VALUES statements of at most 32,766 bind "
+                "parameters each: Piccolo's bulk insert, not an executemany.",
+                "Eager loading: one is_in query per reverse or many-to-many path, forward paths joined by Piccolo's "
+                "FK prefetch; the adapter groups the children onto their parents (objects() prefetches forward keys "
+                "only).",
+                *pool_notes,
             ),
         )
 
@@ -201,10 +221,10 @@ class PiccoloProvider(BaseORMProvider):
 
     def _make_engine(self) -> Engine:
         if self._postgres:
-            return PostgresEngine(config={"dsn": self.config.postgres_dsn})
+            return PostgresEngine(config={"dsn": self.config.postgres_dsn}, log_queries=self.config.echo)
         # A connection per query, so concurrent writers queue on SQLite's busy timeout (sqlite3's default 5 s
         # fails 64 concurrent transfers); Piccolo's docs advise raising `timeout` for concurrent writes.
-        return SQLiteEngine(path=self.config.sqlite_path, timeout=SQLITE_BUSY_TIMEOUT)
+        return SQLiteEngine(path=self.config.sqlite_path, log_queries=self.config.echo, timeout=SQLITE_BUSY_TIMEOUT)
 
     async def _connect(self) -> None:
         if self._engine is None:
@@ -329,7 +349,15 @@ class PiccoloProvider(BaseORMProvider):
         queries = 1 + sum(relation_kind(entity.name, p) != "forward" for p in paths)
         return queries if self._postgres else 2 * queries
 
-    async def _get_with_relations(self, model: Any, where: tuple[Condition, ...], paths: tuple[str, ...]) -> list[Any]:
+    async def _get_many_optimized(
+        self,
+        model: Any,
+        where: tuple[Condition, ...],
+        paths: tuple[str, ...],
+        limit: int | None,
+        offset: int | None,
+        ordering: Ordering | None,
+    ) -> list[Any]:
         entity = self.models.entity(model).name
         forward: dict[str, list[str]] = {"": []}  # each query (roots, reverse/m2m paths): its joined paths
         owner = {"": ""}
@@ -340,6 +368,12 @@ class PiccoloProvider(BaseORMProvider):
             else:
                 owner[path], forward[path] = path, []
         query = model.objects(*_prefetch(model, entity, forward[""])).where(*_where(model, where))
+        if ordering is not None:
+            query = query.order_by(getattr(model, ordering.field), ascending=not ordering.descending)
+        if limit is not None or (offset is not None and not self._postgres):
+            query = query.limit(-1 if limit is None else limit)  # SQLite needs a LIMIT before OFFSET
+        if offset is not None:
+            query = query.offset(offset)
         roots = self._typed(await query)
         _move_joined(roots, entity, forward[""])
         for path, joined in forward.items():  # parents first
@@ -429,6 +463,10 @@ class PiccoloProvider(BaseORMProvider):
 
     async def _migrate(self, revision: str | None) -> None:
         await migrate(self._connected_engine, PICCOLO_MIGRATIONS, revision)
+
+    async def _current_revision(self) -> str | None:
+        ran = set(await applied(self._connected_engine))
+        return latest_revision(revision for revision, ids in PICCOLO_MIGRATIONS.items() if set(ids) <= ran)
 
     async def _drop_schema(self) -> None:
         await drop_db_tables(*self._tables)

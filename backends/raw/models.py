@@ -1,5 +1,5 @@
 """The raw baseline's models: plain dataclasses, one per entity of the shared schema, with slots for the relations
-that `get_with_relations` fills.
+that `get_many_optimized` fills.
 """
 
 from __future__ import annotations

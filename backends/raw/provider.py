@@ -6,12 +6,15 @@ per call, on both dialects unless noted:
     create, update: 1 (INSERT/UPDATE ... RETURNING); get, get_many, delete, count, exists, update_many: 1;
     create_many, link_tags: 1 asyncpg `executemany` (atomic; one execution per row on the server); on
         SQLite BEGIN + executemany + COMMIT outside a transaction (sqlite3 would otherwise commit each row);
-    get_with_relations: 1 + one per relation path (a level with no parent rows is skipped);
+    get_many_optimized, get_with_relations: 1 + one per relation path (a level with no parent rows is skipped);
     transaction: BEGIN/COMMIT or ROLLBACK; nested: SAVEPOINT/RELEASE or ROLLBACK TO.
 On PostgreSQL every call outside a transaction acquires a connection from asyncpg's Pool, whose release
 sends asyncpg's reset query (one more round trip, as for any asyncpg Pool user).
 The schema comes from versioned SQL files, one per revision, direction and dialect (migrations/, applied
 by its runner.py), the same files for `create_schema()`, `migrate()` and `create_schema_from_models()`.
+Pool settings (PostgreSQL): pool_min and pool_max are asyncpg's `min_size` and `max_size` (max_overflow is their
+difference), pool_timeout the `timeout` of `Pool.acquire`; with none set, calls go through `Pool.fetch` and co.,
+which acquire without one. There is no ORM, so no SQL logging: `echo` is not applied.
 """
 
 from __future__ import annotations
@@ -40,8 +43,8 @@ from harness.core.contract import (
     Models,
     Ordering,
 )
-from harness.core.errors import ConfigurationError, ConnectionFailed, redact
-from harness.core.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity
+from harness.core.errors import ConfigurationError, ConnectionFailed, PoolTimeout, redact
+from harness.core.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, latest_revision
 
 SCHEMA_DIFFERENCES: tuple[str, ...] = ()
 """None on PostgreSQL: the migrations are the canonical SQL verbatim (migrations/*.postgresql.sql).
@@ -68,10 +71,12 @@ class _Postgres:
         "create_many uses asyncpg executemany, the path the ORMs are compared to; COPY "
         "(copy_records_to_table) would be about 3x faster but no ORM uses it.",
         "Each call outside a transaction acquires from asyncpg's Pool, whose release sends its reset query.",
+        "Not applied: echo (no ORM, so no SQL logging).",
     )
 
     def __init__(self, config: DatabaseConfig) -> None:
         self._config = config
+        self._timeout = config.pool_timeout
         self._pool: asyncpg.Pool | None = None
         self._connection: ContextVar[asyncpg.Connection | None] = ContextVar("raw_pg_connection", default=None)
 
@@ -102,18 +107,54 @@ class _Postgres:
         connection = self._connection.get()
         return self._pool if connection is None else connection
 
+    def _timed(self) -> bool:
+        """A call outside a transaction with a pool_timeout: it acquires explicitly (`_acquired`), as the pool's own
+        fetch/execute acquire without a timeout."""
+        return self._timeout is not None and self._connection.get() is None
+
+    @contextlib.asynccontextmanager
+    async def _acquired(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection of the pool, waited for at most pool_timeout seconds (None: as long as it takes)."""
+        if self._pool is None:
+            raise ConnectionFailed(f"not connected to {self._config.redacted_url}")
+        try:
+            connection = await self._pool.acquire(timeout=self._timeout)
+        except TimeoutError:
+            raise PoolTimeout(
+                f"no connection of the pool ({self._config.pool_max}) came free within {self._timeout} s"
+            ) from None
+        try:
+            yield connection
+        finally:
+            await self._pool.release(connection)
+
     async def fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        if self._timed():
+            async with self._acquired() as connection:
+                return await connection.fetch(sql, *params)
         return await self._executor().fetch(sql, *params)
 
     async def execute(self, sql: str, params: Sequence[Any]) -> int:
         """Run a write and return its row count, read from the status string ("UPDATE 3")."""
-        status = await self._executor().execute(sql, *params)
+        if self._timed():
+            async with self._acquired() as connection:
+                status = await connection.execute(sql, *params)
+        else:
+            status = await self._executor().execute(sql, *params)
         return int(status.rpartition(" ")[2])
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self._timed():
+            async with self._acquired() as connection:
+                await connection.executemany(sql, rows)
+            return
         await self._executor().executemany(sql, rows)
 
     async def script(self, sql: str) -> None:
+        if self._timed():
+            async with self._acquired() as connection:
+                await connection.execute(sql)
+            return
         await self._executor().execute(sql)
 
     async def atomic_script(self, sql: str, *, foreign_keys_off: bool = False) -> None:
@@ -131,7 +172,8 @@ class _Postgres:
             return
         if self._pool is None:
             raise ConnectionFailed(f"not connected to {self._config.redacted_url}")
-        async with self._pool.acquire() as connection, connection.transaction():
+        acquire = self._pool.acquire() if self._timeout is None else self._acquired()
+        async with acquire as connection, connection.transaction():
             token = self._connection.set(connection)
             try:
                 yield
@@ -208,6 +250,8 @@ class _SQLite:
         "One aiosqlite connection behind an asyncio.Lock, held by a transaction for its whole duration.",
         "NUMERIC(12,2) is stored with SQLite's NUMERIC affinity and read back as Decimal quantized to cents.",
         "create_many outside a transaction wraps executemany in BEGIN/COMMIT (atomic, like asyncpg's).",
+        "Not applied: pool_size, pool_min, pool_max, max_overflow, pool_timeout (one connection behind a lock on "
+        "SQLite), echo (no ORM, so no SQL logging).",
     )
 
     def __init__(self, config: DatabaseConfig) -> None:
@@ -337,7 +381,7 @@ class _SQLite:
         return None
 
 
-class RawProvider(BaseORMProvider):
+class RawProvider(BaseORMProvider[Any]):
     name = "raw"
     migration_facts = MigrationFacts(
         tool="Versioned SQL files applied by the adapter's own runner (backends/raw/migrations/runner.py, "
@@ -510,9 +554,17 @@ class RawProvider(BaseORMProvider):
         await self._db.executemany(sql, pairs)
         return len(pairs)
 
-    async def _get_with_relations(self, model: Any, where: tuple[Condition, ...], paths: tuple[str, ...]) -> list[Any]:
+    async def _get_many_optimized(
+        self,
+        model: Any,
+        where: tuple[Condition, ...],
+        paths: tuple[str, ...],
+        limit: int | None,
+        offset: int | None,
+        ordering: Ordering | None,
+    ) -> list[Any]:
         entity = self.models.entity(model)
-        roots = await self._get_many(model, where, None, None, None)
+        roots = await self._get_many(model, where, limit, offset, ordering)
         # path -> (entity, the distinct objects loaded there); paths come parents first.
         loaded: dict[str, tuple[Entity, list[Any]]] = {"": (entity, roots)}
         for path in paths:
@@ -574,6 +626,9 @@ class RawProvider(BaseORMProvider):
 
     async def _migrate(self, revision: str | None) -> None:
         await migrations.migrate(self._db, self.dialect, revision)
+
+    async def _current_revision(self) -> str | None:
+        return latest_revision(await migrations.applied(self._db, self.dialect))
 
     async def _drop_schema(self) -> None:
         tables = (*reversed(TABLES_IN_DEPENDENCY_ORDER), migrations.BOOKKEEPING)

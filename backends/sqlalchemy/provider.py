@@ -7,7 +7,11 @@ sqlite3's own autocommit). Inside `transaction()` a ContextVar holds the session
 
 Statements per call, both dialects: create, get, get_many, update, delete, count, exists, update_many: 1
 (create and update with RETURNING); create_many, link_tags: 1 executemany (asyncpg's is atomic; on SQLite inside
-BEGIN ... COMMIT, as sqlite3 would commit each row); get_with_relations: see expected_eager_statements.
+BEGIN ... COMMIT, as sqlite3 would commit each row); get_many_optimized and get_with_relations: see
+expected_eager_statements.
+
+Pool settings: pool_min is QueuePool's `pool_size`, pool_max - pool_min its `max_overflow`, `pool_timeout` and
+`echo` are create_async_engine's own; on SQLite the pool is one connection whatever the sizes say.
 
 Schema: `create_schema()` and `migrate()` run Alembic in-process on the provider's engine (backends/
 sqlalchemy/migrations/, driven by its runner.py); `create_schema_from_models()` is `metadata.create_all`. CHECK
@@ -43,7 +47,7 @@ from backends.sqlalchemy.models import Account, Base, Comment, Tag, Task, Transf
 from harness.core.config import DatabaseConfig
 from harness.core.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Models, Ordering
 from harness.core.errors import ConnectionFailed, redact
-from harness.core.schema import Entity, relation_chain, relation_kind
+from harness.core.schema import Entity, latest_revision, relation_chain, relation_kind
 from harness.core.versions import require
 
 require("sqlalchemy")
@@ -93,7 +97,7 @@ def _sqlite_events(engine: AsyncEngine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
-class SQLAlchemyProvider(BaseORMProvider):
+class SQLAlchemyProvider(BaseORMProvider[Base]):
     name = "sqlalchemy"
     migration_facts = MigrationFacts(
         tool=f"Alembic {alembic_runner.ALEMBIC_VERSION} (async env, run in-process on the provider's connection)",
@@ -119,10 +123,19 @@ class SQLAlchemyProvider(BaseORMProvider):
             connection_model="pool" if postgres else "single-connection",
             row_locks=postgres,
             notes=(
-                "Calls outside transaction() run on an autocommit connection: no BEGIN/COMMIT around one statement.",
+                "Calls outside transaction() run on an autocommit connection: no BEGIN/COMMIT around one statement "
+                "(but on SQLite around create_many and link_tags, whose executemany sqlite3 would commit row by row).",
                 "selectinload sends one SELECT per list relation per 500 parent rows; forward relations are "
                 "joinedload (INNER JOIN) and cost no extra statement.",
-                *(() if postgres else ("One aiosqlite connection (a pool of size 1) serialises every call.",)),
+                *(
+                    ()
+                    if postgres
+                    else (
+                        "One aiosqlite connection (a pool of size 1) serialises every call.",
+                        "Not applied: pool_size, pool_min, pool_max, max_overflow (one connection on SQLite, "
+                        "whatever the sizes; pool_timeout bounds the wait for it).",
+                    )
+                ),
             ),
         )
         self._engine: AsyncEngine | None = None
@@ -145,16 +158,22 @@ class SQLAlchemyProvider(BaseORMProvider):
 
     def _create_engine(self) -> tuple[AsyncEngine, AsyncEngine]:
         """The engine and its autocommit twin (same pool)."""
-        if self.config.dialect == "postgresql":
+        c = self.config
+        # An unset pool_timeout leaves QueuePool's own default (30 s).
+        settings: dict[str, Any] = {"echo": c.echo} | (
+            {} if c.pool_timeout is None else {"pool_timeout": c.pool_timeout}
+        )
+        if c.dialect == "postgresql":
             engine = create_async_engine(
-                "postgresql+asyncpg://" + self.config.url.split("://", 1)[1],
-                pool_size=self.config.pool_min,
-                max_overflow=self.config.pool_max - self.config.pool_min,
+                "postgresql+asyncpg://" + c.url.split("://", 1)[1],
+                pool_size=c.pool_min,
+                max_overflow=c.max_overflow,
+                **settings,
             )
             return engine, engine.execution_options(isolation_level="AUTOCOMMIT")
         # One connection: SQLite has a single writer anyway, and with several connections a read-then-write
         # transaction fails with "database is locked" instead of waiting; the pool's queue serialises them.
-        engine = create_async_engine(f"sqlite+aiosqlite:///{self.config.sqlite_path}", pool_size=1, max_overflow=0)
+        engine = create_async_engine(f"sqlite+aiosqlite:///{c.sqlite_path}", pool_size=1, max_overflow=0, **settings)
         _sqlite_events(engine)
         # SQLAlchemy's own AUTOCOMMIT level would send a PRAGMA on every check-in on SQLite: skip BEGIN instead.
         return engine, engine.execution_options(sqlite_autocommit=True)
@@ -353,8 +372,20 @@ class SQLAlchemyProvider(BaseORMProvider):
 
     # -- eager loading --------------------------------------------------------------------------------
 
-    async def _get_with_relations(self, model: Any, where: tuple[Condition, ...], paths: tuple[str, ...]) -> list[Any]:
+    async def _get_many_optimized(
+        self,
+        model: Any,
+        where: tuple[Condition, ...],
+        paths: tuple[str, ...],
+        limit: int | None,
+        offset: int | None,
+        ordering: Ordering | None,
+    ) -> list[Any]:
         stmt = select(model).where(*_criteria(model, where)).options(*(_loader(model, p) for p in paths))
+        stmt = stmt.limit(limit).offset(offset)
+        if ordering is not None:
+            column = getattr(model, ordering.field)
+            stmt = stmt.order_by(column.desc() if ordering.descending else column)
         return await self._select(stmt)
 
     def _eager_statements(self, entity: Entity, paths: tuple[str, ...]) -> int:
@@ -370,6 +401,11 @@ class SQLAlchemyProvider(BaseORMProvider):
 
     async def _migrate(self, revision: str | None) -> None:
         await alembic_runner.migrate(self._connected_engine, revision)
+
+    async def _current_revision(self) -> str | None:
+        # Alembic's revision ids are the harness's own (see migrations/runner.py).
+        revision = await alembic_runner.current(self._connected_engine)
+        return latest_revision([revision] if revision else [])
 
     async def _drop_schema(self) -> None:
         async with self._connected_engine.begin() as connection:

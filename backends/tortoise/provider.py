@@ -17,11 +17,17 @@ under a connection name of its own.
 
 Migrations are aerich's (backends/tortoise/migrations/): `_migrate` runs them inside the provider's context, setting
 the few things aerich keeps process-wide around the call (see runner.py).
+
+Pool settings: pool_min and pool_max are the asyncpg pool's `minsize` and `maxsize` (so max_overflow is their
+difference). Tortoise acquires from that pool without a timeout and has no setting for one: pool_timeout is not
+applied. Tortoise has no echo setting either; its SQL logging is its `tortoise.db_client` logger, so `echo` gives the
+provider's client a child logger of its own (`tortoise.db_client.<connection name>`) at DEBUG, printing to stdout.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import sys
 import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -42,7 +48,7 @@ from backends.tortoise.models import declare_models
 from harness.core.config import DatabaseConfig
 from harness.core.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Models, Ordering
 from harness.core.errors import NotNullViolation
-from harness.core.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, relation_chain
+from harness.core.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, latest_revision, relation_chain
 from harness.core.versions import require
 
 require("tortoise-orm")
@@ -110,7 +116,16 @@ def _query(model: type[Model], where: tuple[Condition, ...]) -> QuerySet[Any]:
     return model.filter(**lookups)
 
 
-class TortoiseProvider(BaseORMProvider):
+def _echo_logger(alias: str) -> logging.Logger:
+    """Tortoise's SQL logging for one connection: a child of `tortoise.db_client` at DEBUG, to stdout."""
+    logger = logging.getLogger(f"tortoise.db_client.{alias}")
+    logger.setLevel(logging.DEBUG)
+    if not logger.handlers:
+        logger.addHandler(logging.StreamHandler(sys.stdout))
+    return logger
+
+
+class TortoiseProvider(BaseORMProvider[Model]):
     name = "tortoise"
     migration_facts = MigrationFacts(
         tool="aerich 0.10.1 (its Command API, run inside the provider's TortoiseContext)",
@@ -148,7 +163,20 @@ class TortoiseProvider(BaseORMProvider):
                 "create_many and link_tags are one executemany, which Tortoise wraps in BEGIN/COMMIT.",
                 "Eager loading: select_related (a JOIN) for forward-only paths; prefetch_related otherwise, "
                 "a many-to-many path costing 2 queries (link table, then targets).",
-                *(() if postgres else ("SQLite runs with Tortoise's default pragmas: journal_mode=WAL.",)),
+                *(
+                    (
+                        "Not applied: pool_timeout (Tortoise acquires from its asyncpg pool without a timeout and "
+                        "has no setting for one).",
+                    )
+                    if postgres
+                    else (
+                        "SQLite runs with Tortoise's default pragmas: journal_mode=WAL.",
+                        "Not applied: pool_size, pool_min, pool_max, max_overflow, pool_timeout (one connection "
+                        "behind Tortoise's lock on SQLite).",
+                    )
+                ),
+                "echo logs through Tortoise's own SQL logger (a child of tortoise.db_client at DEBUG, to stdout): "
+                "Tortoise has no echo setting.",
             ),
         )
         self._ctx = TortoiseContext()
@@ -177,6 +205,8 @@ class TortoiseProvider(BaseORMProvider):
             await self._ctx.init(config=self._tortoise_config())
             # Tortoise opens the pool (or the SQLite connection) lazily: open it now, so connect() fails here.
             self._client = self._ctx.db(self._alias)
+            if self.config.echo:
+                self._client.log = _echo_logger(self._alias)  # transactions copy their client's logger
             await self._client.execute_query("SELECT 1")
         except BaseException:
             await self._ctx.close_connections()
@@ -284,9 +314,23 @@ class TortoiseProvider(BaseORMProvider):
     # Eager loading
 
     @_in_context
-    async def _get_with_relations(self, model: Any, where: tuple[Condition, ...], paths: tuple[str, ...]) -> list[Any]:
+    async def _get_many_optimized(
+        self,
+        model: Any,
+        where: tuple[Condition, ...],
+        paths: tuple[str, ...],
+        limit: int | None,
+        offset: int | None,
+        ordering: Ordering | None,
+    ) -> list[Any]:
         joined, prefetched = _eager_plan(self.models.entity(model).name, paths)
         query = _query(model, where)
+        if ordering is not None:
+            query = query.order_by(("-" if ordering.descending else "") + ordering.field)
+        if limit is not None:
+            query = query.limit(limit)
+        if offset is not None:
+            query = query.offset(offset)
         if joined:
             query = query.select_related(*(p.replace(".", "__") for p in joined))
         if prefetched:
@@ -321,6 +365,11 @@ class TortoiseProvider(BaseORMProvider):
     async def _migrate(self, revision: str | None) -> None:
         target = None if revision is None else AERICH_VERSIONS[revision]
         await runner.migrate(self._ctx, self._tortoise_config(), target)
+
+    @_in_context
+    async def _current_revision(self) -> str | None:
+        applied = set(await runner.applied(self._ctx, self._tortoise_config()))
+        return latest_revision(revision for revision, version in AERICH_VERSIONS.items() if version in applied)
 
     @_in_context
     async def _drop_schema(self) -> None:

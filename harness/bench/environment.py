@@ -1,7 +1,7 @@
 """What a run ran on: versions of the ORM, driver, server and Python, the database settings, the CPU.
 
-The ORM behind an adapter is read from the project's own extras (`[project.optional-dependencies]`, the
-extra named like the adapter), so no module here names an ORM: `raw` has no extra packages, so no ORM.
+The ORM behind an adapter is the distribution its declaration names (harness/core/adapters.py), so no module here
+names an ORM: the `raw` baseline has none.
 """
 
 from __future__ import annotations
@@ -9,20 +9,17 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
-import re
 import sqlite3
-import tomllib
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
+from harness.core.adapters import BY_NAME, REGISTRY
 from harness.databases.targets import SQLITE_SETTINGS
 
-PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
-PACKAGES = ("asyncpg", "aiosqlite", "sqlalchemy", "tortoise-orm", "piccolo", "pytest", "pytest-benchmark")
+PACKAGES = (*DRIVERS.values(), *(a.orm for a in REGISTRY if a.orm is not None), "pytest", "pytest-benchmark")
 PG_SETTINGS = (
     "fsync",
     "synchronous_commit",
@@ -43,20 +40,10 @@ def package_version(distribution: str | None) -> str | None:
         return None
 
 
-@cache
-def _extras() -> dict[str, list[str]]:
-    try:
-        return tomllib.loads(PYPROJECT.read_text())["project"]["optional-dependencies"]
-    except (OSError, KeyError):
-        return {}
-
-
 def orm_distribution(adapter: str) -> str | None:
-    """The distribution an adapter's extra installs first (`sqlalchemy[asyncio]>=2.1` -> `sqlalchemy`)."""
-    for requirement in _extras().get(adapter, []):
-        name = re.match(r"[A-Za-z0-9_.-]+", requirement)
-        return None if name is None else name.group(0)
-    return None
+    """The distribution of the adapter's ORM, as declared (None for the baseline or an unknown adapter)."""
+    declared = BY_NAME.get(adapter)
+    return None if declared is None else declared.orm
 
 
 def versions(adapter: str, dialect: str, server: str) -> dict[str, str | None]:

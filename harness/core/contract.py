@@ -10,14 +10,18 @@ Lifetime
 
 Schema and migrations
     `create_schema()` brings a fresh database to the head revision with the adapter's own migration tool
-    (Alembic, aerich, Piccolo migrations, versioned SQL for raw). `migrate(revision)` moves to any revision
-    of `harness.core.schema.REVISIONS`, up or down, or to "base" (nothing) or "head". `create_schema_from_models()`
-    is the ORM's create-all path, kept to show it gives the same schema. `drop_schema()` removes every table,
-    the migration tool's bookkeeping included.
+    (Alembic, aerich, Piccolo migrations, versioned SQL for raw). `run_migrations(revision="head")` (also
+    spelled `migrate`) moves to any revision of `harness.core.schema.REVISIONS`, up or down, or to "base"
+    (nothing) or "head". `get_current_revision()` reads the tool's own bookkeeping and returns the revision id of
+    `REVISIONS` the database is at, or None at base (and after `create_schema_from_models()`, which records
+    nothing). `create_schema_from_models()` is the ORM's create-all path, kept to show it gives the same schema.
+    `drop_schema()` removes every table, the migration tool's bookkeeping included.
 
 Models
     `provider.models.User` (and `.Task`, `.Tag`, `.Comment`, `.Account`, `.TransferLog`) are the adapter's
-    own model classes. A scenario passes them back to the provider and never touches the ORM itself:
+    own model classes; `BaseORMProvider` is generic over their type (`SQLAlchemyProvider` is a
+    `BaseORMProvider[Base]`: `create(model: type[T], ...) -> T`). A scenario passes them back to the provider
+    and never touches the ORM itself:
     `await p.create(p.models.User, {"username": "ada", "email": "ada@example.org"})`.
     Objects returned expose every column of `harness.core.schema.ENTITIES` as an attribute (`task.user_id`,
     `account.balance` as a `Decimal`, `created_at` as an aware `datetime`).
@@ -46,10 +50,14 @@ Writes
     has no entity of its own: `link_tags([(task_id, tag_id), ...])` fills it.
 
 Eager loading
-    `get_with_relations(model, filters, ["tasks", "tasks.comments"])` returns the matching objects with the
-    named relations of `harness.core.schema.ENTITIES` loaded: a dotted path loads every step of it. A reverse or
-    many-to-many relation becomes a list attribute, a forward one the related object. Touching a loaded
-    relation sends no statement. `expected_eager_statements()` is the adapter's documented cost.
+    `get_many_optimized(model, filters, limit, offset, order_by, relations=["tasks", "tasks.comments"])` is
+    `get_many` with the named relations of `harness.core.schema.ENTITIES` loaded on every object returned, in
+    one call: a dotted path loads every step of it; filters, ordering and paging apply to the objects of `model`.
+    `get_with_relations(model, filters, relations)` returns the one object the filters identify, loaded the same
+    way, or None: like `update`, its filters must test a key of the entity for equality, else `AmbiguousFilter`.
+    A reverse or many-to-many relation becomes a list attribute, a forward one the related object. Touching a
+    loaded relation sends no statement. Each adapter loads through its ORM's idiomatic eager path;
+    `expected_eager_statements()` is its documented cost, the same for both methods.
 
 Transactions
     `async with provider.transaction():` commits on success and rolls back if the block raises (and
@@ -59,18 +67,51 @@ Transactions
     A nested `transaction()` is a savepoint: its rollback undoes only its own work. Outside a
     transaction every call is its own unit of work (autocommit). `get(..., for_update=True)` inside a
     transaction locks the row until the transaction ends, where the database has row locks (PostgreSQL);
-    SQLite serialises writers instead.
+    SQLite serialises writers instead. `create_with_transaction(model, data)` is `create` in a transaction of
+    its own (a savepoint inside another).
+
+Pool
+    `DatabaseConfig` carries the pool settings (`pool_min`/`pool_size`, `pool_max`/`max_overflow`,
+    `pool_timeout`, `echo`); each adapter applies them through its ORM's own setting and names in
+    `capabilities.notes` ("Not applied: ...") the ones it cannot apply on its dialect. `await get_pool_status()`
+    returns the pool's gauges on PostgreSQL, None where the adapter has no pool; `pool_status()` is the same
+    reading without the await, for the harness's samplers, which call it inside a connection checkout.
 
 Errors
-    Only the errors of `harness.core.errors`: `UnknownFieldError`, the `ConstraintViolation` family
-    (`UniqueViolation`, `ForeignKeyViolation`, `CheckViolation`, `NotNullViolation`), `ConfigurationError`
-    and `ConnectionFailed`. After a constraint violation the provider stays usable.
+    Only the errors of `harness.core.errors`: `UnknownFieldError`, `AmbiguousFilter`, the
+    `ConstraintViolation` family (`UniqueViolation`, `ForeignKeyViolation`, `CheckViolation`,
+    `NotNullViolation`), `ConfigurationError`, `ConnectionFailed`, `PoolTimeout` and the `QueryTimeout`s. After
+    a constraint violation the provider stays usable.
 
 Writing an adapter
     Subclass `BaseORMProvider`, set `name`, build `self.models` and `self.capabilities` in `__init__`
     (no I/O), and implement the underscored hooks below. The public methods validate the input against the
     shared schema, call the hook, and translate errors, so a hook receives parsed, checked arguments
     (`Condition`s, an `Ordering`, full relation paths) and may assume them valid.
+
+Deviations from the seed interface
+    Seed 000, the provider and factory interface users adopt, is followed where it is sound. Where not, one line each:
+    - The seed's create_many returns the new objects; here the row count, as the ORMs' bulk inserts build no objects.
+    - The seed raises ValueError or the ORM's errors; here only harness.core.errors, the same for every ORM.
+    - The seed's get fails when several rows match; here it returns the first one found and never fails for that.
+    - The seed's update and delete act on the object get finds; here update needs a key, delete takes every match.
+    - The seed filters by equality and orders ascending; here field__in/gt/gte/lt/lte too, and "-field" descends.
+    - The seed's eager methods take the model's relation names; here dotted paths ("tasks.comments") as well.
+    - The seed's transaction() yields the ORM's session; here nothing: calls inside the block join it, no ORM shows.
+    - The seed bounds T by pydantic's BaseModel; here T is unbound: each adapter's models have their ORM's base.
+    - The seed's providers take a dict; here a checked DatabaseConfig: a bad key, URL or size fails at once.
+    - The seed's provider defaults pool_size to 5; here 10 (DatabaseConfig), while the factory gives the tier's.
+    - The seed's max_overflow defaults to 10; here 0: every adapter gets the same fixed pool, so they compare.
+    - The seed's pool_timeout defaults to 30 s; here unset keeps each library's own (SQLAlchemy 30 s, asyncpg none).
+    - The seed's SQLAlchemy engine sets pool_pre_ping and pool_recycle; here neither: a ping is a round trip more.
+    - The seed's SQLAlchemy uses a NullPool on SQLite; here one shared connection, as SQLite has one writer anyway.
+    - The seed's get_pool_status has SQLAlchemy's gauges; here min, max, size, checked_out, idle, overflow for all.
+    - The seed's get_pool_status returns {} without an engine; here None where the adapter has no pool (SQLite).
+    - The seed's run_migrations only upgrades, via alembic.ini; here up or down, in process, with each ORM's tool.
+    - The seed's get_current_revision is Alembic's id; here the id of REVISIONS, whichever tool recorded it.
+    - The seed's factory picks a provider by database kind (postgresql, mongodb); here by ORM; the URL says where.
+    - The seed shows three factories (get_provider, injected loaders, create_provider); here create_provider only.
+    - The seed's factory fails without {TIER}_{PROVIDER}_URL; here HARNESS_DATABASE_URL or a SQLite file steps in.
 """
 
 from __future__ import annotations
@@ -80,7 +121,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from harness.core.config import DatabaseConfig
 from harness.core.errors import (
@@ -95,6 +136,8 @@ from harness.core.schema import ENTITIES, REVISIONS, Entity, relation_chain
 Operator = Literal["eq", "in", "gt", "gte", "lt", "lte"]
 OPERATORS: tuple[Operator, ...] = ("eq", "in", "gt", "gte", "lt", "lte")
 ConnectionModel = Literal["pool", "single-connection", "connection-per-query"]
+T = TypeVar("T")
+"""The adapter's model type (its ORM's model base class)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +162,8 @@ class Capabilities:
     connection_model: how the adapter talks to the database on this dialect: a `pool` of connections,
         one `single-connection` shared behind a lock, or a new `connection-per-query`.
     row_locks: `get(..., for_update=True)` takes a row lock (SELECT ... FOR UPDATE).
-    notes: anything else a reader of the results should know, in one sentence each.
+    notes: anything else a reader of the results should know, in one sentence each; among them, each pool
+        setting of `DatabaseConfig` the adapter cannot apply on this dialect, in a note starting "Not applied: ".
     """
 
     connection_model: ConnectionModel
@@ -213,11 +257,14 @@ def check_new_rows(entity: Entity, rows: Iterable[Mapping[str, Any]]) -> None:
             checked = fields
 
 
-def check_identifies_one_row(entity: Entity, where: tuple[Condition, ...]) -> None:
+def check_identifies_one_row(entity: Entity, where: tuple[Condition, ...], operation: str = "update") -> None:
+    """Raise `AmbiguousFilter` unless the conditions test a key of the entity (`Entity.keys`) for equality."""
     tested = {c.field for c in where if c.op == "eq" and c.value is not None}
     if not any(set(key) <= tested for key in entity.keys):
         keys = " or ".join(" and ".join(key) for key in entity.keys)
-        raise AmbiguousFilter(f"update of {entity.name} needs filters that identify one row: test {keys} for equality")
+        raise AmbiguousFilter(
+            f"{operation} of {entity.name} needs filters that identify one row: test {keys} for equality"
+        )
 
 
 def expand_relations(entity: Entity, relations: Iterable[str]) -> tuple[str, ...]:
@@ -294,37 +341,43 @@ class BaseDatabaseProvider(ABC):
     async def _ping(self) -> None: ...
 
 
-class BaseORMProvider(BaseDatabaseProvider):
-    """The CRUD, bulk, eager-loading and transaction contract (see the module docstring)."""
+class BaseORMProvider(BaseDatabaseProvider, Generic[T]):
+    """The CRUD, bulk, eager-loading, transaction, pool and migration contract (see the module docstring),
+    generic over the adapter's model type `T`."""
 
     models: Models
     capabilities: Capabilities
     migration_facts: ClassVar[MigrationFacts]
 
-    async def create(self, model: Any, data: Mapping[str, Any]) -> Any:
+    async def create(self, model: type[T], data: Mapping[str, Any]) -> T:
         check_new_row(self.models.entity(model), data)
         with translated_errors():
             return await self._create(model, dict(data))
 
-    async def get(self, model: Any, filters: Mapping[str, Any], *, for_update: bool = False) -> Any | None:
+    async def create_with_transaction(self, model: type[T], data: Mapping[str, Any]) -> T:
+        """`create` in a transaction of its own (a savepoint when a transaction is open)."""
+        async with self.transaction():
+            return await self.create(model, data)
+
+    async def get(self, model: type[T], filters: Mapping[str, Any], *, for_update: bool = False) -> T | None:
         where = parse_filters(self.models.entity(model), filters)
         with translated_errors():
             return await self._get(model, where, for_update)
 
     async def get_many(
         self,
-        model: Any,
+        model: type[T],
         filters: Mapping[str, Any] | None = None,
         limit: int | None = None,
         offset: int | None = None,
         order_by: str | None = None,
-    ) -> list[Any]:
+    ) -> list[T]:
         entity = self.models.entity(model)
         where, ordering = parse_filters(entity, filters), parse_ordering(entity, order_by)
         with translated_errors():
             return await self._get_many(model, where, limit, offset, ordering)
 
-    async def update(self, model: Any, filters: Mapping[str, Any], data: Mapping[str, Any]) -> Any | None:
+    async def update(self, model: type[T], filters: Mapping[str, Any], data: Mapping[str, Any]) -> T | None:
         entity = self.models.entity(model)
         where = parse_filters(entity, filters)
         check_identifies_one_row(entity, where)
@@ -334,29 +387,29 @@ class BaseORMProvider(BaseDatabaseProvider):
                 return await self._get(model, where, False)
             return await self._update(model, where, dict(data))
 
-    async def delete(self, model: Any, filters: Mapping[str, Any]) -> bool:
+    async def delete(self, model: type[T], filters: Mapping[str, Any]) -> bool:
         where = parse_filters(self.models.entity(model), filters)
         with translated_errors():
             return await self._delete(model, where)
 
-    async def count(self, model: Any, filters: Mapping[str, Any] | None = None) -> int:
+    async def count(self, model: type[T], filters: Mapping[str, Any] | None = None) -> int:
         where = parse_filters(self.models.entity(model), filters)
         with translated_errors():
             return await self._count(model, where)
 
-    async def exists(self, model: Any, filters: Mapping[str, Any]) -> bool:
+    async def exists(self, model: type[T], filters: Mapping[str, Any]) -> bool:
         where = parse_filters(self.models.entity(model), filters)
         with translated_errors():
             return await self._exists(model, where)
 
-    async def create_many(self, model: Any, rows: Sequence[Mapping[str, Any]]) -> int:
+    async def create_many(self, model: type[T], rows: Sequence[Mapping[str, Any]]) -> int:
         check_new_rows(self.models.entity(model), rows)
         if not rows:
             return 0
         with translated_errors():
             return await self._create_many(model, [dict(r) for r in rows])
 
-    async def update_many(self, model: Any, filters: Mapping[str, Any], data: Mapping[str, Any]) -> int:
+    async def update_many(self, model: type[T], filters: Mapping[str, Any], data: Mapping[str, Any]) -> int:
         entity = self.models.entity(model)
         where = parse_filters(entity, filters)
         check_data(entity, data)
@@ -373,12 +426,32 @@ class BaseORMProvider(BaseDatabaseProvider):
             return await self._link_tags([(int(t), int(g)) for t, g in pairs])
 
     async def get_with_relations(
-        self, model: Any, filters: Mapping[str, Any] | None, relations: Sequence[str]
-    ) -> list[Any]:
+        self, model: type[T], filters: Mapping[str, Any], relations: Sequence[str]
+    ) -> T | None:
+        """The one object `filters` identify (a key tested for equality, else `AmbiguousFilter`) with `relations`
+        loaded, or None."""
         entity = self.models.entity(model)
         where, paths = parse_filters(entity, filters), expand_relations(entity, relations)
+        check_identifies_one_row(entity, where, "get_with_relations")
         with translated_errors():
-            return await self._get_with_relations(model, where, paths)
+            found = await self._get_many_optimized(model, where, paths, None, None, None)
+        return found[0] if found else None
+
+    async def get_many_optimized(
+        self,
+        model: type[T],
+        filters: Mapping[str, Any] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        order_by: str | None = None,
+        relations: Sequence[str] | None = None,
+    ) -> list[T]:
+        """`get_many` with `relations` loaded on every object, through the ORM's eager path, in one call."""
+        entity = self.models.entity(model)
+        where, ordering = parse_filters(entity, filters), parse_ordering(entity, order_by)
+        paths = expand_relations(entity, relations or ())
+        with translated_errors():
+            return await self._get_many_optimized(model, where, paths, limit, offset, ordering)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -406,13 +479,23 @@ class BaseORMProvider(BaseDatabaseProvider):
         with translated_errors():
             await self._migrate(target)
 
+    async def run_migrations(self, revision: str = "head") -> None:
+        """The seed's name for `migrate`: upgrade or downgrade to `revision` with the adapter's migration tool."""
+        await self.migrate(revision)
+
+    async def get_current_revision(self) -> str | None:
+        """The id of `REVISIONS` the database is at, read from the migration tool's bookkeeping; None at base."""
+        with translated_errors():
+            return await self._current_revision()
+
     async def drop_schema(self) -> None:
         with translated_errors():
             await self._drop_schema()
 
     def expected_eager_statements(self, model: Any, relations: Sequence[str]) -> int:
-        """Queries `get_with_relations(model, ..., relations)` sends when every level finds rows, as counted
-        at the driver without transaction control (`StatementLog.queries`): the adapter's documented cost."""
+        """Queries `get_many_optimized(model, ..., relations=relations)` (and `get_with_relations`) sends when
+        every level finds rows, as counted at the driver without transaction control (`StatementLog.queries`):
+        the adapter's documented cost. Filters, ordering and paging change no count."""
         entity = self.models.entity(model)
         return self._eager_statements(entity, expand_relations(entity, relations))
 
@@ -421,9 +504,15 @@ class BaseORMProvider(BaseDatabaseProvider):
         adapters that join or split differently override this."""
         return 1 + len(paths)
 
+    async def get_pool_status(self) -> dict[str, int] | None:
+        """Pool gauges on PostgreSQL (`min`, `max`, `size`, `checked_out`, `idle`, `overflow`); None where the
+        adapter has no pool. The same reading as `pool_status()`."""
+        return self.pool_status()
+
     def pool_status(self) -> dict[str, int] | None:
-        """Pool gauges on PostgreSQL (`min`, `max`, `size`, `checked_out`, `idle`, `overflow`); None where
-        the adapter has no pool."""
+        """`get_pool_status()` without the await: the harness's samplers (harness/bench/pool.py) read the gauges
+        inside a connection checkout, synchronous code (SQLAlchemy's QueuePool) among them. Adapters with a
+        pool override this one."""
         return None
 
     def pool_wait_probe(self, record: Callable[[float], None]) -> AbstractContextManager[None]:
@@ -472,9 +561,17 @@ class BaseORMProvider(BaseDatabaseProvider):
     async def _link_tags(self, pairs: list[tuple[int, int]]) -> int: ...
 
     @abstractmethod
-    async def _get_with_relations(
-        self, model: Any, where: tuple[Condition, ...], paths: tuple[str, ...]
-    ) -> list[Any]: ...
+    async def _get_many_optimized(
+        self,
+        model: Any,
+        where: tuple[Condition, ...],
+        paths: tuple[str, ...],
+        limit: int | None,
+        offset: int | None,
+        ordering: Ordering | None,
+    ) -> list[Any]:
+        """The objects `_get_many` would return, with every relation path of `paths` (parents first) loaded;
+        `get_with_relations` calls it too, with filters that identify one row."""
 
     @abstractmethod
     def _transaction(self) -> AbstractAsyncContextManager[None]: ...
@@ -485,6 +582,11 @@ class BaseORMProvider(BaseDatabaseProvider):
     @abstractmethod
     async def _migrate(self, revision: str | None) -> None:
         """Move the schema to `revision` (None: base, no tables) with the ORM's own migration tool."""
+
+    @abstractmethod
+    async def _current_revision(self) -> str | None:
+        """The id of `REVISIONS` the migration tool's bookkeeping records as applied last; None if none (no
+        bookkeeping table, or an empty one). Reads only: creates nothing."""
 
     @abstractmethod
     async def _drop_schema(self) -> None: ...

@@ -39,12 +39,18 @@ class LockTimeout(QueryTimeout):
     """A statement waited for a lock longer than `lock_timeout` (SQLSTATE 55P03)."""
 
 
+class PoolTimeout(HarnessError):
+    """No connection of the pool came free within the configured `pool_timeout` (the pool is exhausted; the
+    server itself may be fine)."""
+
+
 class UnknownFieldError(HarnessError):
     """A model, field, filter suffix, ordering or relation the shared schema does not have."""
 
 
 class AmbiguousFilter(HarnessError):
-    """`update` was given filters that do not identify one row (no key of the entity tested for equality)."""
+    """`update` or `get_with_relations` was given filters that do not identify one row (no key of the entity tested
+    for equality)."""
 
 
 class ConstraintViolation(HarnessError):
@@ -140,6 +146,8 @@ def translate(exc: BaseException) -> HarnessError | None:
             return ConnectionFailed(redact(f"the database server closed the connection: {cause}"))
         if _closed_connection(cause):
             return ConnectionFailed(redact(f"the connection to the database is closed: {cause}"))
+        if _pool_timed_out(cause):
+            return PoolTimeout(redact(f"no connection of the pool came free in time: {cause}"))
         if isinstance(cause, sqlite3.IntegrityError):
             message = str(cause)
             for prefix, violation in _SQLITE_MESSAGES.items():
@@ -152,6 +160,12 @@ def translate(exc: BaseException) -> HarnessError | None:
         if isinstance(cause, _CONNECTION_ERRORS) and not isinstance(cause, sqlite3.Error):
             return ConnectionFailed(redact(f"{type(cause).__name__}: {cause}"))
     return None
+
+
+def _pool_timed_out(exc: BaseException) -> bool:
+    """SQLAlchemy's pool `TimeoutError` (the only one it raises: "QueuePool limit ... reached, connection timed
+    out"); asyncpg's acquire timeout is a bare `TimeoutError`, which the raw adapter translates itself."""
+    return type(exc).__name__ == "TimeoutError" and type(exc).__module__ == "sqlalchemy.exc"
 
 
 def _closed_connection(exc: BaseException) -> bool:

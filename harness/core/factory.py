@@ -1,7 +1,8 @@
-"""Tiers, the adapter registry and the provider factory (seed 000).
+"""Tiers, the adapter lookup and the provider factory (seed 000).
 
-The registry maps an adapter name to `"module:Class"` and imports it only when asked for, so an adapter
-whose ORM is not installed breaks nothing but itself, with a message naming the package to install.
+The adapters are declared in harness/core/adapters.py (`REGISTRY`); `adapter_class` imports one only when asked
+for, so an adapter whose ORM is not installed breaks nothing but itself, with a message naming the package to
+install.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.core.config import DEFAULT_POOL_SIZE, DatabaseConfig
+from harness.core.adapters import BY_NAME, REGISTRY
+from harness.core.config import DatabaseConfig
 from harness.core.contract import BaseORMProvider
 from harness.core.errors import ConfigurationError
 
@@ -35,38 +37,36 @@ class DatabaseType(StrEnum):
 
 
 TIER_POOL_SIZES: dict[DatabaseType, int] = {
-    DatabaseType.PRIMARY: DEFAULT_POOL_SIZE,
-    DatabaseType.USERS: DEFAULT_POOL_SIZE,
-    DatabaseType.AUDIT: 5,
+    DatabaseType.PRIMARY: 10,
+    DatabaseType.USERS: 5,
+    DatabaseType.AUDIT: 3,
     DatabaseType.CACHE: 20,
     DatabaseType.EMBEDDINGS: 5,
     DatabaseType.GRAPH: 5,
 }
-"""Default pool size per tier when the configuration gives none (min = max: a pool of fixed size)."""
+"""Default pool size per tier when the configuration gives none, seed 000's (min = max: a pool of fixed size,
+unless `max_overflow` or `pool_max` says otherwise)."""
 
 
-ADAPTERS: dict[str, tuple[str, str]] = {
-    "sqlalchemy": ("backends.sqlalchemy.provider:SQLAlchemyProvider", "orm-harness[sqlalchemy]"),
-    "tortoise": ("backends.tortoise.provider:TortoiseProvider", "orm-harness[tortoise]"),
-    "piccolo": ("backends.piccolo.provider:PiccoloProvider", "orm-harness[piccolo]"),
-    "raw": ("backends.raw.provider:RawProvider", "orm-harness[raw]"),
-}
-"""Adapter name -> ("module:Class", the pip requirement that installs what it needs)."""
+ADAPTERS: dict[str, tuple[str, str]] = {adapter.name: (adapter.target, adapter.requirement) for adapter in REGISTRY}
+"""Adapter name -> ("module:Class", its pip requirement): a view of harness/core/adapters.py's `REGISTRY`, declared
+nowhere else, in the registry's order."""
 
 
 def adapter_class(name: str) -> type[BaseORMProvider]:
     """Import the adapter `name` on first use."""
-    if name not in ADAPTERS:
-        raise ConfigurationError(f"unknown adapter {name!r}: choose one of {', '.join(ADAPTERS)}")
-    target, requirement = ADAPTERS[name]
-    module_name, class_name = target.split(":")
+    if name not in BY_NAME:
+        raise ConfigurationError(f"unknown adapter {name!r}: choose one of {', '.join(BY_NAME)}")
+    adapter = BY_NAME[name]
+    module_name, class_name = adapter.target.split(":")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.split(".")[0] in ("backends", "harness"):
             raise
+        package = (exc.name or "?").split(".")[0]
         raise ConfigurationError(
-            f"adapter {name!r} needs the package {(exc.name or '?').split('.')[0]!r}: pip install '{requirement}'"
+            f"adapter {name!r} needs the package {package!r}: pip install '{adapter.requirement}'"
         ) from None
     return getattr(module, class_name)
 
@@ -92,8 +92,9 @@ class DatabaseFactory:
     ) -> BaseORMProvider:
         """The provider for `orm` on `tier`, created on first call (not yet connected).
 
-        `config` is `{"url": ..., "pool_min": ..., "pool_max": ...}` (or `pool_size` for both); without
-        it the URL comes from the environment (see `default_url`) and the pool size from the tier. Asking
+        `config` is `{"url": ..., "pool_size": ..., "max_overflow": ..., "pool_timeout": ..., "echo": ...}`
+        (`DatabaseConfig.from_mapping` says what each key does, `pool_min`/`pool_max` included); without it the
+        URL comes from the environment (see `default_url`), and without a size the pool is the tier's. Asking
         again with a different config is an error rather than a silent switch of database. A
         threading lock makes creation safe from threads and from asyncio tasks alike (creation does no
         I/O, so the lock is never held across an await).

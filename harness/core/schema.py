@@ -7,6 +7,7 @@ same error whatever ORM is underneath, and by the dataset generator and the test
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,7 +16,7 @@ RelationKind = Literal["forward", "reverse", "m2m"]
 
 @dataclass(frozen=True)
 class Relation:
-    """A navigable relation of an entity, loaded by `get_with_relations`.
+    """A navigable relation of an entity, loaded by `get_many_optimized` and `get_with_relations`.
 
     `forward`: a foreign key on this entity, the attribute holds one object (or None).
     `reverse`: the foreign key `via` on `target` points here, the attribute holds a list.
@@ -108,6 +109,14 @@ REVISIONS = ("0001_shared_schema", "0002_task_due_date")
 """The schema's migrations, oldest first, the same in every adapter's own migration tool: 0001 creates the
 shared schema without `tasks.due_date`; 0002 adds the nullable `tasks.due_date` (a timestamptz) and an index on
 (user_id, due_date). The head revision is the shared schema the models describe."""
+
+
+def latest_revision(applied: Iterable[str]) -> str | None:
+    """The newest of the `REVISIONS` ids a migration tool records as applied; None when it records none."""
+    recorded = set(applied)
+    found = [revision for revision in REVISIONS if revision in recorded]
+    return found[-1] if found else None
+
 
 # Creation order respects foreign keys; drop in reverse.
 TABLES_IN_DEPENDENCY_ORDER = (

@@ -27,6 +27,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator
 
+from harness.core.adapters import REGISTRY
 from harness.report.results import (
     BASELINE,
     FAMILY_ORDER,
@@ -38,7 +39,8 @@ from harness.report.results import (
     time_summary,
 )
 
-ADAPTER_COLOURS = {"raw": "#7f7f7f", "sqlalchemy": "#1f77b4", "tortoise": "#2ca02c", "piccolo": "#ff7f0e"}
+ADAPTER_COLOURS = {adapter.name: adapter.colour for adapter in REGISTRY}
+"""Each adapter's colour, as harness/core/adapters.py declares it."""
 _SPARE_COLOURS = ("#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#d62728")
 CONCURRENCY = "concurrency"
 RATIO_COLOURS = colormaps["YlOrRd"].with_extremes(under="#66bd63", bad="#ffffff")

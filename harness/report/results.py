@@ -33,6 +33,7 @@ import pandas as pd
 
 from harness.bench.extra_info import HARNESS_FAMILY, RESULTS_SCHEMA
 from harness.bench.runrecord import recover
+from harness.core import adapters
 from harness.core.errors import HarnessError
 from scenarios import CATALOGUE, FAMILIES
 from scenarios.resilience import FAMILY as RESILIENCE_FAMILY
@@ -40,9 +41,9 @@ from scenarios.resilience import FAMILY as RESILIENCE_FAMILY
 COLUMNS = ["run", "adapter", "database", "scenario", "family", "parameter", "metric", "value", "unit"]
 KEYS = ["run", "adapter", "database", "scenario", "family", "parameter"]
 """The columns that identify one benchmark."""
-BASELINE = "raw"
-"""The adapter every ORM is measured against; shown for scale, never recommended."""
-ADAPTER_ORDER = ("raw", "sqlalchemy", "tortoise", "piccolo")
+BASELINE = adapters.BASELINE
+"""The adapter every ORM is measured against; shown for scale, never recommended (harness/core/adapters.py)."""
+ADAPTER_ORDER = adapters.REPORT_ORDER
 FAMILY_ORDER = FAMILIES
 """The scenario families in catalogue order (scenarios/__init__.py declares it)."""
 UNSTABLE_CV = 0.10

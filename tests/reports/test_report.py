@@ -70,10 +70,10 @@ def test_code_is_taken_from_the_backends(report: Written) -> None:
     hook = next(
         node
         for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.AsyncFunctionDef) and node.name == "_get_with_relations"
+        if isinstance(node, ast.AsyncFunctionDef) and node.name == "_get_many_optimized"
     )
     lines = source.splitlines()[hook.lineno - 1 : hook.end_lineno]
-    assert "get_with_relations" in family_methods("eager")
+    assert "get_many_optimized" in family_methods("eager")
     assert textwrap.dedent("\n".join(lines)) in text
 
 

@@ -77,6 +77,14 @@ async def migrate(engine: Engine, plan: Plan, target: str | None) -> None:
             CURRENT_ENGINE.reset(token)
 
 
+async def applied(engine: Engine) -> list[str]:
+    """The ids of the harness app's Piccolo migrations that the `migration` table records; none without the table."""
+    ledger = _ledger(engine)
+    if not await ledger.table_exists():
+        return []
+    return await ledger.get_migrations_which_ran(app_name=APP_NAME)
+
+
 async def drop_bookkeeping(engine: Engine) -> None:
     """Drop Piccolo's `migration` table (drop_schema removes everything)."""
     await _ledger(engine).alter().drop_table(if_exists=True)

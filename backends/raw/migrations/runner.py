@@ -73,6 +73,17 @@ async def migrate(db: ScriptRunner, dialect: str, target: str | None) -> None:
         await db.script(f"DROP TABLE {BOOKKEEPING}")
 
 
+async def applied(db: ScriptRunner, dialect: str) -> list[str]:
+    """The revisions `harness_migrations` records; none without the table (base, or a create-all database)."""
+    if dialect == "postgresql":
+        exists = f"SELECT to_regclass('{BOOKKEEPING}') IS NOT NULL"
+    else:
+        exists = f"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{BOOKKEEPING}'"
+    if not (await db.fetch(exists, []))[0][0]:
+        return []
+    return [row[0] for row in await db.fetch(f"SELECT revision FROM {BOOKKEEPING}", [])]
+
+
 async def _apply(db: ScriptRunner, revision: str, direction: Direction, dialect: str) -> None:
     """One file and its bookkeeping row, in one transaction."""
     sql = migration_file(revision, direction, dialect).read_text()

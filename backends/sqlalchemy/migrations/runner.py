@@ -53,6 +53,12 @@ async def migrate(engine: AsyncEngine, revision: str | None) -> None:
         await connection.run_sync(_migrate, revision or "base")
 
 
+async def current(engine: AsyncEngine) -> str | None:
+    """The revision alembic_version records (Alembic's `current`), None when there is no such table or row."""
+    async with engine.connect() as connection:
+        return await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+
+
 def _position(revision: str | None) -> int:
     return -1 if revision in (None, "base") else REVISIONS.index(revision)
 

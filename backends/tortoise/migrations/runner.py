@@ -78,6 +78,18 @@ async def migrate(ctx: TortoiseContext, config: dict[str, Any], target: str | No
                 await ctx.db(alias).execute_script(f'DROP TABLE IF EXISTS "{BOOKKEEPING_TABLE}"')
 
 
+async def applied(ctx: TortoiseContext, config: dict[str, Any]) -> list[str]:
+    """The aerich version files (stems) the `aerich` table records as applied; none without the table. The caller
+    has made `ctx` current."""
+    loop = asyncio.get_running_loop()
+    async with _LOCKS.setdefault(loop, asyncio.Lock()):
+        with _aerich_model_bound(ctx, config["apps"][APP]["default_connection"]):
+            try:
+                return [v.removesuffix(".py") for v in await Command.get_applied_migrations(APP)]
+            except OperationalError:  # no aerich table: a fresh database, or one made by create-all
+                return []
+
+
 async def _upgrade(ctx: TortoiseContext, command: Command, module: pkgutil.ModuleInfo, alias: str) -> None:
     """One step of `Command.upgrade()`'s loop, which itself can only go to the newest file."""
     file = module.name + ".py"
