@@ -1,4 +1,4 @@
-"""Tiers, the adapter registry and the provider factory (seed 000).
+"""Tiers, the adapter registry and the provider factory.
 
 The registry maps an adapter name to `"module:Class"` and imports it only when asked for, so an adapter
 whose ORM is not installed breaks nothing but itself, with a message naming the package to install.
