@@ -1,4 +1,4 @@
-"""The scenario catalogue (DESIGN.md), every scenario written once as a plain async function of a provider.
+"""The scenario catalogue (docs/scenarios.md), every scenario written once as a plain async function of a provider.
 
 `CATALOGUE` maps each scenario id to its `Scenario` (scenarios/base.py says what a scenario function is and
 which untimed steps come with it, its sizes included), in the catalogue's order: the order of the family modules

@@ -1,4 +1,4 @@
-"""Faults during a run (issue 6, parts 3 and 4), against real PostgreSQL throwaway clusters.
+"""Faults during a run, against real PostgreSQL throwaway clusters.
 
 The suite runs as a subprocess, as `orm-harness run` starts it (`-p harness.bench.runlog`, `--benchmark-json`), in a
 session of its own; the test then kills its database server, interrupts it (SIGINT to the process group, as

@@ -1,4 +1,4 @@
-"""Isolation, bad input and timeouts (issue 6, parts 1 and 2), against a real PostgreSQL.
+"""Isolation, bad input and timeouts, against a real PostgreSQL.
 
 Every test here runs on a throwaway cluster of this module's own (never on a database the tests did not
 create), with two password roles whose logins over TCP need a password (scram): `harness_pw` may create

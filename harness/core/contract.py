@@ -1,12 +1,13 @@
 """The provider contract: the one interface every adapter implements and every scenario uses.
 
-Read this module before writing a backend or a scenario. It is seed 000's `BaseDatabaseProvider` /
-`BaseORMProvider`, made exact enough that four very different implementations give the same answers.
+Read this module before writing a backend or a scenario. It defines `BaseDatabaseProvider` / `BaseORMProvider`,
+exact enough that four very different implementations give the same answers (docs/architecture.md shows where it
+sits).
 
 Lifetime
     A provider is built from a `DatabaseConfig` and does no I/O until `await connect()`. `disconnect()`
     closes every connection it opened; `connect()` after that starts afresh. `create_schema()` and
-    `drop_schema()` create and remove the shared schema (DESIGN.md) in the connected database.
+    `drop_schema()` create and remove the shared schema (docs/schema.md) in the connected database.
 
 Schema and migrations
     `create_schema()` brings a fresh database to the head revision with the adapter's own migration tool
@@ -279,7 +280,7 @@ def expand_relations(entity: Entity, relations: Iterable[str]) -> tuple[str, ...
 
 
 class BaseDatabaseProvider(ABC):
-    """Connection lifetime shared by every provider (seed 000)."""
+    """Connection lifetime shared by every provider."""
 
     name: ClassVar[str]
 

@@ -1,4 +1,4 @@
-"""Tiers, the adapter lookup and the provider factory (seed 000).
+"""Tiers, the adapter lookup and the provider factory.
 
 The adapters are declared in harness/core/adapters.py (`REGISTRY`); `adapter_class` imports one only when asked
 for, so an adapter whose ORM is not installed breaks nothing but itself, with a message naming the package to

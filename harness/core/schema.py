@@ -1,6 +1,6 @@
 """The shared logical schema: entity names, their columns and their relations.
 
-Every backend declares the same schema as its own ORM's models (see DESIGN.md, "Shared schema"). This module
+Every backend declares the same schema as its own ORM's models (docs/schema.md describes it). This module
 is the one ORM-free description of it, used by the contract to reject unknown fields and relations with the
 same error whatever ORM is underneath, and by the dataset generator and the tests.
 """

@@ -352,13 +352,16 @@ def _code_section(run: Run) -> list[Block]:
     blocks: list[Block] = [
         Heading(2, "Each adapter's code, by scenario family"),
         Paragraph(
-            "The scenarios are written once against the provider contract; what differs is each adapter's hook "
-            "for the contract methods a family calls. Shown as found in `backends/` (parsed, not retyped)."
+            "The scenarios are written once against the provider contract; what differs is each adapter's hooks "
+            "for the contract methods a family calls, shown with the helpers they call in the adapter's package "
+            "(each once per family, under the first method that reaches it). Shown as found in `backends/` "
+            "(parsed, not retyped)."
         ),
     ]
     families = [f for f in FAMILY_ORDER if f in set(run.table["family"])]
     for family in families:
         blocks.append(Heading(3, f"{family}"))
         for hook in hook_sources(family, adapters):
-            blocks += [Paragraph(f"`{hook.method}`"), CodeGrid(list(hook.code.items()))]
+            hooks = f"hook{'s' if len(hook.hooks) > 1 else ''} " + ", ".join(f"`{name}`" for name in hook.hooks)
+            blocks += [Paragraph(f"`{hook.method}` ({hooks})"), CodeGrid(list(hook.code.items()))]
     return blocks

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.core.factory import adapter_class
 from harness.report.sources import family_methods
 from tests.reports.conftest import SmallRun
 
@@ -75,6 +76,13 @@ def test_code_is_taken_from_the_backends(report: Written) -> None:
     lines = source.splitlines()[hook.lineno - 1 : hook.end_lineno]
     assert "get_many_optimized" in family_methods("eager")
     assert textwrap.dedent("\n".join(lines)) in text
+    helper = next(
+        node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef) and node.name == "_query"
+    )
+    assert "\n".join(source.splitlines()[helper.lineno - 1 : helper.end_lineno]) in text  # the filter builder it calls
+    assert "`expected_eager_statements` (hook `_eager_statements`)" in text
+    for adapter in ("sqlalchemy", "tortoise"):  # their own eager cost, not the contract's
+        assert f"# {adapter}: {adapter_class(adapter).__name__}._eager_statements is the contract's" not in text
 
 
 def test_html_is_self_contained(report: Written) -> None:

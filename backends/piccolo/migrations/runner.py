@@ -14,6 +14,10 @@ Globals Piccolo insists on, and how they are kept per provider:
   least one migration runs (the same value for every provider; the previous value is restored after the last),
   and that module's `DB` is the ContextVar `CURRENT_ENGINE`, set for the calling task only.
 - Nothing else is cached across calls: the migration files build their table classes per step.
+- `MigrationManager.run()` prints its progress (`  - <id> [forwards]... `) to stdout with a bare `print`, with no
+  option or logger to turn it off; a library's `create_schema()` must not write to stdout. The runner gives that
+  module a `print` of its own, silent only while the runner applies a migration in the calling task (`_quiet`);
+  anywhere else it prints as before.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
 
+from piccolo.apps.migrations.auto import migration_manager as piccolo_migration_manager
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
@@ -106,7 +111,8 @@ async def _apply(engine: Engine, ledger: type[Migration], modules: list[ModuleTy
             manager = await module.forwards()
             if isinstance(engine, SQLiteEngine):
                 manager = _SQLiteMigrationManager(**{f.name: getattr(manager, f.name) for f in fields(manager)})
-            await manager.run(backwards=backwards)
+            with _quiet():
+                await manager.run(backwards=backwards)
             if backwards:
                 await ledger.delete().where((ledger.name == module.ID) & (ledger.app_name == APP_NAME))
             else:
@@ -117,6 +123,28 @@ def _begin(engine: Engine) -> Any:
     if isinstance(engine, SQLiteEngine):
         return engine.transaction(transaction_type=TransactionType.immediate)  # a writer from the start
     return engine.transaction()
+
+
+_QUIET: ContextVar[bool] = ContextVar("harness_piccolo_quiet", default=False)
+"""True while the runner applies a migration in this task: Piccolo's progress line is left out."""
+
+
+def _print_unless_quiet(*args: Any, **kwargs: Any) -> None:
+    """`print` for Piccolo's migration_manager module: silent while `_quiet` is in effect in this task."""
+    if not _QUIET.get():
+        print(*args, **kwargs)
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Keep `MigrationManager.run()`'s progress line off stdout, in this task only (other tasks, threads and
+    Piccolo's own CLI print as before)."""
+    piccolo_migration_manager.print = _print_unless_quiet  # type: ignore[attr-defined]
+    token = _QUIET.set(True)
+    try:
+        yield
+    finally:
+        _QUIET.reset(token)
 
 
 class _SQLiteMigrationManager(MigrationManager):

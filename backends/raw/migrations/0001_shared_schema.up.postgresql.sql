@@ -1,4 +1,4 @@
--- 0001_shared_schema: the canonical schema of the brief, verbatim, without tasks.due_date (added by 0002).
+-- 0001_shared_schema: the shared schema (docs/schema.md), without tasks.due_date (added by 0002).
 CREATE TABLE users (
   id SERIAL PRIMARY KEY,
   username VARCHAR(50) NOT NULL UNIQUE,

@@ -1,9 +1,9 @@
 """Revision 0001_shared_schema, part 2 (manual, from `piccolo migrations new harness`): what Piccolo's auto
 migrations cannot express.
 
-- The (user_id, completed) index of tasks: a Piccolo Table declares single-column indexes only (piccolo-orm/piccolo
-  issue 1188); the maintainers' recipe is a manual migration after the one that creates the table, as `add_raw`
-  steps run before the manager's own operations.
+- The (user_id, completed) index of tasks: a Piccolo Table declares single-column indexes only
+  (https://github.com/piccolo-orm/piccolo/issues/1188); the maintainers' recipe is a manual migration after the
+  one that creates the table, as `add_raw` steps run before the manager's own operations.
 - On PostgreSQL, DROP DEFAULT where Piccolo wrote `DEFAULT null` on a typmod column (Varchar, Numeric): PostgreSQL
   keeps it as `NULL::character varying`, and the shared schema has no default there. SQLite has no ALTER COLUMN;
   its `DEFAULT null` changes nothing.

@@ -1,7 +1,8 @@
 """Revision 0002_task_due_date, part 2 (manual, from `piccolo migrations new harness`): the (user_id, due_date)
-index, which a Piccolo Table cannot declare (single-column indexes only, piccolo-orm/piccolo issue 1188). It is a
-migration of its own because `add_raw` steps run before the manager's operations: the column must exist first.
-Reversed, the index goes before the column, which SQLite requires (it refuses to drop an indexed column)."""
+index, which a Piccolo Table cannot declare (single-column indexes only,
+https://github.com/piccolo-orm/piccolo/issues/1188). It is a migration of its own because `add_raw` steps run
+before the manager's operations: the column must exist first. Reversed, the index goes before the column, which
+SQLite requires (it refuses to drop an indexed column)."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.table import Table, create_table_class

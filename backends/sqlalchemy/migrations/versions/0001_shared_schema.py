@@ -1,4 +1,4 @@
-"""The shared schema (DESIGN.md) without tasks.due_date.
+"""The shared schema (docs/schema.md) without tasks.due_date.
 
 Revision ID: 0001_shared_schema
 Revises:
