@@ -17,16 +17,17 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 
+from harness.core.adapters import BY_NAME
 from harness.core.config import DatabaseConfig
 from harness.core.contract import BaseORMProvider
 from harness.core.dataset import Dataset, DatasetSize, generate, load
-from harness.core.factory import ADAPTERS, adapter_class
+from harness.core.factory import adapter_class
 from harness.core.schema import TABLES_IN_DEPENDENCY_ORDER
 from harness.core.statements import stop_open_sqlite_connections
 from harness.databases.targets import PostgresTarget, SqliteTarget, Target
 
 DIALECTS = ("sqlite", "postgresql")
-TARGETS = [(adapter, dialect) for dialect in DIALECTS for adapter in ADAPTERS]
+TARGETS = [(adapter, dialect) for dialect in DIALECTS for adapter in BY_NAME]
 CONTRACT_SIZE = DatasetSize(users=6, tasks_per_user=3, comments_per_task=2, tags=4, tags_per_task=2)
 
 

@@ -25,9 +25,10 @@ import pytest
 
 from harness.bench.runlog import STOP_STATUS
 from harness.bench.runrecord import append_line, read_record, recover, write_atomic
+from harness.core.adapters import BY_NAME
 from harness.core.config import DatabaseConfig
 from harness.core.dataset import DatasetSize, generate, load
-from harness.core.factory import ADAPTERS, adapter_class
+from harness.core.factory import adapter_class
 from harness.databases.ownership import owned_tempdir, owner_of, reap_dead
 from harness.databases.pgserver import PREFIX, ThrowawayPostgres, _stop_cluster, find_binaries
 from harness.databases.targets import PostgresTarget
@@ -269,7 +270,7 @@ def restartable() -> Iterator[PostgresTarget]:
 
 
 @pytest.mark.postgresql
-@pytest.mark.parametrize("adapter", list(ADAPTERS))
+@pytest.mark.parametrize("adapter", list(BY_NAME))
 async def test_every_adapter_recovers_from_a_server_restart_without_reconnecting(
     adapter: str, restartable: PostgresTarget
 ) -> None:

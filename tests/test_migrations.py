@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from harness.core.adapters import BY_NAME
 from harness.core.config import DatabaseConfig
 from harness.core.contract import BaseORMProvider
 from harness.core.dataset import DatasetSize, generate, load
-from harness.core.factory import ADAPTERS, adapter_class
+from harness.core.factory import adapter_class
 from harness.core.schema import REVISIONS
 from harness.databases.catalog import describe, table_layout
 from harness.databases.targets import PostgresTarget, Target
@@ -27,7 +28,7 @@ def target(request: pytest.FixtureRequest) -> Target:
     return request.getfixturevalue(f"{request.param}_target")
 
 
-@pytest.mark.parametrize("adapter", list(ADAPTERS))
+@pytest.mark.parametrize("adapter", list(BY_NAME))
 async def test_upgrade_downgrade_upgrade_keeps_the_rows(target: Target, adapter: str) -> None:
     p = await fresh_provider(target, f"updown_{adapter}", adapter)
     url = p.config.url
@@ -51,7 +52,7 @@ async def test_upgrade_downgrade_upgrade_keeps_the_rows(target: Target, adapter:
         await p.disconnect()
 
 
-@pytest.mark.parametrize("adapter", list(ADAPTERS))
+@pytest.mark.parametrize("adapter", list(BY_NAME))
 async def test_run_migrations_and_the_current_revision(target: Target, adapter: str) -> None:
     p = await fresh_provider(target, f"current_{adapter}", adapter)
     try:
@@ -70,7 +71,7 @@ async def test_run_migrations_and_the_current_revision(target: Target, adapter: 
 
 
 @pytest.mark.postgresql
-@pytest.mark.parametrize("adapter", list(ADAPTERS))
+@pytest.mark.parametrize("adapter", list(BY_NAME))
 async def test_migrations_and_create_all_give_the_same_schema(postgresql_target: PostgresTarget, adapter: str) -> None:
     schemas = []
     for path in ("migrations", "models"):

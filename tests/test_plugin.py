@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from harness.core.factory import TIER_POOL_SIZES, DatabaseType
 from harness.report.results import BENCHMARK_FILE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,3 +113,26 @@ def test_the_plugin_is_inert_in_a_session_without_harness_tests(pytester: pytest
     stored.write_text(json.dumps(document))
     compared = pytester.runpytest_subprocess("-k", "timed", "--benchmark-compare", "-p", "no:cacheprovider")
     assert "machine_info is different" in compared.stdout.str() + compared.stderr.str()
+
+
+def test_pool_size_of_a_tier_comes_from_the_factory(tmp_path: Path) -> None:
+    """`--pool-size USERS`: every provider gets the USERS tier's pool configuration, as the tier will run."""
+    target = tmp_path / BENCHMARK_FILE
+    selection = ["--quick", "--adapters", "raw,tortoise", "--scenarios", "get_by_pk", "--db", "postgresql"]
+    command = [sys.executable, "-m", "pytest", "tests/benchmarks", "--benchmark-only", *selection]
+    command += ["--pool-size", "users", f"--benchmark-json={target}", "-p", "no:cacheprovider", "-q"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:]
+    benchmarks, machine = _documents(target)
+    size = TIER_POOL_SIZES[DatabaseType.USERS]
+    assert machine["harness"]["pool_tier"] == "USERS" and machine["harness"]["pool_size"] == size
+    assert len(benchmarks) == 2
+    for benchmark in benchmarks.values():
+        assert benchmark["extra_info"]["pool"]["max"] == size, benchmark["name"]
+
+
+def test_pool_size_that_is_neither_a_number_nor_a_tier_is_one_line(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "pytest", "tests/benchmarks", "--benchmark-only", "--pool-size", "HUGE"]
+    done = subprocess.run([*command, "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "--pool-size takes a number or a tier: unknown tier 'HUGE'" in done.stderr

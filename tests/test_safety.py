@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.core.adapters import BY_NAME
 from harness.core.config import DatabaseConfig
 from harness.core.errors import ConfigurationError, ConnectionFailed, LockTimeout, StatementTimeout, redact, translate
-from harness.core.factory import ADAPTERS, adapter_class
+from harness.core.factory import adapter_class
 from harness.databases.isolation import (
     MARKER_TABLE,
     connect,
@@ -372,7 +373,7 @@ def test_a_real_run_writes_no_password_anywhere(cluster: Cluster, tmp_path: Path
 # --- timeouts ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("adapter", list(ADAPTERS))
+@pytest.mark.parametrize("adapter", list(BY_NAME))
 async def test_a_lock_wait_is_cut_by_the_lock_timeout(
     adapter: str, cluster: Cluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:

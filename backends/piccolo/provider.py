@@ -42,16 +42,17 @@ from backends.piccolo.models import make_tables
 from harness.core.config import DatabaseConfig
 from harness.core.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Ordering
 from harness.core.errors import ConnectionFailed
+from harness.core.pools import asyncpg_pool_gauges
 from harness.core.schema import Entity, Relation, latest_revision, relation_chain, relation_kind
 
-SCHEMA_DIFFERENCES: tuple[str, ...] = (
-    "SQLite only: Piccolo declares SmallInt as INTEGER and writes DEFAULT null on NOT NULL columns that have no "
-    "default (no effect); CHECK and multi-column UNIQUE constraints are inline in CREATE TABLE (sqlite_create_table).",
-    "SQLite only: Piccolo sends every column on INSERT, so created_at is Python's now() as text "
+SQLITE_SCHEMA_DIFFERENCES = (
+    "Piccolo declares SmallInt as INTEGER and writes DEFAULT null on NOT NULL columns that have no default (no "
+    "effect); CHECK and multi-column UNIQUE constraints are inline in CREATE TABLE (sqlite_create_table).",
+    "Piccolo sends every column on INSERT, so created_at is Python's now() as text "
     "'YYYY-MM-DD HH:MM:SS.ffffff+00:00' (due_date is stored the same way, in UTC), and binds Decimal as float "
     "(REAL); the adapter reads it back to 2 places.",
 )
-"""None on PostgreSQL: the catalog matches the canonical schema (parity test). Piccolo's own DDL, with two
+"""On SQLite only; on PostgreSQL the catalog matches the canonical schema (parity test). Piccolo's own DDL, with two
 additions: DROP DEFAULT where Piccolo leaves DEFAULT NULL::type, and the (user_id, completed) and (user_id, due_date)
 indexes through Table.create_index, as a Table class only declares single-column indexes. The migrations do the same
 (backends/piccolo/migrations/versions/)."""
@@ -205,6 +206,7 @@ class PiccoloProvider(BaseORMProvider[Table]):
                 "only).",
                 *pool_notes,
             ),
+            schema_differences=() if postgres else SQLITE_SCHEMA_DIFFERENCES,
         )
 
     @property
@@ -249,18 +251,7 @@ class PiccoloProvider(BaseORMProvider[Table]):
 
     def pool_status(self) -> dict[str, int] | None:
         pool = getattr(self._engine, "pool", None)
-        if pool is None:
-            return None
-        size, idle = pool.get_size(), pool.get_idle_size()
-        minimum = pool.get_min_size()
-        return {
-            "min": minimum,
-            "max": pool.get_max_size(),
-            "size": size,
-            "checked_out": size - idle,
-            "idle": idle,
-            "overflow": max(0, size - minimum),
-        }
+        return None if pool is None else asyncpg_pool_gauges(pool)
 
     def _typed(self, objects: list[Any]) -> list[Any]:
         for obj in objects:

@@ -44,13 +44,8 @@ from harness.core.contract import (
     Ordering,
 )
 from harness.core.errors import ConfigurationError, ConnectionFailed, PoolTimeout, redact
+from harness.core.pools import asyncpg_pool_gauges
 from harness.core.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, latest_revision
-
-SCHEMA_DIFFERENCES: tuple[str, ...] = ()
-"""None on PostgreSQL: the migrations are the canonical SQL verbatim (migrations/*.postgresql.sql).
-The SQLite translation (migrations/0001_shared_schema.up.sqlite.sql) says in its header what SQLite
-made it change."""
-
 
 _COLUMNS = {name: ", ".join(entity.columns) for name, entity in ENTITIES.items()}
 _OPERATORS = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
@@ -181,20 +176,7 @@ class _Postgres:
                 self._connection.reset(token)
 
     def pool_status(self) -> dict[str, int] | None:
-        pool = self._pool
-        if pool is None:
-            return None
-        size, idle, low = pool.get_size(), pool.get_idle_size(), pool.get_min_size()
-        # asyncpg has no overflow of its own: count the connections opened beyond min_size.
-        overflow = max(0, size - low)
-        return {
-            "min": low,
-            "max": pool.get_max_size(),
-            "size": size,
-            "checked_out": size - idle,
-            "idle": idle,
-            "overflow": overflow,
-        }
+        return None if self._pool is None else asyncpg_pool_gauges(self._pool)
 
 
 def _decimal_out(value: int | float | str) -> Decimal:

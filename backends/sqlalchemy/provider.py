@@ -52,9 +52,6 @@ from harness.core.versions import require
 
 require("sqlalchemy")
 
-SCHEMA_DIFFERENCES: tuple[str, ...] = ()
-
-
 _COMPARISONS = {"eq": "__eq__", "gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}
 
 

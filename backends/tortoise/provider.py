@@ -48,17 +48,23 @@ from backends.tortoise.models import declare_models
 from harness.core.config import DatabaseConfig
 from harness.core.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Models, Ordering
 from harness.core.errors import NotNullViolation
+from harness.core.pools import asyncpg_pool_gauges
 from harness.core.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, latest_revision, relation_chain
 from harness.core.versions import require
 
 require("tortoise-orm")
 
-SCHEMA_DIFFERENCES: tuple[str, ...] = (
-    "Column order: Tortoise adds foreign-key columns after the declared ones (tasks.user_id comes last, task_tags "
-    "has tag_id before task_id), and migrations append tasks.due_date after user_id where create-all puts it "
-    "before; types, defaults, constraints and indexes match the canonical catalog.",
-    "SQLite only: DecimalField is VARCHAR(40) (text), so the balance and amount CHECKs compare CAST(col AS NUMERIC).",
-    "SQLite only: BooleanField is INT, DatetimeField TIMESTAMP, and ids are INTEGER PRIMARY KEY AUTOINCREMENT.",
+SCHEMA_DIFFERENCES: dict[str, tuple[str, ...]] = {
+    "postgresql": (
+        "Column order: Tortoise adds foreign-key columns after the declared ones (tasks.user_id comes last, "
+        "task_tags has tag_id before task_id), and migrations append tasks.due_date after user_id where create-all "
+        "puts it before; types, defaults, constraints and indexes match the shared schema.",
+    ),
+}
+SCHEMA_DIFFERENCES["sqlite"] = (
+    *SCHEMA_DIFFERENCES["postgresql"],
+    "DecimalField is VARCHAR(40) (text), so the balance and amount CHECKs compare CAST(col AS NUMERIC).",
+    "BooleanField is INT, DatetimeField TIMESTAMP, and ids are INTEGER PRIMARY KEY AUTOINCREMENT.",
 )
 
 AERICH_VERSIONS = {
@@ -178,6 +184,7 @@ class TortoiseProvider(BaseORMProvider[Model]):
                 "echo logs through Tortoise's own SQL logger (a child of tortoise.db_client at DEBUG, to stdout): "
                 "Tortoise has no echo setting.",
             ),
+            schema_differences=SCHEMA_DIFFERENCES[config.dialect],
         )
         self._ctx = TortoiseContext()
         self._client: BaseDBAsyncClient | None = None
@@ -229,15 +236,7 @@ class TortoiseProvider(BaseORMProvider[Model]):
         if pool is None:
             idle = dict.fromkeys(("size", "checked_out", "idle", "overflow"), 0)
             return {"min": self.config.pool_min, "max": self.config.pool_max, **idle}
-        size, idle, minimum = pool.get_size(), pool.get_idle_size(), pool.get_min_size()
-        return {
-            "min": minimum,
-            "max": pool.get_max_size(),
-            "size": size,
-            "checked_out": size - idle,
-            "idle": idle,
-            "overflow": max(0, size - minimum),
-        }
+        return asyncpg_pool_gauges(pool)
 
     # CRUD: one statement each, except update. On SQLite a model with no database default left to fill (Tag,
     # TransferLog given created_at) is inserted with aiosqlite's execute_insert: INSERT, then SELECT

@@ -79,7 +79,7 @@ def bench_database(
         target: Target = request.getfixturevalue("harness_cluster")
     else:
         target = sqlite_target_in_ram() if spec == "sqlite" else open_target(spec)
-    workloads = Workloads(target, generate(options.profile.dataset), options.pool_size)
+    workloads = Workloads(target, generate(options.profile.dataset), options.pool)
     yield workloads
     bench_loop.run_until_complete(workloads.close())
     run_info.record_database(request.config, label, workloads)
@@ -128,7 +128,7 @@ def restart_cluster(bench_loop: asyncio.AbstractEventLoop, options: BenchOptions
 
     target = open_target("postgresql")
     assert isinstance(target, PostgresTarget) and target.server is not None
-    workloads = Workloads(target, generate(options.profile.dataset), options.pool_size)
+    workloads = Workloads(target, generate(options.profile.dataset), options.pool)
     yield workloads
     bench_loop.run_until_complete(workloads.close())
     bench_loop.run_until_complete(target.close())

@@ -9,17 +9,30 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from harness.bench.extra_info import HARNESS_FAMILY
+from harness.core.adapters import BY_NAME
 from harness.core.config import DatabaseConfig
 from harness.core.errors import ConfigurationError
-from harness.core.factory import ADAPTERS
+from harness.core.factory import tier_settings
 
 if TYPE_CHECKING:
     from harness.bench.runner import Profile
+
+
+DEFAULTS: dict[str, Any] = {
+    "db": None,
+    "quick": False,
+    "concurrency": "1,8,32,64",
+    "pool_size": "10",
+    "order_seed": None,
+    "adapters": ",".join(BY_NAME),
+    "scenarios": None,
+}
+"""Each option's default, by its destination."""
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -27,16 +40,28 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption(
         "--db",
         action="append",
-        default=None,
+        default=DEFAULTS["db"],
         help="database to benchmark: sqlite (default), postgresql (a throwaway cluster) or a postgresql:// URL; "
         "repeat to run several",
     )
     group.addoption("--quick", action="store_true", help="quick profile: small dataset, 1-3 rounds (CI)")
-    group.addoption("--concurrency", default="1,8,32,64", help="concurrent tasks, comma-separated (1,8,32,64)")
-    group.addoption("--pool-size", type=int, default=10, help="connections per pool, min = max (10)")
+    group.addoption(
+        "--concurrency", default=DEFAULTS["concurrency"], help="concurrent tasks, comma-separated (1,8,32,64)"
+    )
+    group.addoption(
+        "--pool-size",
+        default=DEFAULTS["pool_size"],
+        help="connections per pool, min = max (10), or a tier's name (PRIMARY, USERS, ...): that tier's pool "
+        "configuration from the factory, as the tier will run",
+    )
     group.addoption("--order-seed", type=int, default=None, help="seed of the adapters' order (default: random)")
-    group.addoption("--adapters", default=",".join(ADAPTERS), help="adapters to benchmark, comma-separated")
+    group.addoption("--adapters", default=DEFAULTS["adapters"], help="adapters to benchmark, comma-separated")
     group.addoption("--scenarios", default=None, help="scenario ids or families to run, comma-separated (all)")
+
+
+def given(config: pytest.Config) -> bool:
+    """Whether the command line set any of the harness's options."""
+    return any(config.getoption(name) != default for name, default in DEFAULTS.items())
 
 
 @dataclass(frozen=True)
@@ -47,9 +72,16 @@ class BenchOptions:
     profile: Profile
     concurrency: tuple[int, ...]
     pool_size: int
+    pool_tier: str | None
+    """The tier whose pool configuration every provider gets (`--pool-size USERS`); None for a number."""
     order_seed: int
     adapters: tuple[str, ...]
     scenarios: frozenset[str]
+
+    @property
+    def pool(self) -> dict[str, Any]:
+        """The pool settings every provider gets: the tier's from the factory, else `pool_size` for min and max."""
+        return tier_settings(self.pool_tier) if self.pool_tier else {"pool_size": self.pool_size}
 
     def selects(self, scenario_id: str, family: str) -> bool:
         return scenario_id in self.scenarios or family in self.scenarios
@@ -79,8 +111,8 @@ def _parse(config: pytest.Config) -> BenchOptions:
     from scenarios import CATALOGUE, FAMILIES
 
     adapters = _items(config.getoption("adapters"))
-    if unknown := set(adapters) - set(ADAPTERS):
-        raise pytest.UsageError(f"--adapters: unknown {', '.join(sorted(unknown))} (known: {', '.join(ADAPTERS)})")
+    if unknown := set(adapters) - set(BY_NAME):
+        raise pytest.UsageError(f"--adapters: unknown {', '.join(sorted(unknown))} (known: {', '.join(BY_NAME)})")
     known = {*CATALOGUE, *FAMILIES, HARNESS_FAMILY, "round_overhead"}
     scenarios = _items(config.getoption("scenarios")) or tuple(known)
     if unknown := set(scenarios) - known:
@@ -89,18 +121,30 @@ def _parse(config: pytest.Config) -> BenchOptions:
         concurrency = tuple(int(c) for c in _items(config.getoption("concurrency")))
     except ValueError:
         raise pytest.UsageError("--concurrency takes integers, e.g. 1,8,32,64") from None
-    if not concurrency or min(concurrency) < 1 or config.getoption("pool_size") < 1:
+    pool_size, pool_tier = _pool(config.getoption("pool_size"))
+    if not concurrency or min(concurrency) < 1 or pool_size < 1:
         raise pytest.UsageError("--concurrency and --pool-size must be positive")
     seed = config.getoption("order_seed")
     return BenchOptions(
         databases=_databases(config.getoption("db") or ["sqlite"]),
         profile=QUICK if config.getoption("quick") else FULL,
         concurrency=concurrency,
-        pool_size=config.getoption("pool_size"),
+        pool_size=pool_size,
+        pool_tier=pool_tier,
         order_seed=random.SystemRandom().randrange(2**31) if seed is None else seed,
         adapters=adapters,
         scenarios=frozenset(scenarios),
     )
+
+
+def _pool(value: str) -> tuple[int, str | None]:
+    """`--pool-size`: a number, or a tier whose size the factory gives (`tier_settings`)."""
+    if value.strip().lstrip("-").isdigit():
+        return int(value), None
+    try:
+        return int(tier_settings(value)["pool_size"]), value.strip().upper()
+    except ConfigurationError as exc:
+        raise pytest.UsageError(f"--pool-size takes a number or a tier: {exc}") from None
 
 
 def _items(value: str | None) -> tuple[str, ...]:
@@ -127,8 +171,9 @@ def _databases(specs: list[str]) -> dict[str, str]:
 
 def summary(options: BenchOptions) -> str:
     """The line the session prints once it has collected harness tests."""
+    tier = f" (tier {options.pool_tier})" if options.pool_tier else ""
     return (
         f"orm-harness benchmarks: profile {options.profile.name}, databases {', '.join(options.databases)}, "
-        f"pool size {options.pool_size}, concurrency {','.join(map(str, options.concurrency))}, "
+        f"pool size {options.pool_size}{tier}, concurrency {','.join(map(str, options.concurrency))}, "
         f"order seed {options.order_seed}"
     )

@@ -22,7 +22,7 @@ import pytest
 
 from harness.bench import run_info
 from harness.bench.matrix import kind_of, ordered, parametrize, wanted
-from harness.bench.options import add_options, bench_options, summary
+from harness.bench.options import add_options, bench_options, given, summary
 
 POSTGRESQL_MARKER = "postgresql: needs a PostgreSQL server (the throwaway cluster or --db URL)"
 _MISSING = pytest.StashKey[str]()
@@ -36,6 +36,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the marker and the fixtures; without pytest-asyncio (the [bench] extra) there are no fixtures,
     which matters only to a session that collects harness tests (`pytest_collection_modifyitems`)."""
     config.addinivalue_line("markers", POSTGRESQL_MARKER)
+    if given(config):
+        bench_options(config)  # bad input is one line now, rather than a collection error in every module
     try:
         from harness.bench import fixtures
     except ModuleNotFoundError as exc:

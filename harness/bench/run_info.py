@@ -40,6 +40,7 @@ def start(config: pytest.Config, options: BenchOptions) -> None:
         "adapters": list(options.adapters),
         "scenarios": [s.id for s in CATALOGUE.values() if options.selects(s.id, s.family)],
         "pool_size": options.pool_size,
+        "pool_tier": options.pool_tier,
         "concurrency": list(options.concurrency),
         "timer": "harness.bench.runner.loop_time: seconds inside the event loop (driving the loop left out)",
         "databases": {},
@@ -74,7 +75,7 @@ def record_database(config: pytest.Config, label: str, workloads: Workloads) -> 
     run = facts(config)
     if run is None or not workloads.facts:
         return
-    recorded = {"dialect": workloads.dialect, **workloads.facts}
+    recorded = {"dialect": workloads.dialect, **workloads.facts, "capabilities": dict(workloads.capabilities)}
     spec = bench_options(config).spec(label)
     if spec == "postgresql":
         recorded["throwaway_cluster_settings"] = dict(SERVER_SETTINGS)

@@ -1,6 +1,7 @@
 """The benchmarks' databases: per target, one fresh database per adapter with the dataset loaded once.
 
-`Workloads(target, dataset, pool_size)` creates them on first use (`await workloads.get("tortoise")`) and
+`Workloads(target, dataset, pool)` (pool: the pool settings every provider gets, e.g. `{"pool_size": 10}` or a
+tier's, `harness.core.factory.tier_settings`) creates them on first use (`await workloads.get("tortoise")`) and
 keeps them for the session; `close()` disconnects every provider (the target removes the databases). A scenario
 that changes the schema (`Scenario.prepare`) gets a database of its own instead (`own`, then `release`).
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -52,8 +53,10 @@ class Workloads:
 
     target: Target
     dataset: Dataset
-    pool_size: int
+    pool: dict[str, Any]
     facts: dict[str, Any] = field(default_factory=dict)
+    capabilities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each loaded adapter's declared `Capabilities` on this target, recorded with the run for the report."""
     _loaded: dict[str, Workload] = field(default_factory=dict)
 
     @property
@@ -83,7 +86,7 @@ class Workloads:
     async def _open(self, adapter: str, name: str, fill: Callable[[BaseORMProvider], Awaitable[None]]) -> Workload:
         """A fresh database `name` at head through the adapter's migrate, filled by `fill(provider)`."""
         url = await self.target.new_database(name)
-        config = DatabaseConfig(url, pool_min=self.pool_size, pool_max=self.pool_size)
+        config = DatabaseConfig.from_mapping({"url": url, **self.pool})
         provider = adapter_class(adapter)(config)
         await provider.connect()
         try:
@@ -96,6 +99,7 @@ class Workloads:
         except BaseException:
             await provider.disconnect()
             raise
+        self.capabilities[adapter] = asdict(provider.capabilities)
         return Workload(
             adapter, self.dialect, provider, self.dataset, versions(adapter, self.dialect, self.facts["server"])
         )

@@ -36,9 +36,10 @@ import pandas as pd
 from harness.bench.progress import PROGRESS_FD
 from harness.bench.runrecord import recover
 from harness.cli.guard import SuiteSetup, stop_suite
+from harness.core.adapters import BY_NAME, REGISTRY
 from harness.core.config import DatabaseConfig
 from harness.core.errors import ConfigurationError, redact
-from harness.core.factory import ADAPTERS, RESULTS_DIR
+from harness.core.factory import RESULTS_DIR, tier_settings
 from harness.databases.targets import KEEP_VARIABLE
 from harness.report.compare import (
     DEFAULT_ALPHA,
@@ -84,11 +85,13 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND", parser_class=_Parser)
     run = commands.add_parser("run", help="run the benchmark suite, then write the report (SQLite, all adapters)")
     run.add_argument("--db", action="append", help="sqlite (default), postgresql (throwaway cluster) or a URL")
-    run.add_argument("--adapters", help=f"comma-separated, from {', '.join(ADAPTERS)} (default: all)")
+    run.add_argument("--adapters", help=f"comma-separated, from {', '.join(BY_NAME)} (default: all)")
     run.add_argument("--scenarios", help="comma-separated scenario ids or families (default: all)")
     run.add_argument("--quick", action="store_true", help="quick profile: small dataset, few rounds")
     run.add_argument("--out", type=Path, help="run directory (default: ./results/<UTC time>)")
-    run.add_argument("--pool-size", type=int, help="connections per pool (suite default 10)")
+    run.add_argument(
+        "--pool-size", help="connections per pool (suite default 10), or a tier's name: that tier's pool configuration"
+    )
     run.add_argument("--concurrency", help="concurrent tasks, comma-separated (suite default 1,8,32,64)")
     run.add_argument("--order-seed", type=int, help="seed of the adapters' order (default: random, recorded)")
     run.add_argument("--keep", action="store_true", help="keep the databases created on a server given by URL")
@@ -136,7 +139,7 @@ def _run(args: argparse.Namespace) -> int:
         raise ConfigurationError(f"{out} already holds a run: choose another --out")
     # Every --db checked (reachable, password, a database the harness may use) and its password moved out of
     # the suite's command line into a private password file (harness/cli/guard.py), before the suite starts.
-    adapters = [a.strip() for a in (args.adapters or "").split(",") if a.strip()] or list(ADAPTERS)
+    adapters = [a.strip() for a in (args.adapters or "").split(",") if a.strip()] or list(BY_NAME)
     setup = SuiteSetup.prepare(args.db or ["sqlite"], adapters)
     suite_args = [a for a in suite_args if not a.startswith("--db=")] + [f"--db={db}" for db in setup.databases]
     if args.keep:
@@ -174,11 +177,13 @@ def _suite_arguments(args: argparse.Namespace) -> list[str]:
             raise ConfigurationError(f"--db takes sqlite, postgresql or a postgresql:// URL, not {db!r}")
         arguments.append(f"--db={db}")
     if args.adapters:
-        _known("adapter", args.adapters, ADAPTERS)
+        _known("adapter", args.adapters, BY_NAME)
         arguments.append(f"--adapters={args.adapters}")
     if args.scenarios:
         _known("scenario or family", args.scenarios, [*CATALOGUE, *FAMILIES])
         arguments.append(f"--scenarios={args.scenarios}")
+    if args.pool_size is not None and not args.pool_size.strip().isdigit():
+        tier_settings(args.pool_size)  # a tier's name, or one line naming the tiers
     if args.quick:
         arguments.append("--quick")
     for option in ("pool_size", "concurrency", "order_seed"):
@@ -371,7 +376,7 @@ def _tiers(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from scenarios import CATALOGUE, FAMILIES
 
-    _section("adapters", [f"{name:<11} needs {requirement}" for name, (_, requirement) in ADAPTERS.items()])
+    _section("adapters", [f"{a.name:<11} needs {a.requirement}" for a in REGISTRY])
     for family in FAMILIES:
         scenarios = [s for s in CATALOGUE.values() if s.family == family]
         _section(f"scenarios: {family}", [f"{s.id:<22} {s.label}" for s in scenarios])

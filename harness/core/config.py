@@ -54,7 +54,8 @@ class DatabaseConfig:
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> DatabaseConfig:
-        """Build from a dict with `url` and optional pool settings, seed 000's keys among them:
+        """Build from a dict with `url` and optional pool settings, the seed interface's keys among them
+        (harness/core/contract.py):
 
         `pool_size` (the pool's size: `pool_min`, and `pool_max` too unless `max_overflow` is given),
         `max_overflow` (connections beyond `pool_size`: `pool_max` = `pool_min` + `max_overflow`; default 0),

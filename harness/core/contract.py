@@ -91,7 +91,11 @@ Writing an adapter
     (`Condition`s, an `Ordering`, full relation paths) and may assume them valid.
 
 Deviations from the seed interface
-    Seed 000, the provider and factory interface users adopt, is followed where it is sound. Where not, one line each:
+    "The seed" is the provider interface this project started from and its users adopt in their services:
+    `BaseDatabaseProvider`, `BaseORMProvider(Generic[T])` with create/get/get_many/update/delete/count/exists,
+    create_many/update_many, get_with_relations/get_many_optimized, transaction, get_pool_status,
+    run_migrations/get_current_revision, and the `DatabaseType` tiers with `DatabaseFactory.create_provider` and
+    `DatabaseProviderBuilder` (harness/core/factory.py). It is followed where it is sound; where not, one line each:
     - The seed's create_many returns the new objects; here the row count, as the ORMs' bulk inserts build no objects.
     - The seed raises ValueError or the ORM's errors; here only harness.core.errors, the same for every ORM.
     - The seed's get fails when several rows match; here it returns the first one found and never fails for that.
@@ -165,11 +169,15 @@ class Capabilities:
     row_locks: `get(..., for_update=True)` takes a row lock (SELECT ... FOR UPDATE).
     notes: anything else a reader of the results should know, in one sentence each; among them, each pool
         setting of `DatabaseConfig` the adapter cannot apply on this dialect, in a note starting "Not applied: ".
+    schema_differences: where the ORM's schema on this dialect differs from the shared schema (docs/schema.md),
+        one sentence each (PostgreSQL's catalogs are compared by tests/test_schema_parity.py).
+    Every run records them per adapter and database, and the report shows them next to the results.
     """
 
     connection_model: ConnectionModel
     row_locks: bool
     notes: tuple[str, ...] = ()
+    schema_differences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

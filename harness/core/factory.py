@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.core.adapters import BY_NAME, REGISTRY
+from harness.core.adapters import BY_NAME
 from harness.core.config import DatabaseConfig
 from harness.core.contract import BaseORMProvider
 from harness.core.errors import ConfigurationError
@@ -44,13 +44,8 @@ TIER_POOL_SIZES: dict[DatabaseType, int] = {
     DatabaseType.EMBEDDINGS: 5,
     DatabaseType.GRAPH: 5,
 }
-"""Default pool size per tier when the configuration gives none, seed 000's (min = max: a pool of fixed size,
+"""Default pool size per tier when the configuration gives none, the seed interface's (min = max: a pool of fixed size,
 unless `max_overflow` or `pool_max` says otherwise)."""
-
-
-ADAPTERS: dict[str, tuple[str, str]] = {adapter.name: (adapter.target, adapter.requirement) for adapter in REGISTRY}
-"""Adapter name -> ("module:Class", its pip requirement): a view of harness/core/adapters.py's `REGISTRY`, declared
-nowhere else, in the registry's order."""
 
 
 def adapter_class(name: str) -> type[BaseORMProvider]:
@@ -80,6 +75,11 @@ def default_url(orm: str, tier: DatabaseType) -> str:
     return f"sqlite:///{RESULTS_DIR.resolve() / f'{tier.value.lower()}_{orm}.sqlite'}"
 
 
+def tier_settings(tier: DatabaseType | str) -> dict[str, Any]:
+    """The pool configuration a tier's providers get when their configuration gives none."""
+    return {"pool_size": TIER_POOL_SIZES[_tier(tier)]}
+
+
 class DatabaseFactory:
     """Builds one provider per (orm, tier) and hands the same instance to every later caller."""
 
@@ -101,7 +101,7 @@ class DatabaseFactory:
         """
         tier = _tier(tier)
         key = (orm, tier)
-        settings = {"pool_size": TIER_POOL_SIZES[tier], **(config or {})}
+        settings = {**tier_settings(tier), **(config or {})}
         settings.setdefault("url", default_url(orm, tier))
         wanted = DatabaseConfig.from_mapping(settings)
         with cls._lock:

@@ -80,6 +80,7 @@ def report_blocks(
     blocks += _tier_section(tiers, recommendations)
     blocks += _chart(by_name, "ratio_to_raw")
     blocks += _environment_section(run)
+    blocks += _capabilities_section(run)
     blocks += _families_section(run, summary, by_name)
     blocks += _unstable_section(summary)
     blocks += _metric_sections(run, by_name)
@@ -87,6 +88,32 @@ def report_blocks(
     blocks += migration_section(run)
     blocks += _code_section(run)
     return blocks
+
+
+def _capabilities_section(run: Run) -> list[Block]:
+    """What each adapter declared it does differently on each database (`Capabilities`, recorded with the run):
+    the facts that explain many of the differences in the tables below."""
+    databases = (run.environment.get("harness") or {}).get("databases") or {}
+    items: list[str] = []
+    for label, facts in databases.items():
+        declared_by = facts.get("capabilities") or {}
+        ordered = adapters_in(pd.DataFrame({"adapter": list(declared_by)}))
+        items += [_capability_line(adapter, label, declared_by[adapter]) for adapter in ordered]
+    if not items:
+        return []
+    intro = (
+        "Declared by each adapter (its `capabilities`): how it talks to the database, whether "
+        "`get(..., for_update=True)` takes a row lock, and what else explains its figures below."
+    )
+    return [Heading(2, "How each adapter works"), Paragraph(intro), Bullets(items)]
+
+
+def _capability_line(adapter: str, database: str, declared: dict[str, Any]) -> str:
+    locks = "row locks" if declared.get("row_locks") else "no row locks"
+    parts = [f"**{adapter} on {database}**: {declared.get('connection_model')}, {locks}."]
+    parts += list(declared.get("notes") or ())
+    parts += [f"Schema: {difference}" for difference in declared.get("schema_differences") or ()]
+    return " ".join(parts)
 
 
 def _resilience_section(run: Run) -> list[Block]:
@@ -217,7 +244,10 @@ def _method_facts(run: Run) -> list[str]:
         f"commit: {commit.get('id', 'unknown')}{' (uncommitted changes)' if commit.get('dirty') else ''}",
     ]
     if "pool_size" in harness:
-        facts.append(f"pool size: {harness['pool_size']} connections (min = max) per adapter, where it has a pool")
+        tier = f", the pool configuration of tier {harness['pool_tier']}" if harness.get("pool_tier") else ""
+        facts.append(
+            f"pool size: {harness['pool_size']} connections (min = max) per adapter, where it has a pool{tier}"
+        )
     if harness.get("concurrency"):
         facts.append(f"concurrency levels: {', '.join(map(str, harness['concurrency']))} tasks")
     for key in ("dataset", "sizes", "versions"):
@@ -226,7 +256,8 @@ def _method_facts(run: Run) -> list[str]:
     if "pinned" in harness:
         facts.append(_pinned_fact(harness["pinned"]))
     for label, facts_of_db in (harness.get("databases") or {}).items():
-        facts.append(f"database {label}: {_compact(facts_of_db)}")
+        shown_facts = {key: value for key, value in facts_of_db.items() if key != "capabilities"}
+        facts.append(f"database {label}: {_compact(shown_facts)}")
     if overhead := env.get("overhead"):
         driving = overhead.get("driving_median_us")
         facts.append(
@@ -234,7 +265,17 @@ def _method_facts(run: Run) -> list[str]:
             + (f" ({driving:.1f} us of event-loop driving outside the timer)" if driving is not None else "")
         )
     shown = {"harness_schema", "run_id", "started", "profile", "order_seed", "adapters", "families", "cpu"}
-    shown |= {"pool_size", "concurrency", "dataset", "sizes", "versions", "pinned", "databases", "migrations"}
+    shown |= {
+        "pool_size",
+        "pool_tier",
+        "concurrency",
+        "dataset",
+        "sizes",
+        "versions",
+        "pinned",
+        "databases",
+        "migrations",
+    }
     facts += [f"{key}: {_compact(value)}" for key, value in harness.items() if key not in shown]
     return facts
 

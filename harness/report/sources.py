@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from harness.core.adapters import BY_NAME
 from harness.core.contract import BaseORMProvider
-from harness.core.factory import ADAPTERS
 from scenarios import POOL_FAMILIES
 
 CONTRACT_METHODS = frozenset(
@@ -185,9 +185,9 @@ class _AdapterReader:
     @classmethod
     def find(cls, adapter: str) -> _AdapterReader | str:
         """The reader of the adapter's package, or a note saying why its source is unavailable."""
-        if adapter not in ADAPTERS:
+        if adapter not in BY_NAME:
             return f"# {adapter}: not an adapter of this version"
-        module_name, class_name = ADAPTERS[adapter][0].split(":")
+        module_name, class_name = BY_NAME[adapter].target.split(":")
         path = _module_file(module_name)
         if path is None:
             return f"# {adapter}: source file of {module_name} not found"

@@ -64,7 +64,7 @@ async def test_every_scenario_passes_and_leaves_the_dataset_as_loaded(workload: 
 
 @pytest.fixture
 async def own_workloads(tmp_path: Path) -> AsyncIterator[Workloads]:
-    workloads = Workloads(SqliteTarget(tmp_path), DATA, pool_size=1)
+    workloads = Workloads(SqliteTarget(tmp_path), DATA, pool={"pool_size": 1})
     yield workloads
     await workloads.close()
 

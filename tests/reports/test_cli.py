@@ -74,6 +74,7 @@ def _corrupt(run_copy: Path) -> str:
     [
         (lambda p, r: ["run", "--adapters", "raw,django"], "unknown adapter django"),
         (lambda p, r: ["run", "--scenarios", "crud,teleport"], "unknown scenario or family teleport"),
+        (lambda p, r: ["run", "--pool-size", "HUGE"], "unknown tier 'HUGE'"),
         (lambda p, r: ["run", "--db", "mysql://u:pw@h/db"], "unsupported database URL"),
         (lambda p, r: ["run", "--db", "postgresql://u:hunter2@h"], "names no database"),
         (lambda p, r: ["tiers", "--tier", "ARCHIVE"], "unknown tier ARCHIVE"),

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.core.config import DatabaseConfig
 from harness.core.factory import adapter_class
 from harness.report.sources import family_methods
-from tests.reports.conftest import SmallRun
+from tests.reports.conftest import ADAPTERS, SmallRun
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -52,6 +53,7 @@ def test_markdown_has_every_section(report: Written) -> None:
     for heading in (
         "## Tier recommendation",
         "## Environment and method",
+        "## How each adapter works",
         "## Results by scenario family",
         "## Unstable results",
         "## Each adapter's code, by scenario family",
@@ -146,3 +148,20 @@ def test_migration_section_has_the_tools_their_times_and_their_files(report: Wri
     assert "op.add_column" in section and "ADD COLUMN" in section.upper()
     html = report.html.read_text()
     assert "Migrations: each ORM" in html and "op.add_column" in html
+
+
+def test_each_adapter_s_declared_capabilities_are_shown(report: Written, small_run: SmallRun) -> None:
+    """What an adapter declares (connection model, row locks, notes, schema differences) reaches the report, for
+    every adapter and database the run measured."""
+    text = report.markdown.read_text()
+    for database in small_run.databases:
+        for adapter in ADAPTERS.split(","):
+            declared = adapter_class(adapter)(DatabaseConfig(_url(database))).capabilities
+            line = next(line for line in text.splitlines() if line.startswith(f"- **{adapter} on {database}**"))
+            assert declared.connection_model in line
+            for sentence in (*declared.notes, *declared.schema_differences):
+                assert sentence in line, (adapter, database, sentence)
+
+
+def _url(database: str) -> str:
+    return "sqlite:///unused.db" if database == "sqlite" else "postgresql://unused@localhost/unused"

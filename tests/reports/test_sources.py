@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from harness.core.adapters import BY_NAME
 from harness.core.contract import BaseORMProvider
-from harness.core.factory import ADAPTERS, adapter_class
+from harness.core.factory import adapter_class
 from harness.report.results import FAMILY_ORDER
 from harness.report.sources import CONTRACT_METHODS, contract_hooks, family_methods, hook_sources
 
 ROOT = Path(__file__).resolve().parents[2]
-ALL = list(ADAPTERS)
+ALL = list(BY_NAME)
 
 HELPERS = {
     # adapter: (contract method in crud, a helper its hook calls, the file defining the helper)
@@ -48,7 +49,7 @@ def family_code(family: str, adapter: str) -> str:
 
 def test_hooks_are_read_from_the_contract() -> None:
     assert contract_hooks("expected_eager_statements") == ("_eager_statements",)
-    assert contract_hooks("get_with_relations") == ("_get_with_relations",)
+    assert contract_hooks("get_with_relations") == ("_get_many_optimized",)
     assert contract_hooks("create_schema") == ("_migrate",)  # through migrate()
     for method in CONTRACT_METHODS:
         hooks = contract_hooks(method)
