@@ -40,7 +40,7 @@ from piccolo.table import Table, drop_db_tables
 from backends.piccolo.migrations.runner import applied, drop_bookkeeping, migrate, sqlite_create_table
 from backends.piccolo.models import make_tables
 from harness.core.config import DatabaseConfig
-from harness.core.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Ordering
+from harness.core.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Selection
 from harness.core.errors import ConnectionFailed
 from harness.core.pools import asyncpg_pool_gauges
 from harness.core.schema import Entity, Relation, latest_revision, relation_chain, relation_kind
@@ -277,26 +277,22 @@ class PiccoloProvider(BaseORMProvider[Table]):
         found = await query.first()
         return None if found is None else self._typed([found])[0]
 
-    async def _get_many(
-        self,
-        model: Any,
-        where: tuple[Condition, ...],
-        limit: int | None,
-        offset: int | None,
-        ordering: Ordering | None,
-    ) -> list[Any]:
-        query = model.objects().where(*_where(model, where))
-        if ordering is not None:
+    async def _get_many(self, model: Any, selection: Selection) -> list[Any]:
+        return self._typed(await self._selected(model, model.objects(), selection))
+
+    def _selected(self, model: Any, query: Any, selection: Selection) -> Any:
+        """`query` (an `objects()` query of `model`) with the selection's conditions, order and page."""
+        query = query.where(*_where(model, selection.where))
+        if (ordering := selection.ordering) is not None:
             query = query.order_by(getattr(model, ordering.field), ascending=not ordering.descending)
+        limit, offset = selection.limit, selection.offset
         if limit is not None or (offset is not None and not self._postgres):
             query = query.limit(-1 if limit is None else limit)  # SQLite needs a LIMIT before OFFSET
         if offset is not None:
             query = query.offset(offset)
-        return self._typed(await query)
+        return query
 
     async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None:
-        if not data:
-            return await self._get(model, where, False)
         return self._row(model, await self._update_query(model, where, data).returning(*model.all_columns()))
 
     async def _delete(self, model: Any, where: tuple[Condition, ...]) -> bool:
@@ -313,8 +309,6 @@ class PiccoloProvider(BaseORMProvider[Table]):
         return await self._insert(model, [model(**row, _ignore_missing=True) for row in rows])
 
     async def _update_many(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> int:
-        if not data:
-            return await self._count(model, where)
         return len(await self._update_query(model, where, data).returning(model.id))
 
     async def _link_tags(self, pairs: list[tuple[int, int]]) -> int:
@@ -340,15 +334,7 @@ class PiccoloProvider(BaseORMProvider[Table]):
         queries = 1 + sum(relation_kind(entity.name, p) != "forward" for p in paths)
         return queries if self._postgres else 2 * queries
 
-    async def _get_many_optimized(
-        self,
-        model: Any,
-        where: tuple[Condition, ...],
-        paths: tuple[str, ...],
-        limit: int | None,
-        offset: int | None,
-        ordering: Ordering | None,
-    ) -> list[Any]:
+    async def _get_many_optimized(self, model: Any, selection: Selection, paths: tuple[str, ...]) -> list[Any]:
         entity = self.models.entity(model).name
         forward: dict[str, list[str]] = {"": []}  # each query (roots, reverse/m2m paths): its joined paths
         owner = {"": ""}
@@ -358,13 +344,7 @@ class PiccoloProvider(BaseORMProvider[Table]):
                 forward[base].append(path[len(base) + 1 :] if base else path)
             else:
                 owner[path], forward[path] = path, []
-        query = model.objects(*_prefetch(model, entity, forward[""])).where(*_where(model, where))
-        if ordering is not None:
-            query = query.order_by(getattr(model, ordering.field), ascending=not ordering.descending)
-        if limit is not None or (offset is not None and not self._postgres):
-            query = query.limit(-1 if limit is None else limit)  # SQLite needs a LIMIT before OFFSET
-        if offset is not None:
-            query = query.offset(offset)
+        query = self._selected(model, model.objects(*_prefetch(model, entity, forward[""])), selection)
         roots = self._typed(await query)
         _move_joined(roots, entity, forward[""])
         for path, joined in forward.items():  # parents first

@@ -41,7 +41,7 @@ from harness.core.contract import (
     ConnectionModel,
     MigrationFacts,
     Models,
-    Ordering,
+    Selection,
 )
 from harness.core.errors import ConfigurationError, ConnectionFailed, PoolTimeout, redact
 from harness.core.pools import asyncpg_pool_gauges
@@ -464,25 +464,19 @@ class RawProvider(BaseORMProvider[Any]):
         rows = await self._db.fetch(sql, params)
         return self._objects(entity, rows)[0] if rows else None
 
-    async def _get_many(
-        self,
-        model: Any,
-        where: tuple[Condition, ...],
-        limit: int | None,
-        offset: int | None,
-        ordering: Ordering | None,
-    ) -> list[Any]:
+    async def _get_many(self, model: Any, selection: Selection) -> list[Any]:
         entity = self.models.entity(model)
         params: list[Any] = []
-        sql = f"SELECT {_COLUMNS[entity.name]} FROM {entity.table}{self._where(where, params)}"
-        if ordering is not None:
+        sql = f"SELECT {_COLUMNS[entity.name]} FROM {entity.table}{self._where(selection.where, params)}"
+        if (ordering := selection.ordering) is not None:
             sql += f" ORDER BY {ordering.field}{' DESC' if ordering.descending else ''}"
-        if limit is not None:
-            params.append(limit)
+        if selection.limit is not None:
+            params.append(selection.limit)
             sql += f" LIMIT {self._db.placeholder(len(params))}"
-        if offset is not None:
-            params.append(offset)
-            sql += f"{self._db.no_limit if limit is None else ''} OFFSET {self._db.placeholder(len(params))}"
+        if selection.offset is not None:
+            params.append(selection.offset)
+            no_limit = self._db.no_limit if selection.limit is None else ""
+            sql += f"{no_limit} OFFSET {self._db.placeholder(len(params))}"
         return self._objects(entity, await self._db.fetch(sql, params))
 
     def _set(self, data: dict[str, Any], params: list[Any]) -> str:
@@ -491,8 +485,6 @@ class RawProvider(BaseORMProvider[Any]):
         return ", ".join(f"{c} = {self._db.placeholder(n)}" for n, c in enumerate(data, first))
 
     async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None:
-        if not data:
-            return await self._get(model, where, False)
         entity = self.models.entity(model)
         params: list[Any] = []
         assignments = self._set(data, params)
@@ -524,8 +516,6 @@ class RawProvider(BaseORMProvider[Any]):
         return len(rows)
 
     async def _update_many(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> int:
-        if not data:
-            return await self._count(model, where)
         entity = self.models.entity(model)
         params: list[Any] = []
         assignments = self._set(data, params)
@@ -536,17 +526,9 @@ class RawProvider(BaseORMProvider[Any]):
         await self._db.executemany(sql, pairs)
         return len(pairs)
 
-    async def _get_many_optimized(
-        self,
-        model: Any,
-        where: tuple[Condition, ...],
-        paths: tuple[str, ...],
-        limit: int | None,
-        offset: int | None,
-        ordering: Ordering | None,
-    ) -> list[Any]:
+    async def _get_many_optimized(self, model: Any, selection: Selection, paths: tuple[str, ...]) -> list[Any]:
         entity = self.models.entity(model)
-        roots = await self._get_many(model, where, limit, offset, ordering)
+        roots = await self._get_many(model, selection)
         # path -> (entity, the distinct objects loaded there); paths come parents first.
         loaded: dict[str, tuple[Entity, list[Any]]] = {"": (entity, roots)}
         for path in paths:

@@ -27,6 +27,7 @@ from time import perf_counter
 from typing import Any, cast
 
 from sqlalchemy import (
+    Select,
     delete,
     event,
     exists,
@@ -45,7 +46,7 @@ from sqlalchemy.sql import ColumnElement
 from backends.sqlalchemy.migrations import runner as alembic_runner
 from backends.sqlalchemy.models import Account, Base, Comment, Tag, Task, TransferLog, User, task_tags
 from harness.core.config import DatabaseConfig
-from harness.core.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Models, Ordering
+from harness.core.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Models, Selection
 from harness.core.errors import ConnectionFailed, redact
 from harness.core.schema import Entity, latest_revision, relation_chain, relation_kind
 from harness.core.versions import require
@@ -53,6 +54,15 @@ from harness.core.versions import require
 require("sqlalchemy")
 
 _COMPARISONS = {"eq": "__eq__", "gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}
+
+
+def _selected(model: Any, selection: Selection) -> Select[Any]:
+    """SELECT of `model` with the selection's conditions, order and page."""
+    stmt = select(model).where(*_criteria(model, selection.where)).limit(selection.limit).offset(selection.offset)
+    if (ordering := selection.ordering) is not None:
+        column = getattr(model, ordering.field)
+        stmt = stmt.order_by(column.desc() if ordering.descending else column)
+    return stmt
 
 
 def _criteria(model: Any, where: tuple[Condition, ...]) -> list[ColumnElement[bool]]:
@@ -304,23 +314,10 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
         rows = await self._select(stmt)
         return rows[0] if rows else None
 
-    async def _get_many(
-        self,
-        model: Any,
-        where: tuple[Condition, ...],
-        limit: int | None,
-        offset: int | None,
-        ordering: Ordering | None,
-    ) -> list[Any]:
-        stmt = select(model).where(*_criteria(model, where)).limit(limit).offset(offset)
-        if ordering is not None:
-            column = getattr(model, ordering.field)
-            stmt = stmt.order_by(column.desc() if ordering.descending else column)
-        return await self._select(stmt)
+    async def _get_many(self, model: Any, selection: Selection) -> list[Any]:
+        return await self._select(_selected(model, selection))
 
     async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None:
-        if not data:
-            return await self._get(model, where, False)
         stmt = update(model).where(*_criteria(model, where)).values(data).returning(model)
         rows = await self._select(stmt)
         return rows[0] if rows else None
@@ -358,8 +355,6 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
         return len(rows)
 
     async def _update_many(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> int:
-        if not data:
-            return await self._count(model, where)
         return await self._execute_dml(update(model).where(*_criteria(model, where)).values(data))
 
     async def _link_tags(self, pairs: list[tuple[int, int]]) -> int:
@@ -369,21 +364,8 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
 
     # -- eager loading --------------------------------------------------------------------------------
 
-    async def _get_many_optimized(
-        self,
-        model: Any,
-        where: tuple[Condition, ...],
-        paths: tuple[str, ...],
-        limit: int | None,
-        offset: int | None,
-        ordering: Ordering | None,
-    ) -> list[Any]:
-        stmt = select(model).where(*_criteria(model, where)).options(*(_loader(model, p) for p in paths))
-        stmt = stmt.limit(limit).offset(offset)
-        if ordering is not None:
-            column = getattr(model, ordering.field)
-            stmt = stmt.order_by(column.desc() if ordering.descending else column)
-        return await self._select(stmt)
+    async def _get_many_optimized(self, model: Any, selection: Selection, paths: tuple[str, ...]) -> list[Any]:
+        return await self._select(_selected(model, selection).options(*(_loader(model, p) for p in paths)))
 
     def _eager_statements(self, entity: Entity, paths: tuple[str, ...]) -> int:
         """One SELECT for the parents (forward relations joined into it, or into their parent's SELECT) plus

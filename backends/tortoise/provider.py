@@ -46,7 +46,7 @@ from tortoise.transactions import in_transaction
 from backends.tortoise.migrations import runner
 from backends.tortoise.models import declare_models
 from harness.core.config import DatabaseConfig
-from harness.core.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Models, Ordering
+from harness.core.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Models, Selection
 from harness.core.errors import NotNullViolation
 from harness.core.pools import asyncpg_pool_gauges
 from harness.core.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, latest_revision, relation_chain
@@ -120,6 +120,18 @@ def _query(model: type[Model], where: tuple[Condition, ...]) -> QuerySet[Any]:
         else:
             lookups[c.field + _SUFFIX[c.op]] = c.value
     return model.filter(**lookups)
+
+
+def _selected(model: Any, selection: Selection) -> QuerySet[Any]:
+    """The QuerySet of the selection: its conditions, order and page."""
+    query = _query(model, selection.where)
+    if (ordering := selection.ordering) is not None:
+        query = query.order_by(("-" if ordering.descending else "") + ordering.field)
+    if selection.limit is not None:
+        query = query.limit(selection.limit)
+    if selection.offset is not None:
+        query = query.offset(selection.offset)
+    return query
 
 
 def _echo_logger(alias: str) -> logging.Logger:
@@ -254,22 +266,8 @@ class TortoiseProvider(BaseORMProvider[Model]):
         return await query.first()
 
     @_in_context
-    async def _get_many(
-        self,
-        model: Any,
-        where: tuple[Condition, ...],
-        limit: int | None,
-        offset: int | None,
-        ordering: Ordering | None,
-    ) -> list[Any]:
-        query = _query(model, where)
-        if ordering is not None:
-            query = query.order_by(("-" if ordering.descending else "") + ordering.field)
-        if limit is not None:
-            query = query.limit(limit)
-        if offset is not None:
-            query = query.offset(offset)
-        return await query
+    async def _get_many(self, model: Any, selection: Selection) -> list[Any]:
+        return await _selected(model, selection)
 
     @_in_context
     async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None:
@@ -313,23 +311,9 @@ class TortoiseProvider(BaseORMProvider[Model]):
     # Eager loading
 
     @_in_context
-    async def _get_many_optimized(
-        self,
-        model: Any,
-        where: tuple[Condition, ...],
-        paths: tuple[str, ...],
-        limit: int | None,
-        offset: int | None,
-        ordering: Ordering | None,
-    ) -> list[Any]:
+    async def _get_many_optimized(self, model: Any, selection: Selection, paths: tuple[str, ...]) -> list[Any]:
         joined, prefetched = _eager_plan(self.models.entity(model).name, paths)
-        query = _query(model, where)
-        if ordering is not None:
-            query = query.order_by(("-" if ordering.descending else "") + ordering.field)
-        if limit is not None:
-            query = query.limit(limit)
-        if offset is not None:
-            query = query.offset(offset)
+        query = _selected(model, selection)
         if joined:
             query = query.select_related(*(p.replace(".", "__") for p in joined))
         if prefetched:

@@ -88,7 +88,7 @@ Writing an adapter
     Subclass `BaseORMProvider`, set `name`, build `self.models` and `self.capabilities` in `__init__`
     (no I/O), and implement the underscored hooks below. The public methods validate the input against the
     shared schema, call the hook, and translate errors, so a hook receives parsed, checked arguments
-    (`Condition`s, an `Ordering`, full relation paths) and may assume them valid.
+    (`Condition`s, a `Selection`, full relation paths, non-empty `data`) and may assume them valid.
 
 Deviations from the seed interface
     "The seed" is the provider interface this project started from and its users adopt in their services:
@@ -158,6 +158,16 @@ class Condition:
 class Ordering:
     field: str
     descending: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which rows a read returns, parsed: the conditions, the order, then the page (`limit`, `offset`)."""
+
+    where: tuple[Condition, ...]
+    ordering: Ordering | None = None
+    limit: int | None = None
+    offset: int | None = None
 
 
 @dataclass(frozen=True)
@@ -382,9 +392,9 @@ class BaseORMProvider(BaseDatabaseProvider, Generic[T]):
         order_by: str | None = None,
     ) -> list[T]:
         entity = self.models.entity(model)
-        where, ordering = parse_filters(entity, filters), parse_ordering(entity, order_by)
+        selection = Selection(parse_filters(entity, filters), parse_ordering(entity, order_by), limit, offset)
         with translated_errors():
-            return await self._get_many(model, where, limit, offset, ordering)
+            return await self._get_many(model, selection)
 
     async def update(self, model: type[T], filters: Mapping[str, Any], data: Mapping[str, Any]) -> T | None:
         entity = self.models.entity(model)
@@ -443,7 +453,7 @@ class BaseORMProvider(BaseDatabaseProvider, Generic[T]):
         where, paths = parse_filters(entity, filters), expand_relations(entity, relations)
         check_identifies_one_row(entity, where, "get_with_relations")
         with translated_errors():
-            found = await self._get_many_optimized(model, where, paths, None, None, None)
+            found = await self._get_many_optimized(model, Selection(where), paths)
         return found[0] if found else None
 
     async def get_many_optimized(
@@ -457,10 +467,10 @@ class BaseORMProvider(BaseDatabaseProvider, Generic[T]):
     ) -> list[T]:
         """`get_many` with `relations` loaded on every object, through the ORM's eager path, in one call."""
         entity = self.models.entity(model)
-        where, ordering = parse_filters(entity, filters), parse_ordering(entity, order_by)
+        selection = Selection(parse_filters(entity, filters), parse_ordering(entity, order_by), limit, offset)
         paths = expand_relations(entity, relations or ())
         with translated_errors():
-            return await self._get_many_optimized(model, where, paths, limit, offset, ordering)
+            return await self._get_many_optimized(model, selection, paths)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -539,14 +549,7 @@ class BaseORMProvider(BaseDatabaseProvider, Generic[T]):
     async def _get(self, model: Any, where: tuple[Condition, ...], for_update: bool) -> Any | None: ...
 
     @abstractmethod
-    async def _get_many(
-        self,
-        model: Any,
-        where: tuple[Condition, ...],
-        limit: int | None,
-        offset: int | None,
-        ordering: Ordering | None,
-    ) -> list[Any]: ...
+    async def _get_many(self, model: Any, selection: Selection) -> list[Any]: ...
 
     @abstractmethod
     async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None: ...
@@ -570,15 +573,7 @@ class BaseORMProvider(BaseDatabaseProvider, Generic[T]):
     async def _link_tags(self, pairs: list[tuple[int, int]]) -> int: ...
 
     @abstractmethod
-    async def _get_many_optimized(
-        self,
-        model: Any,
-        where: tuple[Condition, ...],
-        paths: tuple[str, ...],
-        limit: int | None,
-        offset: int | None,
-        ordering: Ordering | None,
-    ) -> list[Any]:
+    async def _get_many_optimized(self, model: Any, selection: Selection, paths: tuple[str, ...]) -> list[Any]:
         """The objects `_get_many` would return, with every relation path of `paths` (parents first) loaded;
         `get_with_relations` calls it too, with filters that identify one row."""
 
