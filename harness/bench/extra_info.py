@@ -13,7 +13,9 @@ pytest-benchmark's times are in; for a concurrency run that is one round of `ope
 and what the benchmark measured (harness/bench/runner.py):
     rows_per_op: rows read or written, as the honesty check counted them;
     statements: {"round_trips", "executions", "queries"} of one call (harness/core/statements.py);
-    memory_peak_bytes: tracemalloc's peak during one call;
+    memory_peak_bytes: tracemalloc's peak during one call above what was allocated before it, the socket
+        transport's read buffer (256 KiB per read on PostgreSQL, the same for every adapter) cut to 1 KiB
+        (`allocated_by` in harness/bench/runner.py): the rows, objects and statements of the operation;
     pool: None without a pool, else {"min", "max", "size" (peak), "checked_out_peak", "idle" (after the call),
         "overflow" (peak), "acquire_wait_p50_ms", "acquire_wait_p99_ms" (None if no checkout was timed),
         "acquires"} (harness/bench/pool.py);
