@@ -305,7 +305,7 @@ def _compact(value: Any) -> str:
 
 
 def _families_section(run: Run, summary: pd.DataFrame, charts: dict[str, Chart]) -> list[Block]:
-    blocks: list[Block] = [Heading(2, "Results by scenario family")]
+    blocks: list[Block] = [Heading(2, "Results by scenario family"), Paragraph(RATIO_NOTE)]
     labels = run.environment.get("scenarios", {})
     extras = benchmarks_wide(
         run.table, ("statements_queries", "statements_round_trips", "rows_per_op", "memory_peak", "throughput")
@@ -317,7 +317,6 @@ def _families_section(run: Run, summary: pd.DataFrame, charts: dict[str, Chart])
         blocks += [Heading(3, family), *_chart(charts, f"family_{family}")]
         scenarios = list(dict.fromkeys(rows["scenario"]))
         blocks.append(Bullets([f"`{s}`: {labels.get(s, {}).get('label', s)}" for s in scenarios]))
-        blocks.append(Paragraph(RATIO_NOTE))
         for database, part in rows.groupby("database", sort=True):
             blocks += [Paragraph(f"**{family} on {database}**"), Table(_family_table(part))]
     return blocks
