@@ -5,6 +5,7 @@
     orm-harness report RUN [--tiers FILE]
     orm-harness compare A B [--threshold 0.05] [--alpha 0.05] [--out DIR]
     orm-harness tiers [RUN ...] [--tiers FILE] [--tier NAME ...]
+    orm-harness stability RUN RUN [RUN ...] [--out DIR]
     orm-harness list
     orm-harness db mark|release|check|list URL
 
@@ -51,6 +52,7 @@ from harness.report.compare import (
 )
 from harness.report.report import write_report
 from harness.report.results import BENCHMARK_FILE, ResultsError, load_run
+from harness.report.stability import stability, write_stability
 from harness.report.tiers import Tier, across_runs, load_tiers, recommend, recommendations_frame, select
 
 SUITE = "harness.bench.suite"
@@ -105,9 +107,18 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("a", help="the earlier run (baseline)")
     compare.add_argument("b", help="the later run")
     compare.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="smallest change that counts")
-    compare.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help="significance level (Mann-Whitney U)")
+    compare.add_argument(
+        "--alpha",
+        type=float,
+        default=DEFAULT_ALPHA,
+        help="false discovery rate: q-value limit (Mann-Whitney U, Benjamini-Hochberg)",
+    )
     compare.add_argument("--out", type=Path, help="where to write compare.* (default: results/compare-A-vs-B)")
     compare.set_defaults(handler=_compare)
+    stable = commands.add_parser("stability", help="how stable the ORMs' ranking is across repeated runs")
+    stable.add_argument("runs", nargs="+", metavar="RUN", help="two or more runs (as for report)")
+    stable.add_argument("--out", type=Path, default=Path(), help="where to write stability.md/.csv (default: .)")
+    stable.set_defaults(handler=_stability)
     tiers = commands.add_parser("tiers", help="the tier profiles, or the recommendation for a run")
     tiers.add_argument(
         "runs", nargs="*", metavar="RUN", help="runs to recommend from; several: also across runs (default: profiles)"
@@ -351,10 +362,27 @@ def _compare(args: argparse.Namespace) -> int:
     print(f"{b.run_id} against {a.run_id}: " + ", ".join(f"{n} {status}" for status, n in found.items() if n))
     significant = changes_frame(comparison, significant_only=True)
     if significant.empty:
-        print(f"no significant change (p < {args.alpha:g} and at least {args.threshold:.0%})")
+        print(f"no significant change (q < {args.alpha:g} and at least {args.threshold:.0%})")
     else:
         _print_frame(significant)
     print(f"comparison: {page}\n            {markdown}")
+    return 0
+
+
+def _stability(args: argparse.Namespace) -> int:
+    if len(args.runs) < 2:
+        raise ConfigurationError(f"stability needs two runs or more, got {len(args.runs)}")
+    result = stability([load_run(_resolve(run)) for run in args.runs])
+    if result.cases.empty:
+        raise ResultsError("the runs have no case (database, scenario, parameter) in common for every ORM")
+    markdown, table = write_stability(result, args.out)
+    print(f"{len(result.cases)} cases in {len(args.runs)} runs; fastest ORM the same in every run:")
+    _print_frame(result.fastest_frame())
+    print("\npairs of ORMs, same order in every run:")
+    _print_frame(result.pairs_frame())
+    print("\nspread of the ratio to raw across runs (max / min - 1):")
+    _print_frame(result.spread_frame())
+    print(f"stability: {markdown}\n           {table}")
     return 0
 
 

@@ -187,7 +187,8 @@ def _short(value: float) -> str:
 
 
 def ratio_heatmap_figure(table: pd.DataFrame) -> Figure | None:
-    """Each adapter's median time as a multiple of the raw baseline's, adapter x benchmark, per database."""
+    """Each adapter's median time as a multiple of the raw baseline's, adapter x benchmark, per database, with the
+    95 percent bootstrap interval of each ratio (time_summary) written under it."""
     summary = time_summary(table).dropna(subset=["ratio_to_raw"])
     summary = summary[summary["adapter"] != BASELINE]
     if summary.empty:
@@ -205,7 +206,9 @@ def ratio_heatmap_figure(table: pd.DataFrame) -> Figure | None:
     bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     bar.ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if str(v)[0] in "25" else ""))
     add_title(
-        fig, "Time as a multiple of the raw SQL baseline (1.0 = as fast as raw, higher is slower, green is faster)"
+        fig,
+        "Time as a multiple of the raw SQL baseline (1.0 = as fast as raw, higher is slower, green is faster; "
+        "under each value its 95% bootstrap interval, where there are enough rounds)",
     )
     return fig
 
@@ -213,16 +216,24 @@ def ratio_heatmap_figure(table: pd.DataFrame) -> Figure | None:
 def _heatmap(ax: Axes, frame: pd.DataFrame, adapters: list[str], norm: LogNorm) -> AxesImage:
     frame = order(frame)
     benchmarks = list(dict.fromkeys(zip(frame["scenario"], frame["parameter"], strict=True)))
-    grid = frame.pivot_table(index="adapter", columns=["scenario", "parameter"], values="ratio_to_raw")
-    grid = grid.reindex(index=adapters, columns=pd.MultiIndex.from_tuples(benchmarks))
-    image = ax.imshow(grid.to_numpy(), cmap=RATIO_COLOURS, norm=norm, aspect="auto")
-    for (row, col), value in np.ndenumerate(grid.to_numpy()):
+    grids = [
+        frame.pivot_table(index="adapter", columns=["scenario", "parameter"], values=value, dropna=False).reindex(
+            index=adapters, columns=pd.MultiIndex.from_tuples(benchmarks)
+        )
+        for value in ("ratio_to_raw", "raw_low", "raw_high")
+    ]
+    grid, lows, highs = (g.to_numpy() for g in grids)
+    image = ax.imshow(grid, cmap=RATIO_COLOURS, norm=norm, aspect="auto")
+    for (row, col), value in np.ndenumerate(grid):
         if not np.isfinite(value):
             ax.text(col, row, "n/a", ha="center", va="center", fontsize=7, color="#888888")
-        else:
-            dark = norm(value) > 0.65
-            text = f"{value:.2f}" if value < 1 else f"{value:.1f}"
-            ax.text(col, row, text, ha="center", va="center", fontsize=7, color="white" if dark else "black")
+            continue
+        colour = "white" if norm(value) > 0.65 else "black"
+        low, high = lows[row, col], highs[row, col]
+        text = _ratio(value)
+        if np.isfinite(low):  # the 95% interval, under the value: its error bar
+            text += f"\n{_ratio(low)}-{_ratio(high)}"
+        ax.text(col, row, text, ha="center", va="center", fontsize=6 if np.isfinite(low) else 7, color=colour)
     ax.set_yticks(range(len(adapters)), adapters)
     ax.set_xticks(range(len(benchmarks)), [benchmark_label(*b) for b in benchmarks], rotation=45, ha="right")
     family = dict(zip(zip(frame["scenario"], frame["parameter"], strict=True), frame["family"], strict=True))
@@ -230,6 +241,10 @@ def _heatmap(ax: Axes, frame: pd.DataFrame, adapters: list[str], norm: LogNorm) 
         if family[benchmarks[edge]] != family[benchmarks[edge - 1]]:
             ax.axvline(edge - 0.5, color="black", linewidth=1.5)  # family boundaries
     return image
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.2f}" if value < 1 else f"{value:.1f}" if value < 9.95 else f"{value:.0f}"
 
 
 def statements_figure(table: pd.DataFrame) -> Figure | None:

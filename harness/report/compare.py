@@ -2,7 +2,11 @@
 
 For every (adapter, database, scenario, parameter) in either run: the medians of run A and run B, the
 relative change (B / A - 1), and the two-sided Mann-Whitney U test on the raw timing samples (as asv
-does). A change is a regression or an improvement only when it is both significant (p < alpha) and at
+does). A comparison runs hundreds of these tests, and at p < 0.05 one in twenty unchanged benchmarks would
+be flagged by chance: the p-values are adjusted for their number with Benjamini-Hochberg
+(harness/report/statistics.py), which controls the false discovery rate. The adjusted value is the q-value;
+compare.md and compare.csv show p and q. A change is a regression or an improvement only when it is both
+significant (q < alpha: at most an expected share alpha of the changes flagged are false discoveries) and at
 least `threshold` in size; otherwise it is unchanged. With only a few rounds a difference cannot reach
 significance (three rounds against three give p >= 0.1): the quick profile is for smoke tests, not for
 comparisons. The test treats rounds as independent; a shared machine's drift between runs (STACK-NOTES:
@@ -26,6 +30,7 @@ from scipy.stats import mannwhitneyu
 from harness.report.charts import add_title, benchmark_label, new_figure
 from harness.report.document import Block, Bullets, Heading, Image, Paragraph, Table, to_html, to_markdown
 from harness.report.results import Run, adapters_in, benchmarks_wide, order, samples
+from harness.report.statistics import benjamini_hochberg
 
 DEFAULT_THRESHOLD = 0.10
 DEFAULT_ALPHA = 0.05
@@ -38,7 +43,8 @@ class Comparison:
     a: Run
     b: Run
     changes: pd.DataFrame
-    """One row per benchmark: `_BENCHMARK` columns, median_a, median_b, change, p_value, status."""
+    """One row per benchmark: `_BENCHMARK` columns, median_a, median_b, change, p_value, q_value (p adjusted by
+    Benjamini-Hochberg over every benchmark tested), status (decided by q)."""
     threshold: float
     alpha: float
 
@@ -53,8 +59,9 @@ def compare_runs(a: Run, b: Run, threshold: float = DEFAULT_THRESHOLD, alpha: fl
     samples_a, samples_b = samples(a.table), samples(b.table)
     keys = zip(changes["adapter"], changes["database"], changes["scenario"], changes["parameter"], strict=True)
     changes["p_value"] = [_p_value(samples_a.get(key), samples_b.get(key)) for key in keys]
+    changes["q_value"] = benjamini_hochberg(changes["p_value"].to_numpy())
     changes["status"] = [
-        _status(row.median_a, row.median_b, row.change, row.p_value, threshold, alpha) for row in changes.itertuples()
+        _status(row.median_a, row.median_b, row.change, row.q_value, threshold, alpha) for row in changes.itertuples()
     ]
     return Comparison(a, b, _sorted(changes), threshold, alpha)
 
@@ -65,12 +72,12 @@ def _p_value(a: list[float] | None, b: list[float] | None) -> float:
     return float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
 
 
-def _status(median_a: float, median_b: float, change: float, p: float, threshold: float, alpha: float) -> str:
+def _status(median_a: float, median_b: float, change: float, q: float, threshold: float, alpha: float) -> str:
     if pd.isna(median_a):
         return "only in B"
     if pd.isna(median_b):
         return "only in A"
-    if p < alpha and abs(change) >= threshold:
+    if q < alpha and abs(change) >= threshold:
         return "regression" if change > 0 else "improvement"
     return "unchanged"
 
@@ -83,7 +90,7 @@ def _sorted(changes: pd.DataFrame) -> pd.DataFrame:
 
 
 def changes_frame(comparison: Comparison, significant_only: bool = False) -> pd.DataFrame:
-    """The changes formatted for reading: medians in ms, the change in percent, p rounded."""
+    """The changes formatted for reading: medians in ms, the change in percent, p and q rounded."""
     rows = comparison.changes
     if significant_only:
         rows = rows[rows["status"].isin(("regression", "improvement"))]
@@ -97,6 +104,7 @@ def changes_frame(comparison: Comparison, significant_only: bool = False) -> pd.
             "B ms": (rows["median_b"] * 1e3).map(_ms),
             "change": rows["change"].map(lambda v: "-" if pd.isna(v) else f"{v:+.1%}"),
             "p": rows["p_value"].map(lambda v: "-" if pd.isna(v) else f"{v:.3g}"),
+            "q": rows["q_value"].map(lambda v: "-" if pd.isna(v) else f"{v:.3g}"),
         }
     )
 
@@ -129,7 +137,7 @@ def change_figure(comparison: Comparison) -> Figure | None:
     add_title(
         fig,
         f"{comparison.b.run_id} against {comparison.a.run_id}: change of the median time "
-        f"(red = slower; * = significant, p < {comparison.alpha:g} and |change| >= {comparison.threshold:.0%})",
+        f"(red = slower; * = significant, q < {comparison.alpha:g} and |change| >= {comparison.threshold:.0%})",
     )
     return fig
 
@@ -175,8 +183,9 @@ def _blocks(comparison: Comparison, directory: Path) -> list[Block]:
             ]
         ),
         Paragraph(
-            f"Significant: two-sided Mann-Whitney U on the raw samples with p < {comparison.alpha:g}, and a "
-            f"change of the median of at least {comparison.threshold:.0%}. Regressions first."
+            f"Significant: two-sided Mann-Whitney U on the raw samples, its p-value adjusted for the number of "
+            f"benchmarks compared (Benjamini-Hochberg: q, the false discovery rate) with q < {comparison.alpha:g}, "
+            f"and a change of the median of at least {comparison.threshold:.0%}. Regressions first."
         ),
     ]
     figure = change_figure(comparison)

@@ -2,9 +2,10 @@
 
 `write_report(run, tiers)` saves the tidy table (`results.csv`, `environment.json`), every chart under
 `charts/`, and the report: the tier recommendation, the environment and method, a table per scenario
-family (median, spread, ratios to the fastest adapter and to raw, statements, rows, memory) with unstable
-results flagged, the concurrency and pool charts, the migration tools (harness/report/migration_report.py), and each
-adapter's code for each family side by side.
+family (median, spread, ratios to the fastest adapter and to raw with their 95 percent bootstrap intervals,
+ties with the fastest marked, statements, rows, memory) with unstable results flagged, the concurrency and
+pool charts, the migration tools (harness/report/migration_report.py), and each adapter's code for each
+family side by side.
 """
 
 from __future__ import annotations
@@ -33,11 +34,19 @@ from harness.report.results import (
     time_summary,
 )
 from harness.report.sources import hook_sources
+from harness.report.statistics import MIN_SAMPLES
 from harness.report.tiers import Recommendation, Tier, recommend, recommendations_frame
 
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 CHARTS_DIR = "charts"
+RATIO_NOTE = (
+    "x fastest, x raw: the adapter's median time over the fastest adapter's and over raw's, with its 95% "
+    "bootstrap interval in brackets (the rounds of both resampled, seeded: the same results give the same "
+    "intervals). `= fastest`: the interval against the fastest includes 1.0, so the two are not told apart "
+    "beyond the noise between rounds: a tie, not a ranking. n/a: too few rounds for an interval (the quick "
+    f"profile times one); read such ratios as indications. Intervals need {MIN_SAMPLES} rounds or more."
+)
 
 
 @dataclass(frozen=True)
@@ -296,7 +305,7 @@ def _compact(value: Any) -> str:
 
 
 def _families_section(run: Run, summary: pd.DataFrame, charts: dict[str, Chart]) -> list[Block]:
-    blocks: list[Block] = [Heading(2, "Results by scenario family")]
+    blocks: list[Block] = [Heading(2, "Results by scenario family"), Paragraph(RATIO_NOTE)]
     labels = run.environment.get("scenarios", {})
     extras = benchmarks_wide(
         run.table, ("statements_queries", "statements_round_trips", "rows_per_op", "memory_peak", "throughput")
@@ -323,8 +332,8 @@ def _family_table(rows: pd.DataFrame) -> pd.DataFrame:
             "CV": [
                 f"{cv:.0%}{' (unstable)' if u else ''}" for cv, u in zip(rows["time_cv"], rows["unstable"], strict=True)
             ],
-            "x fastest": rows["ratio_to_fastest"].map(lambda v: f"{v:.2f}"),
-            "x raw": rows["ratio_to_raw"].map(lambda v: "-" if pd.isna(v) else f"{v:.2f}"),
+            "x fastest": [_against_fastest(row) for row in rows.itertuples()],
+            "x raw": [_against_raw(row) for row in rows.itertuples()],
             "queries/op": rows["statements_queries"].map(_count),
             "round trips/op": rows["statements_round_trips"].map(_count),
             "rows/op": rows["rows_per_op"].map(_count),
@@ -332,6 +341,31 @@ def _family_table(rows: pd.DataFrame) -> pd.DataFrame:
             "rounds": rows["rounds"].map(_count),
         }
     )
+
+
+def _against_fastest(row: Any) -> str:
+    """`1.34 (1.28-1.41)`; `= fastest` where the interval includes 1.0; the fastest itself says so."""
+    if row.adapter == row.fastest:
+        return "1.00 fastest"
+    text = f"{row.ratio_to_fastest:.2f} {_interval(row, row.fastest_low, row.fastest_high)}"
+    return f"{text} = fastest" if row.tied is True else text
+
+
+def _against_raw(row: Any) -> str:
+    if pd.isna(row.ratio_to_raw):
+        return "-"
+    if row.adapter == BASELINE:
+        return "1.00 baseline"
+    return f"{row.ratio_to_raw:.2f} {_interval(row, row.raw_low, row.raw_high)}"
+
+
+def _interval(row: Any, low: float, high: float) -> str:
+    if pd.isna(low):
+        rounds = row.rounds
+        return (
+            f"n/a ({rounds:.0f} round{'' if rounds == 1 else 's'})" if rounds < MIN_SAMPLES else "n/a (too few rounds)"
+        )
+    return f"({low:.2f}-{high:.2f})"
 
 
 def _number(value: float) -> str:

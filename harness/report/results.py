@@ -35,6 +35,7 @@ from harness.bench.extra_info import HARNESS_FAMILY, RESULTS_SCHEMA
 from harness.bench.runrecord import recover
 from harness.core import adapters
 from harness.core.errors import HarnessError
+from harness.report import statistics
 from scenarios import CATALOGUE, FAMILIES
 from scenarios.resilience import FAMILY as RESILIENCE_FAMILY
 
@@ -320,17 +321,44 @@ def samples(table: pd.DataFrame) -> Samples:
 def time_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Per benchmark: median, spread (IQR, CV), rounds, and the ratios to the fastest adapter and to raw.
 
-    The ratios compare adapters on the same database, scenario and parameter; `unstable` flags a CV of
-    `UNSTABLE_CV` or more.
+    The ratios compare adapters on the same database, scenario and parameter. Each ratio comes with its 95
+    percent bootstrap interval (`fastest_low`/`fastest_high`, `raw_low`/`raw_high`; NaN with fewer than
+    `statistics.MIN_SAMPLES` rounds, and for the fastest adapter and raw themselves). `fastest` names the
+    fastest adapter; `tied` is True where an adapter's interval against it includes 1.0 (not slower beyond the
+    noise), False where it is slower beyond it, None where there is no interval (and for the fastest itself).
+    `unstable` flags a CV of `UNSTABLE_CV` or more.
     """
     wide = benchmarks_wide(table, ("time_median", "time_iqr", "time_q1", "time_q3", "time_cv", "rounds"))
-    group = wide.groupby(["run", "database", "scenario", "parameter"])["time_median"]
+    case = ["run", "database", "scenario", "parameter"]
+    group = wide.groupby(case)["time_median"]
     wide["ratio_to_fastest"] = wide["time_median"] / group.transform("min")
-    baseline = wide[wide["adapter"] == BASELINE].set_index(["run", "database", "scenario", "parameter"])
-    index = pd.MultiIndex.from_frame(wide[["run", "database", "scenario", "parameter"]])
+    wide["fastest"] = wide.loc[group.idxmin().reindex(pd.MultiIndex.from_frame(wide[case])), "adapter"].to_numpy()
+    baseline = wide[wide["adapter"] == BASELINE].set_index(case)
+    index = pd.MultiIndex.from_frame(wide[case])
     wide["ratio_to_raw"] = wide["time_median"].to_numpy() / baseline["time_median"].reindex(index).to_numpy()
+    wide = _with_intervals(wide, samples(table))
     wide["unstable"] = wide["time_cv"] >= UNSTABLE_CV
     return order(wide)
+
+
+def _with_intervals(wide: pd.DataFrame, runs: Samples) -> pd.DataFrame:
+    """The bootstrap intervals of each adapter's ratios to the fastest adapter and to raw (statistics.py)."""
+    columns: dict[str, list[Any]] = {"fastest_low": [], "fastest_high": [], "raw_low": [], "raw_high": [], "tied": []}
+    for row in wide.itertuples():
+        own = runs.get((row.adapter, row.database, row.scenario, row.parameter))
+        against_fastest = None
+        if row.adapter != row.fastest:
+            fastest = runs.get((row.fastest, row.database, row.scenario, row.parameter))
+            against_fastest = statistics.ratio_interval(own, fastest, statistics.rng())
+        against_raw = None
+        if row.adapter != BASELINE:
+            raw = runs.get((BASELINE, row.database, row.scenario, row.parameter))
+            against_raw = statistics.ratio_interval(own, raw, statistics.rng())
+        for name, interval in (("fastest", against_fastest), ("raw", against_raw)):
+            columns[f"{name}_low"].append(interval[0] if interval else math.nan)
+            columns[f"{name}_high"].append(interval[1] if interval else math.nan)
+        columns["tied"].append(statistics.is_tie(against_fastest))
+    return wide.assign(**columns)
 
 
 def order(frame: pd.DataFrame) -> pd.DataFrame:

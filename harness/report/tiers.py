@@ -7,10 +7,11 @@ weighted average. The geometric mean keeps one huge scenario (insert_10k) from d
 
 The recommended ORM has the lowest score; the raw baseline is scored for scale but never recommended.
 The margin is the runner-up's score over the winner's, minus one. Whether it is larger than the spread is
-decided by a bootstrap over the raw timing samples of the two adapters: the margin counts as beyond the
-spread when the 95 percent interval of the resampled margin stays above zero. That is the spread between
-rounds of one run; the drift between runs on a shared machine can be larger, and `across_runs` (the CLI's
-`orm-harness tiers RUN1 RUN2 ...`) shows it: how often each ORM won, and the range of the margin.
+decided by a bootstrap (harness/report/statistics.py) over the raw timing samples of the two adapters: the
+margin counts as beyond the spread when the 95 percent interval of the resampled margin stays above zero.
+That is the spread between rounds of one run; the drift between runs on a shared machine can be larger,
+and `across_runs` (the CLI's `orm-harness tiers RUN1 RUN2 ...`) shows it: how often each ORM won, and the
+range of the margin.
 The scenarios that decided it are the ones contributing most to the margin.
 """
 
@@ -28,11 +29,15 @@ import pandas as pd
 
 from harness.core.errors import HarnessError
 from harness.report.results import BASELINE, Samples, adapters_in, samples, time_summary
+from harness.report.statistics import (
+    BOOTSTRAP_RESAMPLES,
+    MIN_SAMPLES,
+    SEED,
+    percentile_interval,
+    resampled_medians,
+)
 
 DEFAULT_TIERS = Path(__file__).with_name("tiers.toml")
-BOOTSTRAP_RESAMPLES = 2000
-MIN_SAMPLES = 3
-"""Fewer timing samples than this in a deciding benchmark and the spread is not judged."""
 
 
 class TierFileError(HarnessError):
@@ -139,7 +144,7 @@ def select(tiers: dict[str, Tier], names: Sequence[str] | None) -> dict[str, Tie
     return {by_upper[name.upper()]: tiers[by_upper[name.upper()]] for name in names}
 
 
-def recommend(table: pd.DataFrame, tiers: dict[str, Tier], seed: int = 0) -> list[Recommendation]:
+def recommend(table: pd.DataFrame, tiers: dict[str, Tier], seed: int = SEED) -> list[Recommendation]:
     """A recommendation per tier and database of the run."""
     summary = time_summary(table)
     runs = samples(table)
@@ -206,14 +211,8 @@ def _interval(
         return None
     log_ratio = np.zeros(BOOTSTRAP_RESAMPLES)
     for weight, ours, theirs in zip(weights, winner, runner_up, strict=True):
-        log_ratio += weight * (np.log(_resampled_medians(theirs, rng)) - np.log(_resampled_medians(ours, rng)))
-    low, high = np.percentile(np.exp(log_ratio / weights.sum()) - 1, [2.5, 97.5])
-    return float(low), float(high)
-
-
-def _resampled_medians(values: list[float], rng: np.random.Generator) -> np.ndarray:
-    data = np.asarray(values)
-    return np.median(data[rng.integers(0, len(data), (BOOTSTRAP_RESAMPLES, len(data)))], axis=1)
+        log_ratio += weight * (np.log(resampled_medians(theirs, rng)) - np.log(resampled_medians(ours, rng)))
+    return percentile_interval(np.exp(log_ratio / weights.sum()) - 1)
 
 
 def _deciders(medians: pd.DataFrame, weights: pd.Series, winner: str, runner_up: str) -> list[Decider]:

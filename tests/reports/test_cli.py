@@ -83,6 +83,9 @@ def _corrupt(run_copy: Path) -> str:
         (lambda p, r: ["report", _corrupt(r)], "is corrupt"),
         (lambda p, r: ["compare", str(r), str(p / "nowhere")], "no run"),
         (lambda p, r: ["compare", str(r), str(r), "--alpha", "2"], "--alpha must be between 0 and 1"),
+        (lambda p, r: ["stability", str(r)], "stability needs two runs or more, got 1"),
+        (lambda p, r: ["stability", str(r), str(p / "nowhere")], "no run"),
+        (lambda p, r: ["stability"], "the following arguments are required: RUN"),
         (lambda p, r: ["frobnicate"], "invalid choice"),
     ],
 )

@@ -48,6 +48,8 @@ def test_a_slower_benchmark_is_listed_first_as_a_regression(reference_run: Path,
     first = comparison.changes.iloc[0]
     assert (first["status"], first["adapter"], first["scenario"]) == ("regression", adapter, scenario)
     assert first["change"] == pytest.approx(factor - 1) and first["p_value"] < 0.05
+    assert first["p_value"] <= first["q_value"] < 0.05  # significant after the Benjamini-Hochberg adjustment
+    assert (comparison.changes["q_value"].dropna() >= comparison.changes["p_value"].dropna()).all()
     assert counts(comparison)["regression"] == 1 and counts(comparison)["improvement"] == 0
 
 

@@ -1,0 +1,68 @@
+"""`orm-harness stability`: the ranking across repeated runs, from the committed reference run and a changed copy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.cli.entry import main
+from harness.report.results import BASELINE, BENCHMARK_FILE, FAMILY_ORDER, load_run
+from harness.report.stability import STABILITY_CSV, STABILITY_MD, stability
+
+
+def test_two_copies_agree_fully(reference_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = load_run(reference_run)
+    result = stability([run, run])
+    assert len(result.cases) > 20 and result.cases["same_fastest"].all()
+    assert (result.fastest_frame()["share"] == "100%").all()
+    pairs = result.pairs_frame()
+    assert (pairs["share"] == "100%").all() and (pairs["reversed beyond noise"] == 0).all()
+    assert (result.cases[[f"spread {orm}" for orm in result.orms]] == 0).all().all()
+    assert main(["stability", str(reference_run), str(reference_run), "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "fastest ORM the same in every run" in printed and "100%" in printed
+    assert "Fastest ORM" in (tmp_path / STABILITY_MD).read_text() and (tmp_path / STABILITY_CSV).exists()
+
+
+def _doubled(source: Path, target: Path) -> tuple[str, str, str, str]:
+    """A copy of the run where the fastest ORM of the first well-sampled, decided case is twice as slow in every
+    round; returns (adapter, database, scenario, runner-up)."""
+    target.mkdir()
+    document = json.loads((source / BENCHMARK_FILE).read_text())
+    benches = [b for b in document["benchmarks"] if b["extra_info"].get("family") in FAMILY_ORDER]
+    by_case: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for b in benches:
+        info = b["extra_info"]
+        if info["adapter"] != BASELINE and not info.get("parameter"):
+            by_case.setdefault((info["database"], info["scenario"], ""), []).append(b)
+    ranked = next(
+        ranked
+        for ranked in (sorted(found, key=lambda b: b["stats"]["median"]) for found in by_case.values())
+        if len(ranked) >= 2
+        and min(len(b["stats"]["data"]) for b in ranked) >= 20
+        and ranked[1]["stats"]["median"] / ranked[0]["stats"]["median"] < 1.5
+    )
+    fastest = ranked[0]
+    database, scenario = fastest["extra_info"]["database"], fastest["extra_info"]["scenario"]
+    fastest["stats"]["data"] = [x * 2 for x in fastest["stats"]["data"]]
+    for stat in ("min", "max", "mean", "median", "q1", "q3", "stddev", "iqr"):
+        fastest["stats"][stat] *= 2
+    (target / BENCHMARK_FILE).write_text(json.dumps(document))
+    return fastest["extra_info"]["adapter"], database, scenario, ranked[1]["extra_info"]["adapter"]
+
+
+def test_a_changed_copy_disagrees(reference_run: Path, tmp_path: Path) -> None:
+    adapter, database, scenario, runner_up = _doubled(reference_run, tmp_path / "b")
+    result = stability([load_run(reference_run), load_run(tmp_path / "b")])
+    cases = result.cases.set_index(["database", "scenario", "parameter"])
+    case = cases.loc[(database, scenario, "")]
+    assert not case["same_fastest"] and case["fastest"].startswith(f"{adapter} | ")
+    assert cases["same_fastest"].sum() == len(cases) - 1
+    pair = next(p for p in (f"{adapter}/{runner_up}", f"{runner_up}/{adapter}") if f"order_agrees {p}" in cases)
+    assert not case[f"order_agrees {pair}"] and case[f"reversal {pair}"]
+    assert case[f"spread {adapter}"] == pytest.approx(1.0)
+    assert result.pairs_frame().set_index("pair").loc[pair, "reversed beyond noise"] >= 1
+    assert result.fastest_frame()["share"].iloc[0] != "100%"

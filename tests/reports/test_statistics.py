@@ -1,0 +1,89 @@
+"""The shared statistics: the bootstrap interval of a ratio of medians, ties, Benjamini-Hochberg, the report's use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harness.report import statistics
+from harness.report.compare import _status
+from harness.report.report import _family_table
+from harness.report.results import load_run, samples, time_summary
+from tests.reports.conftest import SmallRun
+
+
+def test_the_bootstrap_interval_is_repeatable_and_contains_the_estimate(reference_run: Path) -> None:
+    found = samples(load_run(reference_run).table)
+    key = next(k for k, v in found.items() if len(v) >= 20 and k[0] != "raw")
+    slower, raw = found[key], found[("raw", *key[1:])]
+    interval = statistics.ratio_interval(slower, raw, statistics.rng())
+    assert interval == statistics.ratio_interval(slower, raw, statistics.rng())
+    assert interval is not None and interval[0] <= np.median(slower) / np.median(raw) <= interval[1]
+    assert interval[1] - interval[0] < 0.5 * np.median(slower) / np.median(raw)
+
+
+def test_identical_samples_are_a_tie_and_separated_ones_are_not() -> None:
+    generator = np.random.default_rng(1)
+    same = list(generator.normal(1.0, 0.05, 50))
+    assert statistics.is_tie(statistics.ratio_interval(same, list(same))) is True
+    slower = [x * 1.3 for x in generator.normal(1.0, 0.05, 50)]
+    interval = statistics.ratio_interval(slower, same)
+    assert statistics.is_tie(interval) is False and interval is not None and interval[0] > 1.0
+
+
+def test_too_few_rounds_give_no_interval() -> None:
+    assert statistics.ratio_interval([1.0], [2.0]) is None
+    assert statistics.ratio_interval([1.0, 1.1], [2.0, 2.1, 2.2]) is None
+    assert statistics.is_tie(None) is None
+
+
+def test_summary_marks_ties_with_the_fastest() -> None:
+    """Two adapters with the same samples tie; one clearly slower does not; the fastest itself is no tie."""
+    generator = np.random.default_rng(2)
+    base = generator.normal(1e-3, 2e-5, 40)
+    rows = []
+    for adapter, data in (("raw", base), ("sqlalchemy", base * 1.0), ("tortoise", base * 1.5)):
+        keys = ("r", adapter, "sqlite", "get_by_pk", "crud", "")
+        rows += [(*keys, "time_sample", float(x), "s") for x in data]
+        stats = {"time_median": np.median(data), "time_iqr": 0.0, "time_q1": 0.0, "time_q3": 0.0}
+        stats |= {"time_cv": 0.01, "rounds": len(data)}
+        rows += [(*keys, metric, float(value), "") for metric, value in stats.items()]
+    table = pd.DataFrame(
+        rows, columns=["run", "adapter", "database", "scenario", "family", "parameter", "metric", "value", "unit"]
+    )
+    summary = time_summary(table).set_index("adapter")
+    fastest = summary["fastest"].iloc[0]
+    other = "sqlalchemy" if fastest == "raw" else "raw"
+    assert summary.loc[fastest, "tied"] is None and summary.loc[other, "tied"] is True
+    assert summary.loc["tortoise", "tied"] is False and summary.loc["tortoise", "fastest_low"] > 1.4
+    text = _family_table(
+        summary.reset_index().assign(
+            statements_queries=1.0, statements_round_trips=1.0, rows_per_op=1.0, memory_peak=1.0
+        )
+    )
+    cells = dict(zip(text["adapter"], text["x fastest"], strict=True))
+    assert cells[fastest] == "1.00 fastest" and cells[other].endswith("= fastest")
+    assert cells["tortoise"].startswith("1.50 (") and "= fastest" not in cells["tortoise"]
+
+
+def test_one_round_says_so(small_run: SmallRun) -> None:
+    summary = time_summary(load_run(small_run.directory).table)
+    assert summary["fastest_low"].isna().all() and summary["tied"].isna().all()
+    text = small_run.directory.joinpath("report.md").read_text()
+    assert "n/a (1 round)" in text and "= fastest |" not in text  # no table cell claims a tie
+
+
+def test_benjamini_hochberg_on_a_known_vector() -> None:
+    p = [0.01, 0.04, 0.03, 0.005, float("nan")]
+    # sorted 0.005, 0.01, 0.03, 0.04 (m = 4): 0.02, 0.02, 0.04, 0.04 after the running minimum from the top
+    q = statistics.benjamini_hochberg(p)
+    assert np.allclose(q[:4], [0.02, 0.04, 0.04, 0.02]) and np.isnan(q[4])
+    assert statistics.benjamini_hochberg([]).size == 0
+
+
+def test_the_status_is_decided_by_q() -> None:
+    assert _status(1.0, 1.5, 0.5, 0.01, 0.1, 0.05) == "regression"
+    assert _status(1.0, 1.5, 0.5, 0.2, 0.1, 0.05) == "unchanged"  # a p of 0.01 adjusted to a q of 0.2
+    assert _status(1.0, 0.5, -0.5, 0.01, 0.1, 0.05) == "improvement"
