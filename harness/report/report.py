@@ -41,10 +41,12 @@ REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 CHARTS_DIR = "charts"
 RATIO_NOTE = (
-    "x fastest, x raw: the adapter's median time over the fastest adapter's and over raw's, with its 95% "
-    "bootstrap interval in brackets (the rounds of both resampled, seeded: the same results give the same "
-    "intervals). `= fastest`: the interval against the fastest includes 1.0, so the two are not told apart "
-    "beyond the noise between rounds: a tie, not a ranking. n/a: too few rounds for an interval (the quick "
+    "x fastest ORM, x raw: the adapter's median time over the fastest ORM's (raw left out of that choice; raw's "
+    "own row says how far below it the database itself is) and over raw's, with its 95% bootstrap interval in "
+    "brackets (the rounds of both resampled, seeded: the same results give the same intervals). `= fastest`: "
+    "the interval against the fastest ORM includes 1.0, so the two are not told apart beyond the noise between "
+    "rounds: a tie, not a ranking. The intervals see the noise within this run only; runs differ by more "
+    "(`orm-harness stability` measures by how much). n/a: too few rounds for an interval (the quick "
     f"profile times one); read such ratios as indications. Intervals need {MIN_SAMPLES} rounds or more."
 )
 
@@ -332,7 +334,7 @@ def _family_table(rows: pd.DataFrame) -> pd.DataFrame:
             "CV": [
                 f"{cv:.0%}{' (unstable)' if u else ''}" for cv, u in zip(rows["time_cv"], rows["unstable"], strict=True)
             ],
-            "x fastest": [_against_fastest(row) for row in rows.itertuples()],
+            "x fastest ORM": [_against_fastest(row) for row in rows.itertuples()],
             "x raw": [_against_raw(row) for row in rows.itertuples()],
             "queries/op": rows["statements_queries"].map(_count),
             "round trips/op": rows["statements_round_trips"].map(_count),
@@ -344,7 +346,7 @@ def _family_table(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _against_fastest(row: Any) -> str:
-    """`1.34 (1.28-1.41)`; `= fastest` where the interval includes 1.0; the fastest itself says so."""
+    """`1.34 (1.28-1.41)`; `= fastest` where the interval includes 1.0; the fastest ORM itself says so."""
     if row.adapter == row.fastest:
         return "1.00 fastest"
     text = f"{row.ratio_to_fastest:.2f} {_interval(row, row.fastest_low, row.fastest_high)}"
@@ -413,7 +415,11 @@ def _metric_sections(run: Run, charts: dict[str, Chart]) -> list[Block]:
         ("statements", "Queries per operation (transaction control left out), counted at the driver."),
         ("concurrency", "Concurrent tasks share a pool of fixed size (SQLite: see each adapter's connection model)."),
         ("pool", "Peak connections checked out and the p99 time tasks waited to acquire one."),
-        ("memory", "Peak memory allocated by one operation (tracemalloc, on an untimed round)."),
+        (
+            "memory",
+            "Memory allocated by one operation: tracemalloc's peak above the level just before the call, on an "
+            "untimed round, with asyncio's 256 KiB socket read buffer left out (harness/bench/runner.py).",
+        ),
     ):
         chart = _chart(charts, name)
         blocks += [Paragraph(f"**{name}**: {note}"), *chart] if chart else []

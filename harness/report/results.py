@@ -319,22 +319,24 @@ def samples(table: pd.DataFrame) -> Samples:
 
 
 def time_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Per benchmark: median, spread (IQR, CV), rounds, and the ratios to the fastest adapter and to raw.
+    """Per benchmark: median, spread (IQR, CV), rounds, and the ratios to the fastest ORM and to raw.
 
-    The ratios compare adapters on the same database, scenario and parameter. Each ratio comes with its 95
-    percent bootstrap interval (`fastest_low`/`fastest_high`, `raw_low`/`raw_high`; NaN with fewer than
-    `statistics.MIN_SAMPLES` rounds, and for the fastest adapter and raw themselves). `fastest` names the
-    fastest adapter; `tied` is True where an adapter's interval against it includes 1.0 (not slower beyond the
-    noise), False where it is slower beyond it, None where there is no interval (and for the fastest itself).
+    The ratios compare adapters on the same database, scenario and parameter. `fastest` names the fastest ORM
+    (the baseline left out: which ORM is the question; raw's own row then says how far below that ORM the
+    database itself is). Each ratio comes with its 95 percent bootstrap interval (`fastest_low`/`fastest_high`,
+    `raw_low`/`raw_high`; NaN with fewer than `statistics.MIN_SAMPLES` rounds, and for the fastest ORM and raw
+    themselves); `tied` is True where an adapter's interval against the fastest ORM includes 1.0 (not told
+    apart beyond the noise), False where it is beyond it, None where there is no interval (and for the fastest
+    ORM itself).
     `unstable` flags a CV of `UNSTABLE_CV` or more.
     """
     wide = benchmarks_wide(table, ("time_median", "time_iqr", "time_q1", "time_q3", "time_cv", "rounds"))
     case = ["run", "database", "scenario", "parameter"]
-    group = wide.groupby(case)["time_median"]
-    wide["ratio_to_fastest"] = wide["time_median"] / group.transform("min")
-    wide["fastest"] = wide.loc[group.idxmin().reindex(pd.MultiIndex.from_frame(wide[case])), "adapter"].to_numpy()
-    baseline = wide[wide["adapter"] == BASELINE].set_index(case)
+    orms = wide[wide["adapter"] != BASELINE].groupby(case)["time_median"]
     index = pd.MultiIndex.from_frame(wide[case])
+    wide["ratio_to_fastest"] = wide["time_median"].to_numpy() / orms.min().reindex(index).to_numpy()
+    wide["fastest"] = wide["adapter"].reindex(orms.idxmin().reindex(index)).to_numpy()
+    baseline = wide[wide["adapter"] == BASELINE].set_index(case)
     wide["ratio_to_raw"] = wide["time_median"].to_numpy() / baseline["time_median"].reindex(index).to_numpy()
     wide = _with_intervals(wide, samples(table))
     wide["unstable"] = wide["time_cv"] >= UNSTABLE_CV
@@ -342,7 +344,7 @@ def time_summary(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _with_intervals(wide: pd.DataFrame, runs: Samples) -> pd.DataFrame:
-    """The bootstrap intervals of each adapter's ratios to the fastest adapter and to raw (statistics.py)."""
+    """The bootstrap intervals of each adapter's ratios to the fastest ORM and to raw (statistics.py)."""
     columns: dict[str, list[Any]] = {"fastest_low": [], "fastest_high": [], "raw_low": [], "raw_high": [], "tied": []}
     for row in wide.itertuples():
         own = runs.get((row.adapter, row.database, row.scenario, row.parameter))

@@ -61,7 +61,7 @@ def test_markdown_has_every_section(report: Written) -> None:
         assert heading in text
     for family in ("crud", "eager", "bulk", "transactions", "concurrency"):
         assert f"### {family}" in text
-    assert "| tier | database |" in text and "x fastest | x raw" in text
+    assert "| tier | database |" in text and "x fastest ORM | x raw" in text
     for chart in report.charts:
         assert f"](charts/{chart.name})" in text
 
