@@ -50,7 +50,7 @@ from harness.report.compare import (
     counts,
     write_comparison,
 )
-from harness.report.report import write_report
+from harness.report.report import ReportFiles, write_report
 from harness.report.results import BENCHMARK_FILE, ResultsError, load_run
 from harness.report.stability import stability, write_stability
 from harness.report.tiers import Tier, across_runs, load_tiers, recommend, recommendations_frame, select
@@ -175,7 +175,7 @@ def _run(args: argparse.Namespace) -> int:
     files = write_report(run, tiers, warnings)
     print(f"report: {files.html}\n        {files.markdown}")
     _print_frame(recommendations_frame(files.recommendations))
-    return 1 if failed else 0
+    return 1 if _dishonest(files) or failed else 0
 
 
 def _suite_arguments(args: argparse.Namespace) -> list[str]:
@@ -348,7 +348,14 @@ def _report(args: argparse.Namespace) -> int:
     files = write_report(load_run(_resolve(args.run)), tiers)
     print(f"report: {files.html}\n        {files.markdown}")
     _print_frame(recommendations_frame(files.recommendations))
-    return 0
+    return 1 if _dishonest(files) else 0
+
+
+def _dishonest(files: ReportFiles) -> bool:
+    """Print the run's failed honesty checks (also the report's first warnings); True if there were any."""
+    for line in files.honesty:
+        print(f"orm-harness: {line}", file=sys.stderr)
+    return bool(files.honesty)
 
 
 def _compare(args: argparse.Namespace) -> int:

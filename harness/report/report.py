@@ -28,6 +28,7 @@ from harness.report.results import (
     UNSTABLE_CV,
     Run,
     adapters_in,
+    below_the_floor,
     benchmarks_wide,
     order,
     save_table,
@@ -58,6 +59,8 @@ class ReportFiles:
     html: Path
     charts: list[Chart]
     recommendations: list[Recommendation]
+    honesty: list[str]
+    """`below_the_floor`'s findings: empty for an honest run."""
 
 
 def write_report(run: Run, tiers: dict[str, Tier], warnings: Sequence[str] = ()) -> ReportFiles:
@@ -66,11 +69,12 @@ def write_report(run: Run, tiers: dict[str, Tier], warnings: Sequence[str] = ())
     table_path = save_table(run, directory)
     charts = write_charts(run.table, directory / CHARTS_DIR)
     recommendations = recommend(run.table, tiers)
-    blocks = report_blocks(run, tiers, recommendations, charts, warnings)
+    honesty = below_the_floor(time_summary(run.table))
+    blocks = report_blocks(run, tiers, recommendations, charts, [*honesty, *warnings])
     markdown, page = directory / REPORT_MD, directory / REPORT_HTML
     markdown.write_text(to_markdown(blocks, directory))
     page.write_text(to_html(blocks, f"orm-harness report: {run.run_id}"))
-    return ReportFiles(table_path, markdown, page, charts, recommendations)
+    return ReportFiles(table_path, markdown, page, charts, recommendations, honesty)
 
 
 def report_blocks(

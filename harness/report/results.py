@@ -343,6 +343,19 @@ def time_summary(table: pd.DataFrame) -> pd.DataFrame:
     return order(wide)
 
 
+def below_the_floor(summary: pd.DataFrame) -> list[str]:
+    """The honesty check of a run: the raw baseline is the floor, so an ORM faster than raw beyond the noise (its
+    interval against raw entirely below 1) is a measurement defect (server state that differs between adapters,
+    too few rounds, or raw off its fastest path), one line each. Below raw within the noise is not flagged."""
+    beaten = summary[(summary["adapter"] != BASELINE) & (summary["raw_high"] < 1.0)]
+    return [
+        f"honesty check failed: {row.adapter} beat the raw baseline on `{row.scenario}"
+        f"{f'[{row.parameter}]' if row.parameter else ''}` ({row.database}) beyond the noise: "
+        f"{row.ratio_to_raw:.2f}x raw ({row.raw_low:.2f}-{row.raw_high:.2f}); the baseline must be the floor"
+        for row in beaten.itertuples()
+    ]
+
+
 def _with_intervals(wide: pd.DataFrame, runs: Samples) -> pd.DataFrame:
     """The bootstrap intervals of each adapter's ratios to the fastest ORM and to raw (statistics.py)."""
     columns: dict[str, list[Any]] = {"fastest_low": [], "fastest_high": [], "raw_low": [], "raw_high": [], "tied": []}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli.entry import main
-from harness.report.results import BENCHMARK_FILE, RESULTS_SCHEMA, load_run
+from harness.report.results import BENCHMARK_FILE, RESULTS_SCHEMA, below_the_floor, load_run, time_summary
 from tests.reports.conftest import SmallRun
 
 
@@ -102,3 +102,26 @@ def test_bad_input_is_one_line_and_status_2(
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and message in err, err
     assert "Traceback" not in err and "hunter2" not in err and ":pw@" not in err
+
+
+def test_a_run_where_an_orm_beats_raw_fails_its_honesty_check(
+    reference_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`report` (like `run`) prints the finding on stderr, puts it first among the report's warnings, exits 1."""
+    copy = tmp_path / "run"
+    copy.mkdir()
+    document = json.loads((reference_run / BENCHMARK_FILE).read_text())
+    (benchmark,) = [b for b in document["benchmarks"] if b["name"] == "test_get_by_pk[tortoise-postgresql]"]
+    stats = benchmark["stats"]
+    stats["data"] = [x / 5 for x in stats["data"]]
+    for key in ("min", "max", "mean", "median", "q1", "q3", "iqr", "stddev"):
+        stats[key] /= 5
+    (copy / BENCHMARK_FILE).write_text(json.dumps(document))
+    assert main(["report", str(copy)]) == 1
+    expected = "honesty check failed: tortoise beat the raw baseline on `get_by_pk` (postgresql) beyond the noise"
+    assert f"orm-harness: {expected}" in capsys.readouterr().err
+    assert expected in (copy / "report.md").read_text()
+
+
+def test_the_reference_run_passes_its_honesty_check(reference_run: Path) -> None:
+    assert below_the_floor(time_summary(load_run(reference_run).table)) == []

@@ -10,7 +10,7 @@ import pandas as pd
 from harness.report import statistics
 from harness.report.compare import _status
 from harness.report.report import _family_table
-from harness.report.results import load_run, samples, time_summary
+from harness.report.results import below_the_floor, load_run, samples, time_summary
 from tests.reports.conftest import SmallRun
 
 
@@ -88,3 +88,29 @@ def test_the_status_is_decided_by_q() -> None:
     assert _status(1.0, 1.5, 0.5, 0.01, 0.1, 0.05) == "regression"
     assert _status(1.0, 1.5, 0.5, 0.2, 0.1, 0.05) == "unchanged"  # a p of 0.01 adjusted to a q of 0.2
     assert _status(1.0, 0.5, -0.5, 0.01, 0.1, 0.05) == "improvement"
+
+
+def _one_benchmark(scales: dict[str, float], rounds: int = 40) -> pd.DataFrame:
+    """A results table of one benchmark whose adapters' samples are one sample set scaled."""
+    base = np.random.default_rng(3).normal(1e-3, 2e-5, rounds)
+    rows = []
+    for adapter, scale in scales.items():
+        data = base * scale
+        keys = ("r", adapter, "postgresql", "update_many", "bulk", "size=1000")
+        rows += [(*keys, "time_sample", float(x), "s") for x in data]
+        stats = {"time_median": np.median(data), "time_iqr": 0.0, "time_q1": 0.0, "time_q3": 0.0}
+        stats |= {"time_cv": 0.01, "rounds": len(data)}
+        rows += [(*keys, metric, float(value), "") for metric, value in stats.items()]
+    columns = ["run", "adapter", "database", "scenario", "family", "parameter", "metric", "value", "unit"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def test_an_orm_beating_raw_beyond_the_noise_fails_the_honesty_check() -> None:
+    (line,) = below_the_floor(time_summary(_one_benchmark({"raw": 1.0, "tortoise": 0.8, "piccolo": 1.2})))
+    assert line.startswith("honesty check failed: tortoise beat the raw baseline on `update_many[size=1000]`")
+    assert "(postgresql)" in line and "0.80x raw" in line
+
+
+def test_below_raw_within_the_noise_or_without_an_interval_passes() -> None:
+    assert below_the_floor(time_summary(_one_benchmark({"raw": 1.0, "tortoise": 1.0, "piccolo": 1.3}))) == []
+    assert below_the_floor(time_summary(_one_benchmark({"raw": 1.0, "tortoise": 0.5}, rounds=1))) == []
