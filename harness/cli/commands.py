@@ -14,7 +14,8 @@ in the current directory, so it works from anywhere and from any installation. R
 benchmark.json, the name of a run under ./results/, or `latest` (the newest there). Bad input (an unknown adapter,
 scenario or tier, a corrupt or newer results file, an invalid tier file) gives one line on stderr and exit status
 2 (harness/cli/entry.py wraps `main` in that net); a suite with failing tests still gets its report, and exit
-status 1.
+status 1, as does a run (or `report`) that fails its honesty check: an ORM faster than the raw baseline beyond the
+noise (harness/report/results.py `below_the_floor`).
 """
 
 from __future__ import annotations
