@@ -9,9 +9,10 @@ compare.md and compare.csv show p and q. A change is a regression or an improvem
 significant (q < alpha: at most an expected share alpha of the changes flagged are false discoveries) and at
 least `threshold` in size; otherwise it is unchanged. With only a few rounds a difference cannot reach
 significance (three rounds against three give p >= 0.1): the quick profile is for smoke tests, not for
-comparisons. The test treats rounds as independent; a shared machine's drift between runs (ratios
-moving by tens of percent; `orm-harness stability` measures it) is not in the samples, hence the default threshold of 10 percent, as asv's
-default factor of 1.1: a significant change says the two runs' samples differ, not yet that the code did.
+comparisons. The test treats rounds as independent; a shared machine's drift between runs (ratios moving by
+tens of percent; `orm-harness stability` measures it) is not in the samples, hence the default threshold of 10
+percent, as asv's default factor of 1.1: a significant change says the two runs' samples differ, not yet that the
+code did.
 """
 
 from __future__ import annotations
