@@ -22,6 +22,7 @@ from harness.core.errors import (
     ForeignKeyViolation,
     HarnessError,
     NotNullViolation,
+    ParameterMismatch,
     UniqueViolation,
     UnknownFieldError,
 )
@@ -531,3 +532,42 @@ async def test_concurrent_reads_and_health(db: Loaded) -> None:
     users = await asyncio.gather(*(p.get(p.models.User, {"id": i % 6 + 1}) for i in range(50)))
     assert [None if u is None else u.id for u in users] == [i % 6 + 1 for i in range(50)]
     assert await p.health_check() is True
+
+
+# --- raw SQL (execute) -------------------------------------------------------------------------------
+
+
+async def test_execute_returns_rows_as_dicts_with_bound_parameters(db: Loaded) -> None:
+    p, users = db.provider, db.dataset.users
+    rows = await p.execute(
+        "SELECT id, username FROM users WHERE username = :name OR id = :id ORDER BY id", {"name": "user00002", "id": 1}
+    )
+    assert rows == [{"id": 1, "username": users[0]["username"]}, {"id": 2, "username": "user00002"}]
+    # A value is bound, never spliced into the SQL: a quote in it is data.
+    assert await p.execute("SELECT id FROM users WHERE username = :name", {"name": "x' OR '1'='1"}) == []
+
+
+async def test_execute_writes_and_joins_the_transaction(fresh: Loaded) -> None:
+    p, Tag = fresh.provider, fresh.provider.models.Tag
+    assert await p.execute("INSERT INTO tags (name) VALUES (:name)", {"name": "raw"}) == []
+    assert await p.count(Tag, {"name": "raw"}) == 1
+    with pytest.raises(RuntimeError, match="undo"):
+        async with p.transaction():
+            await p.execute("UPDATE tags SET name = :new WHERE name = :old", {"new": "renamed", "old": "raw"})
+            assert await p.count(Tag, {"name": "renamed"}) == 1
+            raise RuntimeError("undo")
+    assert await p.count(Tag, {"name": "raw"}) == 1
+
+
+async def test_execute_translates_constraint_errors(fresh: Loaded) -> None:
+    p = fresh.provider
+    with pytest.raises(UniqueViolation):
+        await p.execute("INSERT INTO tags (name) VALUES (:name)", {"name": fresh.dataset.tags[0]["name"]})
+    assert await p.execute("SELECT 1 AS one") == [{"one": 1}]
+
+
+async def test_execute_checks_parameters_before_any_statement(db: Loaded) -> None:
+    async with capture() as log:
+        with pytest.raises(ParameterMismatch, match="SQL parameter :a has no value"):
+            await db.provider.execute("SELECT :a", {"b": 1})
+    assert log.queries == 0

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import operator
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
@@ -44,6 +44,7 @@ from harness.core.contract import BaseORMProvider, Capabilities, Condition, Migr
 from harness.core.errors import ConnectionFailed
 from harness.core.pools import asyncpg_pool_gauges
 from harness.core.schema import Entity, Relation, latest_revision, relation_chain, relation_kind
+from harness.core.sql import bind
 
 SQLITE_SCHEMA_DIFFERENCES = (
     "Piccolo declares SmallInt as INTEGER and writes DEFAULT null on NOT NULL columns that have no default (no "
@@ -325,6 +326,11 @@ class PiccoloProvider(BaseORMProvider[Table]):
         for start in range(0, len(instances), size):
             await table.insert(*instances[start : start + size])
         return len(instances)
+
+    async def _execute(self, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        # Table.raw runs on the table's engine, inside the task's transaction if there is one.
+        sql, values = bind(query, params, "braces")
+        return list(await self.models.User.raw(sql, *values))
 
     # -- eager loading ----------------------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -46,6 +46,7 @@ from harness.core.contract import (
 from harness.core.errors import ConfigurationError, ConnectionFailed, PoolTimeout, redact
 from harness.core.pools import asyncpg_pool_gauges
 from harness.core.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, latest_revision
+from harness.core.sql import PlaceholderStyle, bind
 
 _COLUMNS = {name: ", ".join(entity.columns) for name, entity in ENTITIES.items()}
 _OPERATORS = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
@@ -58,6 +59,7 @@ class _Postgres:
     """asyncpg: a Pool, and a ContextVar holding the connection of the current task's transaction."""
 
     connection_model: ClassVar[ConnectionModel] = "pool"
+    placeholder_style: ClassVar[PlaceholderStyle] = "dollar"
     row_locks = True
     no_limit = ""
     readers: ClassVar[dict[str, Callable[[Any], Any]]] = {}  # asyncpg already returns bool, Decimal, aware datetime
@@ -128,6 +130,9 @@ class _Postgres:
             async with self._acquired() as connection:
                 return await connection.fetch(sql, *params)
         return await self._executor().fetch(sql, *params)
+
+    async def rows(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        return [dict(record) for record in await self.fetch(sql, params)]
 
     async def execute(self, sql: str, params: Sequence[Any]) -> int:
         """Run a write and return its row count, read from the status string ("UPDATE 3")."""
@@ -212,6 +217,7 @@ class _SQLite:
     ends; a ContextVar (the savepoint depth) tells the calls made inside it not to take the lock again."""
 
     connection_model: ClassVar[ConnectionModel] = "single-connection"
+    placeholder_style: ClassVar[PlaceholderStyle] = "qmark"
     row_locks = False
     no_limit = " LIMIT -1"  # SQLite takes no OFFSET without a LIMIT
     readers: ClassVar[dict[str, Callable[[Any], Any]]] = {
@@ -286,6 +292,11 @@ class _SQLite:
         async with self._turn():
             # aiosqlite annotates execute_fetchall as Iterable[Row]; it returns cursor.fetchall(), a list.
             return cast(list[Any], await self._connected_db.execute_fetchall(sql, params))
+
+    async def rows(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        async with self._turn(), self._connected_db.execute(sql, params) as cursor:
+            names = [column[0] for column in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in await cursor.fetchall()]
 
     async def execute(self, sql: str, params: Sequence[Any]) -> int:
         # total_changes also counts rows deleted by ON DELETE CASCADE: exact for UPDATE (this schema has no
@@ -400,6 +411,9 @@ class RawProvider(BaseORMProvider[Any]):
 
     async def _disconnect(self) -> None:
         await self._db.close()
+
+    async def _execute(self, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return await self._db.rows(*bind(query, params, self._db.placeholder_style))
 
     async def _ping(self) -> None:
         await self._scalar("SELECT 1", [])

@@ -20,7 +20,7 @@ constraints are named so that an Alembic table rebuild on SQLite keeps them (it 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from time import perf_counter
@@ -340,6 +340,12 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
         async with self._session() as session:
             # A DML statement's result is a CursorResult (it has the rowcount); execute() is typed as returning Result.
             return cast(CursorResult[Any], await session.execute(stmt)).rowcount
+
+    async def _execute(self, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        async with self._session() as session:
+            # A textual statement's result is a CursorResult: it knows whether the statement returned rows.
+            result = cast(CursorResult[Any], await session.execute(text(query), dict(params)))
+            return [dict(row) for row in result.mappings()] if result.returns_rows else []
 
     # -- bulk -----------------------------------------------------------------------------------------
     # ORM bulk INSERT without RETURNING is one DBAPI executemany, which binds one row at a time: no chunking,

@@ -30,12 +30,13 @@ import itertools
 import logging
 import sys
 import weakref
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from functools import wraps
 from types import ModuleType
 from typing import Any, ParamSpec, TypeVar
 
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.context import TortoiseContext, _current_context
 from tortoise.exceptions import ValidationError
@@ -50,6 +51,7 @@ from harness.core.contract import BaseORMProvider, Capabilities, Condition, Migr
 from harness.core.errors import NotNullViolation
 from harness.core.pools import asyncpg_pool_gauges
 from harness.core.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, latest_revision, relation_chain
+from harness.core.sql import bind
 from harness.core.versions import require
 
 require("tortoise-orm")
@@ -289,6 +291,12 @@ class TortoiseProvider(BaseORMProvider[Model]):
     @_in_context
     async def _exists(self, model: Any, where: tuple[Condition, ...]) -> bool:
         return await _query(model, where).exists()
+
+    @_in_context
+    async def _execute(self, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        # connections.get reads the task's connection handler: inside transaction() it is the transaction's.
+        sql, values = bind(query, params, "dollar" if self.config.dialect == "postgresql" else "qmark")
+        return [dict(row) for row in await connections.get(self._alias).execute_query_dict(sql, values)]
 
     # Bulk: bulk_create is one executemany (no bind-parameter limit to chunk for), which Tortoise wraps in
     # BEGIN/COMMIT outside a transaction: 3 round trips, and on SQLite one execution per row.

@@ -84,6 +84,12 @@ Errors
     `NotNullViolation`), `ConfigurationError`, `ConnectionFailed`, `PoolTimeout` and the `QueryTimeout`s. After
     a constraint violation the provider stays usable.
 
+Raw SQL
+    `execute(query, params)` runs SQL the caller wrote, with `:name` parameters, through the ORM's own raw path
+    (SQLAlchemy `text()`, Tortoise's connection `execute_query_dict`, Piccolo `raw()`, the bare driver for raw)
+    and returns the rows as dicts. A tier operation an ORM cannot express goes this way, declared in
+    `capabilities.paths`.
+
 Writing an adapter
     Subclass `BaseORMProvider`, set `name`, build `self.models` and `self.capabilities` in `__init__`
     (no I/O), and implement the underscored hooks below. The public methods validate the input against the
@@ -124,7 +130,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
@@ -137,6 +143,7 @@ from harness.core.errors import (
     translated_errors,
 )
 from harness.core.schema import ENTITIES, REVISIONS, Entity, relation_chain
+from harness.core.sql import check_parameters
 
 Operator = Literal["eq", "in", "gt", "gte", "lt", "lte"]
 OPERATORS: tuple[Operator, ...] = ("eq", "in", "gt", "gte", "lt", "lte")
@@ -171,6 +178,20 @@ class Selection:
 
 
 @dataclass(frozen=True)
+class OperationPath:
+    """How an adapter does one tier operation (`Capabilities.paths`, keyed by the operation's name).
+
+    kind: `native` (the ORM's own API), `plugin` (a package that extends the ORM, named in `note`), `raw SQL`
+        (the ORM cannot express it: the adapter sends SQL through `execute`, its ORM's raw path) or
+        `unavailable` (not on this database or interpreter; `note` says why).
+    note: one sentence: what the adapter calls, or why it cannot.
+    """
+
+    kind: Literal["native", "plugin", "raw SQL", "unavailable"]
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Capabilities:
     """What an adapter does that the others may not, declared rather than hidden.
 
@@ -181,6 +202,8 @@ class Capabilities:
         setting of `DatabaseConfig` the adapter cannot apply on this dialect, in a note starting "Not applied: ".
     schema_differences: where the ORM's schema on this dialect differs from the shared schema (docs/schema.md),
         one sentence each (PostgreSQL's catalogs are compared by tests/test_schema_parity.py).
+    paths: for each tier operation (vectors, graphs, cache, audit, accounts), whether the ORM does it natively,
+        through a plugin, through raw SQL, or not at all here (`OperationPath`).
     Every run records them per adapter and database, and the report shows them next to the results.
     """
 
@@ -188,6 +211,7 @@ class Capabilities:
     row_locks: bool
     notes: tuple[str, ...] = ()
     schema_differences: tuple[str, ...] = ()
+    paths: Mapping[str, OperationPath] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -472,6 +496,16 @@ class BaseORMProvider(BaseDatabaseProvider, Generic[T]):
         with translated_errors():
             return await self._get_many_optimized(model, selection, paths)
 
+    async def execute(self, query: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run one SQL statement through the ORM's own raw-SQL path (the seed's `BaseRawProvider.execute`) and
+        return its rows as dicts, none for a statement without a result. Parameters are written `:name` and
+        bound by the driver, never interpolated (harness/core/sql.py); inside `transaction()` the statement
+        joins the transaction. The SQL is the caller's: it must suit `self.dialect`."""
+        params = params or {}
+        check_parameters(query, params)
+        with translated_errors():
+            return await self._execute(query, params)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         """Commit on success, roll back on exception; nested use is a savepoint."""
@@ -576,6 +610,9 @@ class BaseORMProvider(BaseDatabaseProvider, Generic[T]):
     async def _get_many_optimized(self, model: Any, selection: Selection, paths: tuple[str, ...]) -> list[Any]:
         """The objects `_get_many` would return, with every relation path of `paths` (parents first) loaded;
         `get_with_relations` calls it too, with filters that identify one row."""
+
+    @abstractmethod
+    async def _execute(self, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]: ...
 
     @abstractmethod
     def _transaction(self) -> AbstractAsyncContextManager[None]: ...

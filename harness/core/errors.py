@@ -48,6 +48,10 @@ class UnknownFieldError(HarnessError):
     """A model, field, filter suffix, ordering or relation the shared schema does not have."""
 
 
+class ParameterMismatch(HarnessError):
+    """`execute` was given SQL whose `:name` parameters and the values passed do not match one to one."""
+
+
 class AmbiguousFilter(HarnessError):
     """`update` or `get_with_relations` was given filters that do not identify one row (no key of the entity tested
     for equality)."""
