@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -142,6 +143,7 @@ def _measure_group(
     scenario, released afterwards), interleaved; the probes run in the first trial."""
     import random
 
+    from harness.bench.affinity import separate_cpus
     from harness.bench.interleave import measure_group
     from harness.bench.runner import Case
 
@@ -156,11 +158,21 @@ def _measure_group(
             cases[adapter] = Case.build(scenario, workload, options.profile, group.level)
         run_info.record_database(request.config, group.database, workloads)
         order = random.Random(f"{options.order_seed}-{group}")
-        return run(measure_group(cases, options.profile, order, probe=group.trial == 1))
+        with separate_cpus(_local_server(workloads.target) if options.affinity else None):
+            return run(measure_group(cases, options.profile, order, probe=group.trial == 1))
     finally:
         if own:
             for case in cases.values():
                 run(workloads.release(case.workload))
+
+
+def _local_server(target: Target) -> Path | None:
+    """The data directory of the throwaway cluster behind `target`; None for SQLite or a server given by URL."""
+    from harness.databases.targets import PostgresTarget
+
+    if isinstance(target, PostgresTarget) and target.server is not None:
+        return target.server.data_dir
+    return None
 
 
 @pytest.fixture(scope="session")

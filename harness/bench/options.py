@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "adapters": ",".join(BY_NAME),
     "scenarios": None,
     "trials": None,
+    "affinity": "on",
 }
 """Each option's default, by its destination."""
 
@@ -64,6 +65,13 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         help="passes over the suite, each measuring every benchmark anew (default: the profile's, 3 full, 1 quick)",
     )
+    group.addoption(
+        "--affinity",
+        choices=("on", "off"),
+        default=DEFAULTS["affinity"],
+        help="while PostgreSQL is measured, pin the throwaway server to the last CPU and the harness to the others "
+        "(on, where the machine allows it)",
+    )
 
 
 def given(config: pytest.Config) -> bool:
@@ -85,6 +93,7 @@ class BenchOptions:
     adapters: tuple[str, ...]
     scenarios: frozenset[str]
     trials: int
+    affinity: bool
 
     @property
     def pool(self) -> dict[str, Any]:
@@ -147,6 +156,7 @@ def _parse(config: pytest.Config) -> BenchOptions:
         adapters=adapters,
         scenarios=frozenset(scenarios),
         trials=trials,
+        affinity=config.getoption("affinity") == "on",
     )
 
 

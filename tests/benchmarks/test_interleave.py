@@ -8,6 +8,7 @@ cap says stop; a broken adapter fails alone; the samples reach pytest-benchmark 
 from __future__ import annotations
 
 import gc
+import os
 import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
@@ -17,6 +18,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from harness.bench import affinity
 from harness.bench.interleave import fresh_process_state, measure_group, median_precision, replay
 from harness.bench.runner import FULL, QUICK, Case, loop_time
 from harness.bench.settle import Settler
@@ -169,3 +171,17 @@ async def test_the_settler_vacuums_a_writing_scenario_on_postgresql(postgresql_t
         assert vacuumed is not None
     finally:
         await provider.disconnect()
+
+
+@pytest.mark.postgresql
+def test_client_and_server_run_on_separate_cpus_then_share_again(postgresql_target: PostgresTarget) -> None:
+    if not affinity.available():
+        pytest.skip("needs Linux CPU affinity and at least 2 CPUs")
+    assert postgresql_target.server is not None
+    data_dir, everything = postgresql_target.server.data_dir, os.sched_getaffinity(0)
+    client, server = affinity.split()
+    with affinity.separate_cpus(data_dir):
+        assert os.sched_getaffinity(0) == client
+        assert {frozenset(os.sched_getaffinity(pid)) for pid in affinity.server_pids(data_dir)} == {frozenset(server)}
+    assert os.sched_getaffinity(0) == everything
+    assert all(os.sched_getaffinity(pid) == everything for pid in affinity.server_pids(data_dir))
