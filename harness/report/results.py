@@ -435,18 +435,16 @@ def below_the_floor(summary: pd.DataFrame) -> list[str]:
 def _with_intervals(wide: pd.DataFrame, runs: Samples) -> pd.DataFrame:
     """The bootstrap intervals of each adapter's ratios to the fastest ORM and to raw (statistics.py)."""
     columns: dict[str, list[Any]] = {"fastest_low": [], "fastest_high": [], "raw_low": [], "raw_high": [], "tied": []}
-    # An interleaved run (it records calls per round) pairs its samples round by round.
-    paired = bool(wide["calls_per_round"].notna().all())
     for row in wide.itertuples():
         own = runs.get((row.adapter, row.database, row.scenario, row.parameter))
         against_fastest = None
         if row.adapter != row.fastest:
             fastest = runs.get((row.fastest, row.database, row.scenario, row.parameter))
-            against_fastest = statistics.ratio_interval(own, fastest, statistics.rng(), paired=paired)
+            against_fastest = statistics.ratio_interval(own, fastest, statistics.rng())
         against_raw = None
         if row.adapter != BASELINE:
             raw = runs.get((BASELINE, row.database, row.scenario, row.parameter))
-            against_raw = statistics.ratio_interval(own, raw, statistics.rng(), paired=paired)
+            against_raw = statistics.ratio_interval(own, raw, statistics.rng())
         for name, interval in (("fastest", against_fastest), ("raw", against_raw)):
             columns[f"{name}_low"].append(interval[0] if interval else math.nan)
             columns[f"{name}_high"].append(interval[1] if interval else math.nan)

@@ -53,18 +53,17 @@ def ratio_interval(
     numerator: Sequence[float] | None,
     denominator: Sequence[float] | None,
     generator: np.random.Generator | None = None,
-    *,
-    paired: bool = False,
 ) -> tuple[float, float] | None:
     """The bootstrap interval of median(numerator) / median(denominator), or None with too few samples.
 
-    `paired`: sample i of both was measured in the same round (interleaved: harness/bench/interleave.py), so a
-    resample draws the same rounds from both, and what the machine did in a round stays on both sides of the
-    ratio instead of widening it."""
+    With as many samples on both sides, a resample draws the same rounds from both: interleaved rounds
+    (harness/bench/interleave.py) are paired, sample i of each measured in the same round, so what the machine did
+    in a round stays on both sides of the ratio instead of widening it. For samples that are not paired, drawing
+    the same indices changes nothing: each side is still a uniform resample of its own rounds."""
     if not numerator or not denominator or min(len(numerator), len(denominator)) < MIN_SAMPLES:
         return None
     generator = generator if generator is not None else rng()
-    if paired and len(numerator) == len(denominator):
+    if len(numerator) == len(denominator):
         top, bottom = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
         rounds = generator.integers(0, len(top), (BOOTSTRAP_RESAMPLES, len(top)))
         return percentile_interval(np.median(top[rounds], axis=1) / np.median(bottom[rounds], axis=1))
