@@ -371,8 +371,14 @@ def _family_table(rows: pd.DataFrame) -> pd.DataFrame:
             "rows/op": rows["rows_per_op"].map(_count),
             "memory KiB/op": (rows["memory_peak"] / 1024).map(_number),
             "rounds": rows["rounds"].map(_count),
+            "trial spread": rows["trial_spread"].map(_spread) if "trial_spread" in rows else "-",
         }
     )
+
+
+def _spread(value: float) -> str:
+    """The largest trial median over the smallest, as a percentage above 1: how far the trials disagree."""
+    return "-" if pd.isna(value) else f"{value - 1:.0%}"
 
 
 def _against_fastest(row: Any) -> str:
