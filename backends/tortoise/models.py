@@ -149,7 +149,7 @@ def declare_models() -> dict[str, type[Model]]:
         occurred_at = fields.DatetimeField(db_default=Now())
         actor_id = fields.IntField()
         action = fields.CharField(max_length=50)
-        payload = fields.JSONField()  # JSONB on PostgreSQL, JSON on SQLite
+        payload: fields.JSONField[dict[str, Any]] = fields.JSONField()  # JSONB on PostgreSQL, JSON on SQLite
 
         class Meta:
             table = "audit_events"

@@ -37,11 +37,11 @@ from functools import wraps
 from types import ModuleType
 from typing import Any, ParamSpec, TypeVar
 
+from pypika_tortoise.terms import ValueWrapper
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.context import TortoiseContext, _current_context
 from tortoise.exceptions import ValidationError
-from tortoise.expressions import Value
 from tortoise.functions import Lower
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -96,7 +96,7 @@ _NULL_REFUSALS = ("Value must not be None", "is non nullable field")
 PATHS = {
     "find_user_by_email": OperationPath(
         "native",
-        "annotate(email_lower=Lower('email')).filter(email_lower=Lower(Value(email))), the indexed expression: "
+        "annotate(email_lower=Lower('email')).filter(email_lower=Lower(ValueWrapper(email))), the indexed expression: "
         "Tortoise's own email__iexact compiles to UPPER(CAST(email AS VARCHAR)) = UPPER(?), which no index on "
         "lower(email) serves.",
     ),
@@ -378,7 +378,7 @@ class TortoiseProvider(BaseORMProvider[Model]):
     @_in_context
     async def _user_by_email(self, email: str) -> Any | None:
         users = self.models.User.annotate(email_lower=Lower("email"))
-        return await users.filter(email_lower=Lower(Value(email))).first()
+        return await users.filter(email_lower=Lower(ValueWrapper(email))).first()
 
     @_in_context
     async def _save(self, obj: Model, columns: list[str]) -> None:
