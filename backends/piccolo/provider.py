@@ -12,7 +12,8 @@ Statements per call (PostgreSQL; on SQLite Piccolo sends `PRAGMA foreign_keys = 
 transaction too, so each count doubles): create, get, get_many, update, delete, count, exists, update_many:
 1 each (INSERT/UPDATE/DELETE ... RETURNING); create_many / link_tags: 1 multi-VALUES INSERT per chunk;
 get_many_optimized and get_with_relations: see `expected_eager_statements`; nested transaction: SAVEPOINT + RELEASE
-(or ROLLBACK TO).
+(or ROLLBACK TO); find_user_by_email, audit_events_between, purge_audit_events (DELETE ... RETURNING id): 1 each;
+sign_in: a transaction of a SELECT and an UPDATE (on SQLite one more PRAGMA, as the transaction opens its connection).
 
 Pool settings: pool_min and pool_max are `start_connection_pool`'s `min_size` and `max_size` (max_overflow is their
 difference), `echo` is the engine's `log_queries` (every statement printed). Piccolo acquires from its pool without

@@ -7,7 +7,9 @@ per call, on both dialects unless noted:
     create_many, link_tags: 1 asyncpg `executemany` (atomic; one execution per row on the server); on
         SQLite BEGIN + executemany + COMMIT outside a transaction (sqlite3 would otherwise commit each row);
     get_many_optimized, get_with_relations: 1 + one per relation path (a level with no parent rows is skipped);
-    transaction: BEGIN/COMMIT or ROLLBACK; nested: SAVEPOINT/RELEASE or ROLLBACK TO.
+    transaction: BEGIN/COMMIT or ROLLBACK; nested: SAVEPOINT/RELEASE or ROLLBACK TO;
+    find_user_by_email, audit_events_between, purge_audit_events: 1; sign_in: a transaction of a SELECT and an
+        UPDATE (the tier operations are the contract's SQL defaults, the purge reads its count from the driver).
 On PostgreSQL every call outside a transaction acquires a connection from asyncpg's Pool, whose release
 sends asyncpg's reset query (one more round trip, as for any asyncpg Pool user).
 The schema comes from versioned SQL files, one per revision, direction and dialect (migrations/, applied

@@ -8,7 +8,8 @@ sqlite3's own autocommit). Inside `transaction()` a ContextVar holds the session
 Statements per call, both dialects: create, get, get_many, update, delete, count, exists, update_many: 1
 (create and update with RETURNING); create_many, link_tags: 1 executemany (asyncpg's is atomic; on SQLite inside
 BEGIN ... COMMIT, as sqlite3 would commit each row); get_many_optimized and get_with_relations: see
-expected_eager_statements.
+expected_eager_statements. Tier operations: find_user_by_email, audit_events_between, purge_audit_events: 1;
+sign_in: a transaction of a SELECT and the UPDATE its unit of work flushes at commit.
 
 Pool settings: pool_min is QueuePool's `pool_size`, pool_max - pool_min its `max_overflow`, `pool_timeout` and
 `echo` are create_async_engine's own; on SQLite the pool is one connection whatever the sizes say.

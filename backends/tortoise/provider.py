@@ -15,6 +15,9 @@ Tortoise binds model classes to one connection name and one dialect when a conte
 module-level dict (`EXECUTOR_CACHE`). So every provider declares its own model classes (`declare_models`, models.py)
 under a connection name of its own.
 
+Tier operations (harness/core/workloads/): find_user_by_email, audit_events_between, purge_audit_events send 1
+statement each; sign_in a transaction of a SELECT and an UPDATE (save(update_fields=...)).
+
 Migrations are aerich's (backends/tortoise/migrations/): `_migrate` runs them inside the provider's context, setting
 the few things aerich keeps process-wide around the call (see runner.py).
 
