@@ -7,7 +7,9 @@ per call, on both dialects unless noted:
     create_many, link_tags: 1 asyncpg `executemany` (atomic; one execution per row on the server); on
         SQLite BEGIN + executemany + COMMIT outside a transaction (sqlite3 would otherwise commit each row);
     get_many_optimized, get_with_relations: 1 + one per relation path (a level with no parent rows is skipped);
-    transaction: BEGIN/COMMIT or ROLLBACK; nested: SAVEPOINT/RELEASE or ROLLBACK TO.
+    transaction: BEGIN/COMMIT or ROLLBACK; nested: SAVEPOINT/RELEASE or ROLLBACK TO;
+    find_user_by_email, audit_events_between, purge_audit_events: 1; sign_in: a transaction of a SELECT and an
+        UPDATE (the tier operations are the contract's SQL defaults, the purge reads its count from the driver).
 On PostgreSQL every call outside a transaction acquires a connection from asyncpg's Pool. Its release skips
 asyncpg's default reset query (`RESET ALL; UNLISTEN *; CLOSE ALL; ...`, one more round trip per call): this
 adapter never changes session state, so there is nothing to reset, and the baseline takes the fastest correct path.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextvars import ContextVar
@@ -34,7 +37,7 @@ import aiosqlite
 import asyncpg
 
 from backends.raw.migrations import runner as migrations
-from backends.raw.models import Account, Comment, Tag, Task, TransferLog, User
+from backends.raw.models import Account, AuditEvent, Comment, Tag, Task, TransferLog, User
 from harness.core.config import DatabaseConfig
 from harness.core.contract import (
     BaseORMProvider,
@@ -43,12 +46,17 @@ from harness.core.contract import (
     ConnectionModel,
     MigrationFacts,
     Models,
+    OperationPath,
     Selection,
 )
-from harness.core.errors import ConfigurationError, ConnectionFailed, PoolTimeout, redact
+from harness.core.errors import ConfigurationError, ConnectionFailed, PoolTimeout, redact, translated_errors
 from harness.core.pools import asyncpg_pool_gauges
 from harness.core.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, latest_revision
 from harness.core.sql import PlaceholderStyle, bind
+from harness.core.workloads.audit import AuditOperations
+from harness.core.workloads.pending import create_pending_schema
+from harness.core.workloads.records import check_moment
+from harness.core.workloads.users import UserOperations
 
 _COLUMNS = {name: ", ".join(entity.columns) for name, entity in ENTITIES.items()}
 _OPERATORS = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
@@ -100,6 +108,7 @@ class _Postgres:
                 min_size=self._config.pool_min,
                 max_size=self._config.pool_max,
                 reset=_nothing_to_reset,
+                init=_json_codec,
             )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             message = f"cannot connect to {self._config.redacted_url}: {type(exc).__name__}: {exc}"
@@ -194,6 +203,11 @@ class _Postgres:
         return None if self._pool is None else asyncpg_pool_gauges(self._pool)
 
 
+async def _json_codec(connection: asyncpg.Connection) -> None:
+    """JSONB to and from Python objects in the driver, as asyncpg's documentation does it (its default is text)."""
+    await connection.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
 def _decimal_out(value: int | float | str) -> Decimal:
     # NUMERIC affinity stores '12.34' as the REAL 12.34; repr() of a double gives back the shortest decimal,
     # exact for the 12 significant digits of NUMERIC(12,2).
@@ -237,12 +251,18 @@ class _SQLite:
         "amount": _decimal_out,
         "created_at": _datetime_out,
         "due_date": _optional_datetime_out,
+        "last_sign_in_at": _optional_datetime_out,
+        "occurred_at": _datetime_out,
+        "payload": json.loads,
     }
     writers: ClassVar[dict[str, Callable[[Any], Any]]] = {
         "balance": _decimal_in,
         "amount": _decimal_in,
         "created_at": _datetime_in,
         "due_date": _datetime_in,
+        "last_sign_in_at": _datetime_in,
+        "occurred_at": _datetime_in,
+        "payload": json.dumps,
     }
     notes = (
         "One aiosqlite connection behind an asyncio.Lock, held by a transaction for its whole duration.",
@@ -408,9 +428,21 @@ class RawProvider(BaseORMProvider[Any]):
 
     def __init__(self, config: DatabaseConfig) -> None:
         super().__init__(config)
-        self.models = Models(User=User, Task=Task, Tag=Tag, Comment=Comment, Account=Account, TransferLog=TransferLog)
+        self.models = Models(
+            User=User,
+            Task=Task,
+            Tag=Tag,
+            Comment=Comment,
+            Account=Account,
+            TransferLog=TransferLog,
+            AuditEvent=AuditEvent,
+        )
         self._db = _Postgres(config) if config.dialect == "postgresql" else _SQLite(config)
-        self.capabilities = Capabilities(self._db.connection_model, self._db.row_locks, self._db.notes)
+        paths = {
+            operation: OperationPath("native", "Hand-written SQL on the bare driver, the baseline's only API.")
+            for operation in (*UserOperations.OPERATIONS, *AuditOperations.OPERATIONS)
+        }
+        self.capabilities = Capabilities(self._db.connection_model, self._db.row_locks, self._db.notes, paths=paths)
         self._readers = {
             name: [(i, self._db.readers[c]) for i, c in enumerate(entity.columns) if c in self._db.readers]
             for name, entity in ENTITIES.items()
@@ -611,6 +643,18 @@ class RawProvider(BaseORMProvider[Any]):
 
     async def _create_schema(self) -> None:
         await migrations.create_all(self._db, self.dialect)
+        await create_pending_schema(self)
+
+    def _sqlite_timestamp(self, moment: datetime) -> str:
+        return cast(str, _datetime_in(moment))
+
+    async def purge_audit_events(self, before: datetime) -> int:
+        """One DELETE, its count read from the driver (the command tag on PostgreSQL, SQLite's change counter)
+        rather than sent back as rows."""
+        check_moment(before, "the retention cutoff")
+        sql = f"DELETE FROM audit_events WHERE occurred_at < {self._db.placeholder(1)}"
+        with translated_errors():
+            return await self._db.execute(sql, [self.sql_timestamp(before)])
 
     async def _migrate(self, revision: str | None) -> None:
         await migrations.migrate(self._db, self.dialect, revision)

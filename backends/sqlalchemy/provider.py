@@ -8,7 +8,8 @@ sqlite3's own autocommit). Inside `transaction()` a ContextVar holds the session
 Statements per call, both dialects: create, get, get_many, update, delete, count, exists, update_many: 1
 (create and update with RETURNING); create_many, link_tags: 1 executemany (asyncpg's is atomic; on SQLite inside
 BEGIN ... COMMIT, as sqlite3 would commit each row); get_many_optimized and get_with_relations: see
-expected_eager_statements.
+expected_eager_statements. Tier operations: find_user_by_email, audit_events_between, purge_audit_events: 1;
+sign_in: a transaction of a SELECT and the UPDATE its unit of work flushes at commit.
 
 Pool settings: pool_min is QueuePool's `pool_size`, pool_max - pool_min its `max_overflow`, `pool_timeout` and
 `echo` are create_async_engine's own; on SQLite the pool is one connection whatever the sizes say.
@@ -23,6 +24,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
+from datetime import datetime
 from time import perf_counter
 from typing import Any, cast
 
@@ -44,12 +46,23 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql import ColumnElement
 
 from backends.sqlalchemy.migrations import runner as alembic_runner
-from backends.sqlalchemy.models import Account, Base, Comment, Tag, Task, TransferLog, User, task_tags
+from backends.sqlalchemy.models import Account, AuditEvent, Base, Comment, Tag, Task, TransferLog, User, task_tags
 from harness.core.config import DatabaseConfig
-from harness.core.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Models, Selection
-from harness.core.errors import ConnectionFailed, redact
+from harness.core.contract import (
+    BaseORMProvider,
+    Capabilities,
+    Condition,
+    MigrationFacts,
+    Models,
+    OperationPath,
+    Selection,
+)
+from harness.core.errors import ConnectionFailed, redact, translated_errors
 from harness.core.schema import Entity, latest_revision, relation_chain, relation_kind
 from harness.core.versions import require
+from harness.core.workloads.audit import EVENT_COLUMNS, check_scan
+from harness.core.workloads.records import check_moment, object_record
+from harness.core.workloads.users import USER_COLUMNS, check_email
 
 require("sqlalchemy")
 
@@ -88,6 +101,27 @@ def _loader(model: Any, path: str) -> Any:
     return option
 
 
+def _email_is(email: str) -> ColumnElement[bool]:
+    """Both sides lowered by the database: the form the unique index on lower(email) answers."""
+    return func.lower(User.email) == func.lower(email)
+
+
+PATHS = {
+    "find_user_by_email": OperationPath(
+        "native", "select(User).where(func.lower(User.email) == func.lower(email)): the indexed expression."
+    ),
+    "sign_in": OperationPath(
+        "native",
+        "One session transaction: select the user by lower(email), set last_sign_in_at, the unit of work "
+        "flushes the UPDATE at commit.",
+    ),
+    "audit_events_between": OperationPath(
+        "native", "payload[key].as_string() == value: ->> on JSONB, JSON_EXTRACT on SQLite, with the time range."
+    ),
+    "purge_audit_events": OperationPath("native", "delete(AuditEvent).where(occurred_at < cutoff), its rowcount."),
+}
+
+
 def _sqlite_events(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -124,7 +158,15 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
 
     def __init__(self, config: DatabaseConfig) -> None:
         super().__init__(config)
-        self.models = Models(User=User, Task=Task, Tag=Tag, Comment=Comment, Account=Account, TransferLog=TransferLog)
+        self.models = Models(
+            User=User,
+            Task=Task,
+            Tag=Tag,
+            Comment=Comment,
+            Account=Account,
+            TransferLog=TransferLog,
+            AuditEvent=AuditEvent,
+        )
         postgres = config.dialect == "postgresql"
         self.capabilities = Capabilities(
             connection_model="pool" if postgres else "single-connection",
@@ -144,6 +186,7 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
                     )
                 ),
             ),
+            paths=PATHS,
         )
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
@@ -346,6 +389,41 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
             # A textual statement's result is a CursorResult: it knows whether the statement returned rows.
             result = cast(CursorResult[Any], await session.execute(text(query), dict(params)))
             return [dict(row) for row in result.mappings()] if result.returns_rows else []
+
+    # -- tier workloads (harness/core/workloads/) -----------------------------------------------------------
+
+    async def find_user_by_email(self, email: str) -> dict[str, Any] | None:
+        check_email(email)
+        with translated_errors():
+            found = await self._select(select(User).where(_email_is(email)))
+        return object_record(USER_COLUMNS, found[0]) if found else None
+
+    async def sign_in(self, email: str, at: datetime) -> int | None:
+        check_email(email)
+        check_moment(at, "the sign-in time")
+        with translated_errors():
+            async with self.transaction(), self._session() as session:
+                user = await session.scalar(select(User).where(_email_is(email)))
+                if user is None or not user.is_active:
+                    return None
+                user.last_sign_in_at = at  # the unit of work sends the UPDATE when the transaction commits
+            return user.id
+
+    async def audit_events_between(self, start: datetime, end: datetime, key: str, value: str) -> list[dict[str, Any]]:
+        check_scan(start, end, key, value)
+        stmt = (
+            select(AuditEvent)
+            .where(AuditEvent.occurred_at >= start, AuditEvent.occurred_at < end)
+            .where(AuditEvent.payload[key].as_string() == value)
+            .order_by(AuditEvent.occurred_at, AuditEvent.id)
+        )
+        with translated_errors():
+            return [object_record(EVENT_COLUMNS, event) for event in await self._select(stmt)]
+
+    async def purge_audit_events(self, before: datetime) -> int:
+        check_moment(before, "the retention cutoff")
+        with translated_errors():
+            return await self._execute_dml(delete(AuditEvent).where(AuditEvent.occurred_at < before))
 
     # -- bulk -----------------------------------------------------------------------------------------
     # ORM bulk INSERT without RETURNING is one DBAPI executemany, which binds one row at a time: no chunking,

@@ -86,7 +86,7 @@ class Profile:
 MAX_CALLS_PER_ROUND = 50
 FULL = Profile(
     "full",
-    DatasetSize(users=1000, tasks_per_user=10, comments_per_task=2, tags=50, tags_per_task=2),
+    DatasetSize(users=1000, tasks_per_user=10, comments_per_task=2, tags=50, tags_per_task=2, audit_events=30_000),
     trials=3,
     precision=0.03,
     cap=1.0,
@@ -95,7 +95,7 @@ FULL = Profile(
 )
 QUICK = Profile(
     "quick",
-    DatasetSize(users=40, tasks_per_user=5, comments_per_task=2, tags=10, tags_per_task=2),
+    DatasetSize(users=40, tasks_per_user=5, comments_per_task=2, tags=10, tags_per_task=2, audit_events=300),
     trials=1,
     precision=float("inf"),
     cap=0.0,

@@ -131,6 +131,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
@@ -144,6 +145,9 @@ from harness.core.errors import (
 )
 from harness.core.schema import ENTITIES, REVISIONS, Entity, relation_chain
 from harness.core.sql import check_parameters
+from harness.core.workloads.audit import AuditOperations
+from harness.core.workloads.pending import create_pending_schema
+from harness.core.workloads.users import UserOperations
 
 Operator = Literal["eq", "in", "gt", "gte", "lt", "lte"]
 OPERATORS: tuple[Operator, ...] = ("eq", "in", "gt", "gte", "lt", "lte")
@@ -384,9 +388,9 @@ class BaseDatabaseProvider(ABC):
     async def _ping(self) -> None: ...
 
 
-class BaseORMProvider(BaseDatabaseProvider, Generic[T]):
+class BaseORMProvider(BaseDatabaseProvider, UserOperations, AuditOperations, Generic[T]):
     """The CRUD, bulk, eager-loading, transaction, pool and migration contract (see the module docstring),
-    generic over the adapter's model type `T`."""
+    generic over the adapter's model type `T`, and the tier workloads' operations (harness/core/workloads/)."""
 
     models: Models
     capabilities: Capabilities
@@ -506,6 +510,17 @@ class BaseORMProvider(BaseDatabaseProvider, Generic[T]):
         with translated_errors():
             return await self._execute(query, params)
 
+    def sql_timestamp(self, moment: datetime) -> Any:
+        """`moment` (aware) as a parameter of SQL written by hand, in the form the adapter stores timestamps: on
+        PostgreSQL the datetime itself; on SQLite, where a timestamp is text compared as text, the text its ORM
+        writes (each ORM has its own format), so a hand-written range test agrees with the ORM's rows."""
+        return moment if self.dialect == "postgresql" else self._sqlite_timestamp(moment.astimezone(UTC))
+
+    def _sqlite_timestamp(self, moment: datetime) -> str:
+        """An aware UTC datetime as the adapter writes it on SQLite. Default: SQLite's own CURRENT_TIMESTAMP form
+        with microseconds, 'YYYY-MM-DD HH:MM:SS.ffffff', naive UTC."""
+        return moment.replace(tzinfo=None).isoformat(" ", timespec="microseconds")
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         """Commit on success, roll back on exception; nested use is a savepoint."""
@@ -514,8 +529,10 @@ class BaseORMProvider(BaseDatabaseProvider, Generic[T]):
                 yield
 
     async def create_schema(self) -> None:
-        """The shared schema at the head revision, through the adapter's migration tool."""
+        """The shared schema at the head revision, through the adapter's migration tool (and, until revision
+        0003_tier_workloads exists, the tier workloads' schema: harness/core/workloads/pending.py)."""
         await self.migrate("head")
+        await create_pending_schema(self)
 
     async def create_schema_from_models(self) -> None:
         """The shared schema through the ORM's create-all path (no migration bookkeeping)."""

@@ -50,7 +50,7 @@ ENTITIES: dict[str, Entity] = {
         Entity(
             "User",
             "users",
-            ("id", "username", "email", "is_active", "created_at"),
+            ("id", "username", "email", "is_active", "created_at", "last_sign_in_at"),
             {
                 "tasks": Relation("reverse", "Task", "user_id"),
                 "accounts": Relation("reverse", "Account", "user_id"),
@@ -102,6 +102,13 @@ ENTITIES: dict[str, Entity] = {
             {},
             required=("from_account_id", "to_account_id", "amount"),
         ),
+        Entity(
+            "AuditEvent",
+            "audit_events",
+            ("id", "occurred_at", "actor_id", "action", "payload"),
+            {},
+            required=("actor_id", "action", "payload"),
+        ),
     )
 }
 
@@ -127,6 +134,7 @@ TABLES_IN_DEPENDENCY_ORDER = (
     "comments",
     "accounts",
     "transfer_log",
+    "audit_events",
 )
 
 
