@@ -88,7 +88,7 @@ async def test_a_repeatable_scenario_times_several_calls_per_round(workloads: di
 
 
 async def test_precision_stops_the_rounds_when_reached(workloads: dict[str, Workload]) -> None:
-    lenient = replace(MEASURED, precision=10.0, rounds=(6, 300))
+    lenient = replace(MEASURED, precision=float("inf"), rounds=(6, 300))  # any precision is enough
     outcomes = await measure_group(cases(workloads, "count"), lenient, random.Random(3), probe=False)
     assert {(o.measured["stopped_by"], len(o.samples)) for o in outcomes.values()} == {("precision", 6)}
     capped = replace(MEASURED, precision=0.0, cap=0.05, rounds=(6, 10_000))
