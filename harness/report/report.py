@@ -37,6 +37,7 @@ from harness.report.results import (
 from harness.report.sources import hook_sources
 from harness.report.statistics import MIN_SAMPLES
 from harness.report.tiers import Recommendation, Tier, recommend, recommendations_frame
+from harness.report.workloads import tier_sections
 
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
@@ -93,6 +94,7 @@ def report_blocks(
     if warnings:
         blocks += [Paragraph("**Warnings**"), Bullets(list(warnings))]
     blocks += _tier_section(tiers, recommendations)
+    blocks += tier_sections(run, tiers, recommendations)
     blocks += _chart(by_name, "ratio_to_raw")
     blocks += _environment_section(run)
     blocks += _capabilities_section(run)
