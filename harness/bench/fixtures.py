@@ -50,14 +50,13 @@ async def bench_loop() -> asyncio.AbstractEventLoop:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def harness_cluster() -> AsyncIterator[PostgresTarget]:
-    from harness.databases.pgserver import find_binaries
+    from harness.databases.pgserver import NO_BINARIES, find_binaries
     from harness.databases.targets import PostgresTarget, open_target
 
     if find_binaries() is None:
-        reason = "no PostgreSQL server binaries (initdb, pg_ctl) on PATH or in /usr/lib/postgresql/*/bin"
         if os.environ.get("CI"):
-            pytest.fail(f"CI needs PostgreSQL: {reason}")
-        pytest.skip(reason)
+            pytest.fail(f"CI needs PostgreSQL: {NO_BINARIES}")
+        pytest.skip(NO_BINARIES)
     target = open_target("postgresql")
     assert isinstance(target, PostgresTarget)
     yield target

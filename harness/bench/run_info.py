@@ -68,9 +68,10 @@ def _migration_facts(options: BenchOptions) -> dict[str, dict[str, Any]]:
 
 
 def record_database(config: pytest.Config, label: str, workloads: Workloads) -> None:
-    """Add the facts of the database labelled `label` (dialect, server, settings), once it holds a workload."""
-    from harness.databases.pgserver import SERVER_SETTINGS
-    from harness.databases.targets import SqliteTarget
+    """Add the facts of the database labelled `label` (dialect, server, settings, extensions; for the throwaway
+    cluster its settings and where its binaries come from), once it holds a workload."""
+    from harness.databases.pgserver import SERVER_SETTINGS, binaries_source
+    from harness.databases.targets import PostgresTarget, SqliteTarget
 
     run = facts(config)
     if run is None or not workloads.facts:
@@ -79,6 +80,8 @@ def record_database(config: pytest.Config, label: str, workloads: Workloads) -> 
     spec = bench_options(config).spec(label)
     if spec == "postgresql":
         recorded["throwaway_cluster_settings"] = dict(SERVER_SETTINGS)
+        if isinstance(workloads.target, PostgresTarget) and workloads.target.server is not None:
+            recorded["throwaway_cluster_binaries"] = binaries_source(workloads.target.server.bindir)
     elif spec == "sqlite" and isinstance(workloads.target, SqliteTarget):
         recorded["directory"] = str(workloads.target.directory)
     run["databases"][label] = recorded
