@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from piccolo.columns import M2M, Boolean, ForeignKey, Numeric, SmallInt, Text, Timestamptz, Varchar
+from piccolo.columns import M2M, Boolean, Column, ForeignKey, Numeric, SmallInt, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnUpdate
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.reference import LazyTableReference
@@ -15,6 +16,25 @@ from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
 from harness.core.contract import Models
+from harness.core.schema import EMBEDDING_DIMENSIONS
+
+
+class Vector(Column):
+    """pgvector's `vector(n)`. Piccolo has no vector column (its column types stop at arrays and JSON), so this one
+    only names the type; values are lists of floats, which pgvector's asyncpg codec on the provider's pool binds
+    and reads (PostgreSQL), and which Piccolo's own list adapter stores as JSON text (SQLite)."""
+
+    value_type = list
+
+    def __init__(self, dimensions: int, **kwargs: Any) -> None:
+        self.dimensions = dimensions
+        self.default = None
+        kwargs["dimensions"] = dimensions  # kept for Piccolo's migrations, like every column's arguments
+        super().__init__(**kwargs)
+
+    @property
+    def column_type(self) -> str:
+        return f"vector({self.dimensions})"
 
 
 @dataclass
@@ -83,5 +103,12 @@ def make_tables() -> Models:
         created_at = Timestamptz(default=TimestamptzNow())
         transfer_log_amount_check = Check(amount > 0)
 
+    class Document(Table, tablename="documents"):
+        title = Varchar(length=255, default=None)
+        category = Varchar(length=50, default=None, index=True)
+        embedding = Vector(EMBEDDING_DIMENSIONS)
+
     local["TaskTag"] = TaskTag
-    return Models(User=User, Task=Task, Tag=Tag, Comment=Comment, Account=Account, TransferLog=TransferLog)
+    return Models(
+        User=User, Task=Task, Tag=Tag, Comment=Comment, Account=Account, TransferLog=TransferLog, Document=Document
+    )

@@ -68,3 +68,11 @@ class TransferLog:
     to_account_id: int
     amount: Decimal
     created_at: datetime
+
+
+@dataclass(slots=True, eq=False)
+class Document:
+    id: int
+    title: str
+    category: str
+    embedding: list[float]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextvars import ContextVar
@@ -32,7 +33,7 @@ import aiosqlite
 import asyncpg
 
 from backends.raw.migrations import runner as migrations
-from backends.raw.models import Account, Comment, Tag, Task, TransferLog, User
+from backends.raw.models import Account, Comment, Document, Tag, Task, TransferLog, User
 from harness.core.config import DatabaseConfig
 from harness.core.contract import (
     BaseORMProvider,
@@ -41,18 +42,29 @@ from harness.core.contract import (
     ConnectionModel,
     MigrationFacts,
     Models,
+    OperationPath,
     Selection,
 )
 from harness.core.errors import ConfigurationError, ConnectionFailed, PoolTimeout, redact
 from harness.core.pools import asyncpg_pool_gauges
 from harness.core.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, latest_revision
 from harness.core.sql import PlaceholderStyle, bind
+from harness.core.workloads.embeddings import EmbeddingsOperations, Neighbour, neighbours, vector_text
+from harness.core.workloads.pending import create_pending_schema
+from harness.core.workloads.vector_support import (
+    NO_SQLITE_INDEX,
+    SQLITE_VEC_PROBLEM,
+    load_sqlite_vec,
+    register_vector_codec,
+    sqlite_vec_path,
+)
 
 _COLUMNS = {name: ", ".join(entity.columns) for name, entity in ENTITIES.items()}
 _OPERATORS = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 # The m2m relations through task_tags: (link column pointing at the owner, link column pointing at the target).
 _LINK_COLUMNS = {"Task": ("task_id", "tag_id"), "Tag": ("tag_id", "task_id")}
 _CENTS = Decimal("0.01")
+_NATIVE = OperationPath("native", "Hand-written SQL on the bare driver, the baseline's only API.")
 
 
 class _Postgres:
@@ -62,12 +74,15 @@ class _Postgres:
     placeholder_style: ClassVar[PlaceholderStyle] = "dollar"
     row_locks = True
     no_limit = ""
+    distance = "embedding <=> $1"  # a list of floats, bound by pgvector's binary codec
+    paths: ClassVar[dict[str, OperationPath]] = dict.fromkeys(EmbeddingsOperations.OPERATIONS, _NATIVE)
     readers: ClassVar[dict[str, Callable[[Any], Any]]] = {}  # asyncpg already returns bool, Decimal, aware datetime
     writers: ClassVar[dict[str, Callable[[Any], Any]]] = {}
     notes = (
         "create_many uses asyncpg executemany, the path the ORMs are compared to; COPY "
         "(copy_records_to_table) would be about 3x faster but no ORM uses it.",
         "Each call outside a transaction acquires from asyncpg's Pool, whose release sends its reset query.",
+        "Vectors travel in pgvector's binary format (its asyncpg codec, registered on every pooled connection).",
         "Not applied: echo (no ORM, so no SQL logging).",
     )
 
@@ -89,7 +104,10 @@ class _Postgres:
     async def connect(self) -> None:
         try:
             self._pool = await asyncpg.create_pool(
-                self._config.postgres_dsn, min_size=self._config.pool_min, max_size=self._config.pool_max
+                self._config.postgres_dsn,
+                min_size=self._config.pool_min,
+                max_size=self._config.pool_max,
+                init=register_vector_codec,
             )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             message = f"cannot connect to {self._config.redacted_url}: {type(exc).__name__}: {exc}"
@@ -220,6 +238,14 @@ class _SQLite:
     placeholder_style: ClassVar[PlaceholderStyle] = "qmark"
     row_locks = False
     no_limit = " LIMIT -1"  # SQLite takes no OFFSET without a LIMIT
+    distance = "vec_distance_cosine(embedding, ?)"  # sqlite-vec; the vector as pgvector's text form (JSON)
+    paths: ClassVar[dict[str, OperationPath]] = {
+        "nearest_documents": sqlite_vec_path(
+            OperationPath("native", "Hand-written SQL with sqlite-vec's vec_distance_cosine, loaded at connect.")
+        ),
+        "build_vector_index": NO_SQLITE_INDEX,
+        "approximate_nearest_documents": NO_SQLITE_INDEX,
+    }
     readers: ClassVar[dict[str, Callable[[Any], Any]]] = {
         "is_active": bool,
         "completed": bool,
@@ -227,12 +253,14 @@ class _SQLite:
         "amount": _decimal_out,
         "created_at": _datetime_out,
         "due_date": _optional_datetime_out,
+        "embedding": json.loads,
     }
     writers: ClassVar[dict[str, Callable[[Any], Any]]] = {
         "balance": _decimal_in,
         "amount": _decimal_in,
         "created_at": _datetime_in,
         "due_date": _datetime_in,
+        "embedding": vector_text,
     }
     notes = (
         "One aiosqlite connection behind an asyncio.Lock, held by a transaction for its whole duration.",
@@ -265,6 +293,8 @@ class _SQLite:
         except sqlite3.Error as exc:
             raise ConnectionFailed(f"cannot open SQLite database {self._path!r}: {exc}") from exc
         await connection.execute_fetchall("PRAGMA foreign_keys = ON")
+        if SQLITE_VEC_PROBLEM is None:
+            await load_sqlite_vec(connection)
         self._connection = connection
 
     async def close(self) -> None:
@@ -398,9 +428,13 @@ class RawProvider(BaseORMProvider[Any]):
 
     def __init__(self, config: DatabaseConfig) -> None:
         super().__init__(config)
-        self.models = Models(User=User, Task=Task, Tag=Tag, Comment=Comment, Account=Account, TransferLog=TransferLog)
+        self.models = Models(
+            User=User, Task=Task, Tag=Tag, Comment=Comment, Account=Account, TransferLog=TransferLog, Document=Document
+        )
         self._db = _Postgres(config) if config.dialect == "postgresql" else _SQLite(config)
-        self.capabilities = Capabilities(self._db.connection_model, self._db.row_locks, self._db.notes)
+        self.capabilities = Capabilities(
+            self._db.connection_model, self._db.row_locks, self._db.notes, paths=dict(self._db.paths)
+        )
         self._readers = {
             name: [(i, self._db.readers[c]) for i, c in enumerate(entity.columns) if c in self._db.readers]
             for name, entity in ENTITIES.items()
@@ -596,11 +630,32 @@ class RawProvider(BaseORMProvider[Any]):
     def _select_sql(entity: Entity, condition: str) -> str:
         return f"SELECT {_COLUMNS[entity.name]} FROM {entity.table} WHERE {condition}"
 
+    # -- embeddings: the query vector bound in the driver's own format (the default sends pgvector's text form)
+
+    async def _nearest_documents(self, query: list[float], k: int, category: str | None) -> list[Neighbour]:
+        return neighbours(await self._db.rows(*self._nearest_sql(query, k, category)))
+
+    async def _approximate_nearest_documents(self, query: list[float], k: int, ef_search: int) -> list[Neighbour]:
+        async with self._db.transaction():
+            await self._db.fetch("SELECT set_config('hnsw.ef_search', $1, true)", [str(ef_search)])
+            return neighbours(await self._db.rows(*self._nearest_sql(query, k, None)))
+
+    def _nearest_sql(self, query: list[float], k: int, category: str | None) -> tuple[str, list[Any]]:
+        params: list[Any] = [query if self.dialect == "postgresql" else vector_text(query)]
+        where = ""
+        if category is not None:
+            params.append(category)
+            where = f" WHERE category = {self._db.placeholder(len(params))}"
+        params.append(k)
+        sql = f"SELECT id, title, {self._db.distance} AS distance FROM documents{where} ORDER BY distance"
+        return f"{sql} LIMIT {self._db.placeholder(len(params))}", params
+
     def _transaction(self) -> contextlib.AbstractAsyncContextManager[None]:
         return self._db.transaction()
 
     async def _create_schema(self) -> None:
         await migrations.create_all(self._db, self.dialect)
+        await create_pending_schema(self)
 
     async def _migrate(self, revision: str | None) -> None:
         await migrations.migrate(self._db, self.dialect, revision)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
     CheckConstraint,
     Column,
@@ -28,6 +29,8 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from harness.core.schema import EMBEDDING_DIMENSIONS
 
 
 class _UTCText(TypeDecorator[datetime]):
@@ -147,3 +150,13 @@ class TransferLog(Base):
     to_account_id: Mapped[int] = _fk("accounts.id")
     amount: Mapped[Decimal] = mapped_column(Money)
     created_at: Mapped[datetime] = _created_at()
+
+
+class Document(Base):
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(255))
+    category: Mapped[str] = mapped_column(String(50), index=True)
+    # pgvector's SQLAlchemy type: vector(384) on PostgreSQL; on SQLite the same text form, which sqlite-vec reads.
+    embedding: Mapped[list[float]] = mapped_column(Vector(EMBEDDING_DIMENSIONS))

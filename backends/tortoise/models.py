@@ -10,6 +10,9 @@ from typing import Any, Literal
 from tortoise import fields
 from tortoise.fields.db_defaults import Now
 from tortoise.models import Model
+from tortoise_vector.field import VectorField
+
+from harness.core.schema import EMBEDDING_DIMENSIONS
 
 
 class _CheckMixin:
@@ -36,6 +39,15 @@ class CheckedSmallIntField(_CheckMixin, fields.SmallIntField):
 # same error on DecimalField itself, and every subclass inherits it.
 class CheckedDecimalField(_CheckMixin, fields.DecimalField):  # type: ignore[misc]
     pass
+
+
+class UnqualifiedVectorField(VectorField):
+    """tortoise-vector's field (pgvector's text form in and out), its type written `vector(384)`: the plugin's own
+    `public.vector(384)` is a syntax error in SQLite's DDL, and PostgreSQL finds `vector` on the search path."""
+
+    def __init__(self, vector_size: int, **kwargs: Any) -> None:
+        super().__init__(vector_size, **kwargs)
+        self._schema = ""  # the plugin turns schema="" into "public."
 
 
 def _fk(target: str, related_name: str | Literal[False], index: bool = True) -> Any:
@@ -131,4 +143,13 @@ def declare_models() -> dict[str, type[Model]]:
         class Meta:
             table = "transfer_log"
 
-    return {m.__name__: m for m in (User, Task, Tag, TaskTag, Comment, Account, TransferLog)}
+    class Document(Model):
+        id = fields.IntField(primary_key=True)
+        title = fields.CharField(max_length=255)
+        category = fields.CharField(max_length=50, db_index=True)
+        embedding = UnqualifiedVectorField(vector_size=EMBEDDING_DIMENSIONS)
+
+        class Meta:
+            table = "documents"
+
+    return {m.__name__: m for m in (User, Task, Tag, TaskTag, Comment, Account, TransferLog, Document)}

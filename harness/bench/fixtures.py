@@ -97,17 +97,24 @@ def measure_scenario(
     options: BenchOptions,
     run_facts: RunFacts,
 ) -> Callable[[], None]:
-    """Run the test's scenario as one benchmark (harness.bench.runner.run_benchmark)."""
+    """Run the test's scenario as one benchmark (harness.bench.runner.run_benchmark); skip it, recording why, where
+    the adapter declares one of its operations unavailable on the database."""
     from harness.bench.runner import Case, run_benchmark
 
     scenario = request.function.scenario
+    label = request.node.callspec.params["bench_database"]
 
     def measure() -> None:
         run = bench_loop.run_until_complete
+        if scenario.operations:
+            reason = scenario.unavailable(run(bench_database.get(adapter)).provider)
+            if reason is not None:
+                run_info.record_skip(request.config, label, adapter, scenario.id, reason)
+                pytest.skip(reason)
         own = scenario.prepare is not None
         size = options.profile.size(scenario)
         workload = run(bench_database.own(adapter, scenario, size) if own else bench_database.get(adapter))
-        run_info.record_database(request.config, request.node.callspec.params["bench_database"], bench_database)
+        run_info.record_database(request.config, label, bench_database)
         try:
             case = Case.build(scenario, workload, options.profile, level)
             run_benchmark(benchmark, bench_loop, case, options.profile, run_facts, position(request.node))

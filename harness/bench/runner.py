@@ -7,7 +7,8 @@ One benchmark, all of it in the session's one event loop:
 2. timed rounds through pytest-benchmark's `pedantic`: warmup rounds, then the rounds, each after an untimed
    setup. A round is timed inside the event loop (`loop_time`, given to pytest-benchmark as its timer), so
    driving the loop from synchronous code (15-30 us a round here) stays out of the figures.
-3. the last round's result is checked.
+3. the last round's result is checked, and its quality measured where the scenario has a measure of it (an
+   approximate search's recall).
 4. untimed probe rounds, each after its own setup: statements sent (asserted where the count is the point),
    memory the operation allocates (`allocated_by`, below), and on a pooled database the pool.
 5. restore: the database holds exactly the dataset again.
@@ -76,14 +77,14 @@ class Profile:
 
 FULL = Profile(
     "full",
-    DatasetSize(users=1000, tasks_per_user=10, comments_per_task=2, tags=50, tags_per_task=2),
+    DatasetSize(users=1000, tasks_per_user=10, comments_per_task=2, tags=50, tags_per_task=2, documents=8000),
     budget=0.25,
     rounds=(3, 200),
     warmup=(0, 10),
 )
 QUICK = Profile(
     "quick",
-    DatasetSize(users=40, tasks_per_user=5, comments_per_task=2, tags=10, tags_per_task=2),
+    DatasetSize(users=40, tasks_per_user=5, comments_per_task=2, tags=10, tags_per_task=2, documents=500),
     budget=0.0,
     rounds=(1, 1),
     warmup=(0, 0),
@@ -176,6 +177,12 @@ class Case:
 
     async def check(self, result: Any, arguments: Mapping[str, Any]) -> int:
         return await self.scenario.check(self.workload.provider, self.workload.dataset, result, **arguments)
+
+    async def quality(self, result: Any, arguments: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The scenario's figures of the answer's quality (`Scenario.quality`), or None where it has none."""
+        if self.scenario.quality is None:
+            return None
+        return await self.scenario.quality(self.workload.provider, self.workload.dataset, result, **arguments)
 
     async def trial(self) -> float:
         """One checked round; its wall time with its setup, which is what each further round will cost."""
@@ -282,6 +289,7 @@ def run_benchmark(
         # The same times pytest-benchmark recorded (one clock), read here so --benchmark-disable works too.
         timed = case.rounds[first:][-rounds:]
         rows = run(case.check(result, last))
+        quality = run(case.quality(result, last))
         log = run(case.statements())
         memory = run(case.peak_memory())
         pool = run(case.pool())
@@ -304,6 +312,7 @@ def run_benchmark(
             memory_peak_bytes=memory,
             pool=pool,
             concurrency=_concurrency(case, timed),
+            quality=quality,
         )
     )
 
@@ -360,6 +369,7 @@ def run_overhead(
             memory_peak_bytes=0,
             pool=None,
             concurrency=None,
+            quality=None,
             driving_median_us=None if driving_median is None else round(driving_median * 1e6, 3),
         )
     )

@@ -48,6 +48,16 @@ class UnknownFieldError(HarnessError):
     """A model, field, filter suffix, ordering or relation the shared schema does not have."""
 
 
+class InvalidArgument(HarnessError):
+    """A tier operation was given an argument it cannot use (a naive datetime, an empty email, a JSON key that is
+    not a plain name), refused before any statement is sent."""
+
+
+class OperationUnavailable(HarnessError):
+    """A tier operation the adapter declares `unavailable` on this database or interpreter
+    (`Capabilities.paths`); the message gives the declared reason."""
+
+
 class ParameterMismatch(HarnessError):
     """`execute` was given SQL whose `:name` parameters and the values passed do not match one to one."""
 

@@ -20,5 +20,6 @@ APP_CONFIG = AppConfig(
         _models.Comment,
         _models.Account,
         _models.TransferLog,
+        _models.Document,
     ],
 )
