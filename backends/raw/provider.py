@@ -7,7 +7,10 @@ per call, on both dialects unless noted:
     create_many, link_tags: 1 asyncpg `executemany` (atomic; one execution per row on the server); on
         SQLite BEGIN + executemany + COMMIT outside a transaction (sqlite3 would otherwise commit each row);
     get_many_optimized, get_with_relations: 1 + one per relation path (a level with no parent rows is skipped);
-    transaction: BEGIN/COMMIT or ROLLBACK; nested: SAVEPOINT/RELEASE or ROLLBACK TO.
+    transaction: BEGIN/COMMIT or ROLLBACK; nested: SAVEPOINT/RELEASE or ROLLBACK TO;
+    nearest_documents, build_vector_index: 1; approximate_nearest_documents: BEGIN, set_config, SELECT, COMMIT.
+Vectors: pgvector's binary asyncpg codec on every pooled connection (lists of floats in and out); on SQLite
+pgvector's text form, searched with sqlite-vec where the interpreter can load it (loaded at connect).
 On PostgreSQL every call outside a transaction acquires a connection from asyncpg's Pool, whose release
 sends asyncpg's reset query (one more round trip, as for any asyncpg Pool user).
 The schema comes from versioned SQL files, one per revision, direction and dialect (migrations/, applied

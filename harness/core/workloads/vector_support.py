@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import sqlite3
+from typing import Any
 
 import aiosqlite
 import asyncpg
@@ -23,15 +24,20 @@ from harness.core.contract import OperationPath
 
 
 async def register_vector_codec(connection: asyncpg.Connection) -> None:
-    """`vector` values in pgvector's binary format on this connection: a list of floats (or a numpy array) in, a
-    list of floats out. The `vector` extension must exist in the database (the harness creates it)."""
+    """`vector` values in pgvector's binary format on this connection: a list of floats, a numpy array or pgvector's
+    text form (the raw-SQL path's, harness/core/workloads/embeddings.py) in, a list of floats out. The `vector`
+    extension must exist in the database (the harness creates it)."""
     await connection.set_type_codec(
         "vector",
         schema="public",
-        encoder=lambda value: Vector(value).to_binary(),
+        encoder=_encode,
         decoder=lambda data: Vector.from_binary(data).to_list(),
         format="binary",
     )
+
+
+def _encode(value: Any) -> bytes:
+    return (Vector.from_text(value) if isinstance(value, str) else Vector(value)).to_binary()
 
 
 def _sqlite_vec_problem() -> str | None:
