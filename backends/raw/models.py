@@ -79,3 +79,11 @@ class AuditEvent:
     actor_id: int
     action: str
     payload: dict[str, Any]
+
+
+@dataclass(slots=True, eq=False)
+class Document:
+    id: int
+    title: str
+    category: str
+    embedding: list[float]

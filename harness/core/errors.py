@@ -53,6 +53,11 @@ class InvalidArgument(HarnessError):
     not a plain name), refused before any statement is sent."""
 
 
+class OperationUnavailable(HarnessError):
+    """A tier operation the adapter declares `unavailable` on this database or interpreter
+    (`Capabilities.paths`); the message gives the declared reason."""
+
+
 class ParameterMismatch(HarnessError):
     """`execute` was given SQL whose `:name` parameters and the values passed do not match one to one."""
 

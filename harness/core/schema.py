@@ -109,8 +109,18 @@ ENTITIES: dict[str, Entity] = {
             {},
             required=("actor_id", "action", "payload"),
         ),
+        Entity(
+            "Document",
+            "documents",
+            ("id", "title", "category", "embedding"),
+            {},
+            required=("title", "category", "embedding"),
+        ),
     )
 }
+
+EMBEDDING_DIMENSIONS = 384
+"""Dimensions of `documents.embedding` (pgvector's `vector(384)`), the size of small sentence-embedding models."""
 
 REVISIONS = ("0001_shared_schema", "0002_task_due_date")
 """The schema's migrations, oldest first, the same in every adapter's own migration tool: 0001 creates the
@@ -135,6 +145,7 @@ TABLES_IN_DEPENDENCY_ORDER = (
     "accounts",
     "transfer_log",
     "audit_events",
+    "documents",
 )
 
 

@@ -21,5 +21,6 @@ APP_CONFIG = AppConfig(
         _models.Account,
         _models.TransferLog,
         _models.AuditEvent,
+        _models.Document,
     ],
 )
