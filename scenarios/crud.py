@@ -9,6 +9,7 @@ from harness.core.dataset import Dataset
 from scenarios.base import Scenario, delete_added, expect
 
 NEW_USER = "bench_new_user"
+NEW_USER_ROW = {"username": NEW_USER, "email": f"{NEW_USER}@example.org"}
 PAGE_FILTER = {"completed": False, "priority__gte": 2}
 PAGE_SIZE = 20
 
@@ -20,7 +21,7 @@ def middle(rows: list[Any]) -> int:
 
 async def insert_one(p: BaseORMProvider, data: Dataset) -> Any:
     """Insert one user and get it back with its id."""
-    return await p.create(p.models.User, {"username": NEW_USER, "email": f"{NEW_USER}@example.org"})
+    return await p.create(p.models.User, NEW_USER_ROW)
 
 
 async def get_by_pk(p: BaseORMProvider, data: Dataset) -> Any:

@@ -19,7 +19,8 @@ EAGER_USERS = 20
 """Users loaded per round; with 10 tasks each and 2 comments per task, two_level loads 620 objects."""
 
 
-def _users(data: Dataset) -> dict[str, int]:
+def users_filter(data: Dataset) -> dict[str, int]:
+    """The users every eager scenario of users loads: the first `EAGER_USERS`."""
     return {"id__lte": min(EAGER_USERS, len(data.users))}
 
 
@@ -29,18 +30,18 @@ def _tasks(data: Dataset) -> dict[str, int]:
 
 async def n_plus_one(p: BaseORMProvider, data: Dataset) -> list[tuple[Any, list[Any]]]:
     """Users, then each user's tasks one query at a time: the naive lazy loop (1 + N queries)."""
-    users = await p.get_many(p.models.User, _users(data))
+    users = await p.get_many(p.models.User, users_filter(data))
     return [(user, await p.get_many(p.models.Task, {"user_id": user.id})) for user in users]
 
 
 async def one_level(p: BaseORMProvider, data: Dataset) -> list[Any]:
     """Users with their tasks, eagerly loaded."""
-    return await p.get_many_optimized(p.models.User, _users(data), relations=["tasks"])
+    return await p.get_many_optimized(p.models.User, users_filter(data), relations=["tasks"])
 
 
 async def two_level(p: BaseORMProvider, data: Dataset) -> list[Any]:
     """Users with their tasks and the tasks' comments, eagerly loaded."""
-    return await p.get_many_optimized(p.models.User, _users(data), relations=["tasks.comments"])
+    return await p.get_many_optimized(p.models.User, users_filter(data), relations=["tasks.comments"])
 
 
 async def m2m(p: BaseORMProvider, data: Dataset) -> list[Any]:
@@ -73,13 +74,13 @@ def _ids(objects: Any) -> list[int]:
 
 
 async def _check_n_plus_one(p: BaseORMProvider, data: Dataset, pairs: list[tuple[Any, list[Any]]]) -> int:
-    users = _users(data)["id__lte"]
+    users = users_filter(data)["id__lte"]
     expect({user.id: _ids(tasks) for user, tasks in pairs}, _children(data.tasks, "user_id", users), "tasks per user")
     return len(pairs) + sum(len(tasks) for _, tasks in pairs)
 
 
 async def _check_one_level(p: BaseORMProvider, data: Dataset, users: list[Any]) -> int:
-    count = _users(data)["id__lte"]
+    count = users_filter(data)["id__lte"]
     expect({u.id: _ids(u.tasks) for u in users}, _children(data.tasks, "user_id", count), "tasks per user")
     return len(users) + sum(len(u.tasks) for u in users)
 
@@ -115,7 +116,7 @@ async def queries_of_one_select(p: BaseORMProvider, data: Dataset) -> int:
 
 
 async def _n_plus_one_queries(p: BaseORMProvider, data: Dataset) -> int:
-    return (1 + _users(data)["id__lte"]) * await queries_of_one_select(p, data)
+    return (1 + users_filter(data)["id__lte"]) * await queries_of_one_select(p, data)
 
 
 def _documented(entity: str, relations: tuple[str, ...]) -> Any:

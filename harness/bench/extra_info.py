@@ -33,6 +33,11 @@ and what the benchmark measured (harness/bench/interleave.py, harness/bench/runn
         the exact top-k found, mean over the queries), "k", "queries", "ef_search", "m", "ef_construction"};
     the round overhead (family `HARNESS_FAMILY`) adds `driving_median_us`, the server restart (family
     "resilience") `resilience` (scenarios/resilience.py) in their place.
+The adapter tax (scenario `ADAPTER_TAX`, family `HARNESS_FAMILY`, harness/bench/tax.py) records, instead of
+what a scenario measured, `adapter_tax`: per operation (a scenario id) {"pairs" (timed pairs of calls),
+"provider_median_us", "direct_median_us" (the contract's path and the adapter's control), "tax"
+(provider median / direct median - 1), "queries" (of one call, the same on both paths), "provider_us",
+"direct_us" (every timed call, in microseconds: the report bootstraps the tax's interval from them)}.
 """
 
 from __future__ import annotations
@@ -46,7 +51,9 @@ RESULTS_SCHEMA = 2
 2: trials, interleaved rounds (trial, calls_per_round, stopped_by, median_precision); memory net of the socket read
 buffer. A schema-1 file reads as one trial of rounds that were not interleaved."""
 HARNESS_FAMILY = "harness"
-"""The family of the harness's measurement of itself (`round_overhead`): environment, not results."""
+"""The family of the harness's measurements of itself (`round_overhead`, `ADAPTER_TAX`): environment, not results."""
+ADAPTER_TAX = "adapter_tax"
+"""The scenario id of the adapter tax benchmark (harness/bench/tax.py)."""
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,14 @@ repository's pg_stat_statements check); the plugin parametrizes, selects and ord
 - "resilience": the server restart per adapter, where the throwaway cluster is benchmarked and the concurrency
   family selected.
 - "statements": the pg_stat_statements check per adapter and scenario, on the first PostgreSQL database.
+- "tax": the adapter tax (harness/bench/tax.py) per adapter and database, selected like a scenario `adapter_tax` of
+  family "harness".
 
 Order: other tests first, in their order; then database by database its benchmarks, trial by trial (each trial a
 pass over every scenario), scenario by scenario (and level by level), the adapters of each group back to back:
 the first of them measures the whole group, interleaved round by round (harness/bench/interleave.py), and each
-then records its own rounds. Each database's statement checks follow its benchmarks, while its loaded databases are
-still open; the server restarts last, on a cluster of their own.
+then records its own rounds. Each database's adapter taxes and statement checks follow its benchmarks, while its
+loaded databases are still open; the server restarts last, on a cluster of their own.
 """
 
 from __future__ import annotations
@@ -27,13 +29,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pytest
 
-from harness.bench.extra_info import HARNESS_FAMILY
+from harness.bench.extra_info import ADAPTER_TAX, HARNESS_FAMILY
 from harness.bench.options import BenchOptions
 
 if TYPE_CHECKING:
     from scenarios import Scenario
 
-Kind = Literal["scenario", "overhead", "resilience", "statements"]
+Kind = Literal["scenario", "overhead", "resilience", "statements", "tax"]
 _KIND = "orm_harness_kind"
 _POSITION = pytest.StashKey[int]()
 _GROUP = pytest.StashKey["Group"]()
@@ -101,10 +103,22 @@ def parametrize(metafunc: pytest.Metafunc, options: BenchOptions) -> None:
             if s.prepare is None  # a schema change on a database of its own: DDL, not the statements compared
         ]
         metafunc.parametrize(("adapter", "bench_database", "checked"), params, **SESSION_DATABASE)
+    elif kind == "tax":
+        params = [
+            pytest.param(adapter, database, id=f"{adapter}-{database}", marks=_tax_marks(database))
+            for database in options.databases
+            for adapter in options.adapters
+        ]
+        metafunc.parametrize(("adapter", "bench_database"), params, **SESSION_DATABASE)
     elif kind == "resilience":
         wanted = "postgresql" in options.databases.values() and options.selects("server_restart", "concurrency")
         adapters = options.adapters if wanted else ()
         metafunc.parametrize("adapter", [pytest.param(a, id=f"{a}-{RESILIENCE_DATABASE}") for a in adapters])
+
+
+def _tax_marks(database: str) -> list[pytest.MarkDecorator]:
+    marks = [pytest.mark.benchmark(group=f"{ADAPTER_TAX}-{database}")]
+    return [*marks, pytest.mark.postgresql] if database.startswith("postgresql") else marks
 
 
 def _matrix(options: BenchOptions, scenario: Scenario) -> list[Any]:
@@ -142,6 +156,8 @@ def wanted(item: pytest.Item, options: BenchOptions) -> bool:
         return options.selects(scenario.id, scenario.family)
     if kind_of(item) == "overhead":
         return options.selects("round_overhead", HARNESS_FAMILY)
+    if kind_of(item) == "tax":
+        return options.selects(ADAPTER_TAX, HARNESS_FAMILY)
     return True
 
 
@@ -153,7 +169,8 @@ def ordered(items: list[pytest.Item], options: BenchOptions) -> list[pytest.Item
     benchmarks = [i for i in items if isinstance(i, pytest.Function) and kind_of(i) == "scenario"]
     checks = [i for i in items if isinstance(i, pytest.Function) and kind_of(i) == "statements"]
     restarts = [i for i in items if kind_of(i) == "resilience"]
-    ordered = [i for i in items if i not in benchmarks and i not in checks and i not in restarts]
+    taxes = [i for i in items if isinstance(i, pytest.Function) and kind_of(i) == "tax"]
+    ordered = [i for i in items if i not in benchmarks and i not in checks and i not in restarts and i not in taxes]
     rng = random.Random(options.order_seed)
     catalogue = list(CATALOGUE)
     labels = list(options.databases)
@@ -178,5 +195,6 @@ def ordered(items: list[pytest.Item], options: BenchOptions) -> list[pytest.Item
                 item.stash[_POSITION] = place
                 item.stash[_GROUP] = group
                 ordered.append(item)
+        ordered += [i for i in taxes if i.callspec.params["bench_database"] == label]
         ordered += [i for i in checks if i.callspec.params["bench_database"] == label]
     return ordered + restarts

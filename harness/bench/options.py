@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harness.bench.extra_info import HARNESS_FAMILY
+from harness.bench.extra_info import ADAPTER_TAX, HARNESS_FAMILY
 from harness.core.adapters import BY_NAME
 from harness.core.config import DatabaseConfig
 from harness.core.errors import ConfigurationError
@@ -130,7 +130,7 @@ def _parse(config: pytest.Config) -> BenchOptions:
     adapters = _items(config.getoption("adapters"))
     if unknown := set(adapters) - set(BY_NAME):
         raise pytest.UsageError(f"--adapters: unknown {', '.join(sorted(unknown))} (known: {', '.join(BY_NAME)})")
-    known = {*CATALOGUE, *FAMILIES, HARNESS_FAMILY, "round_overhead"}
+    known = {*CATALOGUE, *FAMILIES, HARNESS_FAMILY, "round_overhead", ADAPTER_TAX}
     scenarios = _items(config.getoption("scenarios")) or tuple(known)
     if unknown := set(scenarios) - known:
         raise pytest.UsageError(f"--scenarios: unknown {', '.join(sorted(unknown))} (ids or families)")

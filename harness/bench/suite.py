@@ -1,4 +1,5 @@
-"""The benchmarks `orm-harness run` drives: one per scenario of the catalogue, the round overhead, the server restart.
+"""The benchmarks `orm-harness run` drives: one per scenario of the catalogue, the round overhead, the adapter tax,
+the server restart.
 
 Plain test functions that the harness's pytest plugin (harness/bench/plugin.py) parametrizes, orders and gives their
 fixtures, so they run wherever the package is installed: `orm-harness run` passes this file's path to pytest (an
@@ -6,7 +7,8 @@ explicit path is collected whatever `python_files` says). In a clone, tests/benc
 test_resilience.py import them, so `pytest --benchmark-only` collects these very functions among the repository's
 tests: one definition, two ways in, the same benchmark records. The protocol of one benchmark (trial, timed rounds,
 honesty checks, statement, memory and pool probes) is harness/bench/runner.py's. Ids: `test_one_level[raw-sqlite]`,
-`test_concurrent_transfer[tortoise-postgresql-c8]`, `test_server_restart[tortoise-postgresql]`.
+`test_concurrent_transfer[tortoise-postgresql-c8]`, `test_adapter_tax[piccolo-sqlite]`,
+`test_server_restart[tortoise-postgresql]`.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from typing import Any
 
 import pytest
 
+from harness.bench import run_info
 from harness.bench.environment import versions
 from harness.bench.extra_info import RunFacts, extra_info
 from harness.bench.matrix import RESILIENCE_DATABASE, harness_test
 from harness.bench.options import BenchOptions
 from harness.bench.runner import loop_time, run_overhead
+from harness.bench.tax import TAXED, run_tax
 from harness.bench.workload import Workloads
 from harness.databases.targets import PostgresTarget
 from scenarios import CATALOGUE, Scenario
@@ -61,6 +65,25 @@ def test_round_overhead(
     timed = benchmark.stats.stats
     assert timed.rounds == rounds
     assert driving_median is not None and 0 < timed.median < driving_median
+
+
+@harness_test("tax")
+def test_adapter_tax(
+    benchmark: Any,
+    bench_loop: asyncio.AbstractEventLoop,
+    bench_database: Workloads,
+    adapter: str,
+    options: BenchOptions,
+    run_facts: RunFacts,
+    request: pytest.FixtureRequest,
+) -> None:
+    """What the provider contract costs the adapter: each taxed operation through the provider and through the
+    adapter's control (the same ORM called directly), interleaved (harness/bench/tax.py). One round; the figures are
+    in `extra_info["adapter_tax"]`, and each control passed the scenario's check and sent the provider's SQL."""
+    workload = bench_loop.run_until_complete(bench_database.get(adapter))
+    run_info.record_database(request.config, request.node.callspec.params["bench_database"], bench_database)
+    figures = run_tax(benchmark, bench_loop, workload, options.profile.name, run_facts)
+    assert list(figures) == [taxed.scenario for taxed in TAXED]
 
 
 @harness_test("resilience")

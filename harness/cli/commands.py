@@ -35,6 +35,7 @@ from typing import IO, NoReturn
 
 import pandas as pd
 
+from harness.bench.extra_info import ADAPTER_TAX
 from harness.bench.progress import PROGRESS_FD
 from harness.bench.runrecord import recover
 from harness.cli.guard import SuiteSetup, stop_suite
@@ -89,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the benchmark suite, then write the report (SQLite, all adapters)")
     run.add_argument("--db", action="append", help="sqlite (default), postgresql (throwaway cluster) or a URL")
     run.add_argument("--adapters", help=f"comma-separated, from {', '.join(BY_NAME)} (default: all)")
-    run.add_argument("--scenarios", help="comma-separated scenario ids or families (default: all)")
+    run.add_argument("--scenarios", help=f"comma-separated scenario ids or families, or {ADAPTER_TAX} (default: all)")
     run.add_argument("--quick", action="store_true", help="quick profile: small dataset, few rounds")
     run.add_argument("--out", type=Path, help="run directory (default: ./results/<UTC time>)")
     run.add_argument(
@@ -192,7 +193,7 @@ def _suite_arguments(args: argparse.Namespace) -> list[str]:
         _known("adapter", args.adapters, BY_NAME)
         arguments.append(f"--adapters={args.adapters}")
     if args.scenarios:
-        _known("scenario or family", args.scenarios, [*CATALOGUE, *FAMILIES])
+        _known("scenario or family", args.scenarios, [*CATALOGUE, *FAMILIES, ADAPTER_TAX])
         arguments.append(f"--scenarios={args.scenarios}")
     if args.pool_size is not None and not args.pool_size.strip().isdigit():
         tier_settings(args.pool_size)  # a tier's name, or one line naming the tiers

@@ -29,6 +29,11 @@ class Adapter:
     """The raw-SQL floor every ORM is measured against: shown for scale, never recommended."""
 
     @property
+    def controls(self) -> str:
+        """The module of its controls for the adapter tax (harness/bench/tax.py): `controls.py` beside its provider."""
+        return self.target.split(":")[0].rpartition(".")[0] + ".controls"
+
+    @property
     def requirement(self) -> str:
         """The pip requirement that installs what the adapter needs."""
         return f"orm-harness[{self.extra}]"

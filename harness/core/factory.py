@@ -13,9 +13,10 @@ import threading
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
+from types import ModuleType
 from typing import Any, ClassVar
 
-from harness.core.adapters import BY_NAME
+from harness.core.adapters import BY_NAME, Adapter
 from harness.core.config import DatabaseConfig
 from harness.core.contract import BaseORMProvider
 from harness.core.errors import ConfigurationError
@@ -50,20 +51,32 @@ unless `max_overflow` or `pool_max` says otherwise)."""
 
 def adapter_class(name: str) -> type[BaseORMProvider]:
     """Import the adapter `name` on first use."""
+    module_name, class_name = _adapter(name).target.split(":")
+    return getattr(_import(name, module_name), class_name)
+
+
+def adapter_controls(name: str) -> ModuleType:
+    """The adapter's controls for the adapter tax (`Adapter.controls`), imported on first use."""
+    return _import(name, _adapter(name).controls)
+
+
+def _adapter(name: str) -> Adapter:
     if name not in BY_NAME:
         raise ConfigurationError(f"unknown adapter {name!r}: choose one of {', '.join(BY_NAME)}")
-    adapter = BY_NAME[name]
-    module_name, class_name = adapter.target.split(":")
+    return BY_NAME[name]
+
+
+def _import(name: str, module_name: str) -> ModuleType:
+    """A module of the adapter `name`; a missing ORM or driver is one line naming what to install."""
     try:
-        module = importlib.import_module(module_name)
+        return importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.split(".")[0] in ("backends", "harness"):
             raise
         package = (exc.name or "?").split(".")[0]
         raise ConfigurationError(
-            f"adapter {name!r} needs the package {package!r}: pip install '{adapter.requirement}'"
+            f"adapter {name!r} needs the package {package!r}: pip install '{BY_NAME[name].requirement}'"
         ) from None
-    return getattr(module, class_name)
 
 
 def default_url(orm: str, tier: DatabaseType) -> str:
