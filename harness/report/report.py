@@ -3,9 +3,9 @@
 `write_report(run, tiers)` saves the tidy table (`results.csv`, `environment.json`), every chart under
 `charts/`, and the report: the tier recommendation, the environment and method, a table per scenario
 family (median, spread, ratios to the fastest adapter and to raw with their 95 percent bootstrap intervals,
-ties with the fastest marked, statements, rows, memory) with unstable results flagged, the concurrency and
-pool charts, the migration tools (harness/report/migration_report.py), and each adapter's code for each
-family side by side.
+ties with the fastest marked, statements, rows, memory) with unstable results flagged, the adapter tax
+(harness/report/tax.py), the concurrency and pool charts, the migration tools (harness/report/migration_report.py),
+and each adapter's code for each family side by side.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from harness.report.results import (
 )
 from harness.report.sources import hook_sources
 from harness.report.statistics import MIN_SAMPLES
+from harness.report.tax import tax_section
 from harness.report.tiers import Recommendation, Tier, recommend, recommendations_frame
 from harness.report.workloads import tier_sections
 
@@ -100,6 +101,7 @@ def report_blocks(
     blocks += _capabilities_section(run)
     blocks += _families_section(run, summary, by_name)
     blocks += _unstable_section(summary)
+    blocks += tax_section(run.environment)
     blocks += _metric_sections(run, by_name)
     blocks += _resilience_section(run)
     blocks += migration_section(run)

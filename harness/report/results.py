@@ -13,7 +13,7 @@ on SQLite) is simply absent, never a zero.
 
 The environment is a dict: `schema_version`, `run_id`, `datetime`, `profile`, the suite's run-level facts
 (`harness`: databases and their settings, order seed, CPU, ...), versions and connection model per adapter
-and database, and each scenario's family and label.
+and database, each scenario's family and label, and the adapter tax (`adapter_tax`, harness/report/tax.py).
 
 Schema versions: every benchmark carries `extra_info["harness_schema"]`. A file whose version is newer than
 `RESULTS_SCHEMA` (harness/bench/extra_info.py, which writes it) is refused with a message saying so. Schema 1 (before
@@ -35,11 +35,12 @@ from typing import Any
 
 import pandas as pd
 
-from harness.bench.extra_info import HARNESS_FAMILY, RESULTS_SCHEMA
+from harness.bench.extra_info import ADAPTER_TAX, HARNESS_FAMILY, RESULTS_SCHEMA
 from harness.bench.runrecord import recover
 from harness.core import adapters
 from harness.core.errors import HarnessError
 from harness.report import statistics
+from harness.report.tax import adapter_tax
 from scenarios import CATALOGUE, FAMILIES
 from scenarios.resilience import FAMILY as RESILIENCE_FAMILY
 
@@ -142,6 +143,7 @@ def load_run(path: str | Path) -> Run:
     environment = _environment(document, benchmarks, run_id)
     environment["overhead"] = _overhead([b for b in found if b not in benchmarks])
     environment["resilience"] = _resilience(found)
+    environment[ADAPTER_TAX] = adapter_tax(found)
     return Run(table, environment, source)
 
 
