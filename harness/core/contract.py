@@ -133,7 +133,7 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager, asyn
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
 from harness.core.config import DatabaseConfig
 from harness.core.errors import (
@@ -141,6 +141,7 @@ from harness.core.errors import (
     ConfigurationError,
     NotNullViolation,
     UnknownFieldError,
+    raise_translated,
     translated_errors,
 )
 from harness.core.schema import ENTITIES, REVISIONS, Entity, relation_chain
@@ -157,8 +158,11 @@ T = TypeVar("T")
 """The adapter's model type (its ORM's model base class)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Condition:
+# Condition, Ordering and Selection are built on every call: named tuples, as a frozen dataclass's __init__ costs
+# about three times more (object.__setattr__ per field), which the adapter tax (harness/bench/tax.py) measures.
+
+
+class Condition(NamedTuple):
     """One parsed filter: `field op value`, e.g. Condition("priority", "gte", 3)."""
 
     field: str
@@ -166,14 +170,12 @@ class Condition:
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
-class Ordering:
+class Ordering(NamedTuple):
     field: str
     descending: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
+class Selection(NamedTuple):
     """Which rows a read returns, parsed: the conditions, the order, then the page (`limit`, `offset`)."""
 
     where: tuple[Condition, ...]
@@ -258,41 +260,70 @@ class Models(SimpleNamespace):
 
 
 def parse_filters(entity: Entity, filters: Mapping[str, Any] | None) -> tuple[Condition, ...]:
-    """Check a filter dict against the schema and parse it into `Condition`s."""
+    """Check a filter dict against the schema and parse it into `Condition`s. Each key is checked once per entity
+    (`_PARSED_KEYS`), its value on every call."""
+    if not filters:
+        return ()
+    parsed_keys = _PARSED_KEYS.get(entity.name)
+    if parsed_keys is None:
+        parsed_keys = _PARSED_KEYS[entity.name] = {}
     conditions = []
-    for key, value in (filters or {}).items():
-        field, _, op = key.partition("__")
-        op = op or "eq"
-        if field not in entity.columns:
-            raise UnknownFieldError(f"{entity.name} has no field {field!r}")
-        if op not in OPERATORS:
-            raise UnknownFieldError(f"unknown filter suffix {key!r}: use one of __in, __gt, __gte, __lt, __lte")
-        if op == "in":
-            value = list(value)
-        conditions.append(Condition(field, op, value))
+    for key, value in filters.items():
+        parsed = parsed_keys.get(key)
+        if parsed is None:
+            parsed = parsed_keys[key] = _parse_key(entity, key)
+        conditions.append(Condition(parsed[0], parsed[1], list(value) if parsed[1] == "in" else value))
     return tuple(conditions)
+
+
+_PARSED_KEYS: dict[str, dict[str, tuple[str, Operator]]] = {}
+"""Entity name -> filter key -> its (field, operator), for the keys that passed `_parse_key`."""
+
+
+def _parse_key(entity: Entity, key: str) -> tuple[str, Operator]:
+    field, _, suffix = key.partition("__")
+    if field not in entity.columns:
+        raise UnknownFieldError(f"{entity.name} has no field {field!r}")
+    op = suffix or "eq"
+    if op not in OPERATORS:
+        raise UnknownFieldError(f"unknown filter suffix {key!r}: use one of __in, __gt, __gte, __lt, __lte")
+    return field, op
 
 
 def parse_ordering(entity: Entity, order_by: str | None) -> Ordering | None:
     if order_by is None:
         return None
-    field = order_by.removeprefix("-")
-    if field not in entity.columns:
-        raise UnknownFieldError(f"cannot order {entity.name} by unknown field {field!r}")
-    return Ordering(field, order_by.startswith("-"))
+    ordering = _ORDERINGS.get((entity.name, order_by))
+    if ordering is None:
+        field = order_by.removeprefix("-")
+        if field not in entity.columns:
+            raise UnknownFieldError(f"cannot order {entity.name} by unknown field {field!r}")
+        ordering = _ORDERINGS[entity.name, order_by] = Ordering(field, order_by.startswith("-"))
+    return ordering
+
+
+_ORDERINGS: dict[tuple[str, str], Ordering] = {}
 
 
 def check_data(entity: Entity, data: Mapping[str, Any]) -> None:
-    unknown = set(data) - set(entity.columns)
-    if unknown:
+    """Every field of `data` is a column of the entity."""
+    if unknown := set(data) - set(entity.columns):
         raise UnknownFieldError(f"{entity.name} has no field {', '.join(repr(f) for f in sorted(unknown))}")
 
 
 def check_new_row(entity: Entity, row: Mapping[str, Any]) -> None:
-    """A row for `create`: known fields, and every required one."""
+    """A row for `create`: known fields, and every required one; checked once per entity and set of fields."""
+    fields = (entity.name, tuple(row))
+    if fields in _NEW_ROW_FIELDS:
+        return
     check_data(entity, row)
     if missing := [column for column in entity.required if column not in row]:
         raise NotNullViolation(f"a new {entity.name} needs {', '.join(missing)}")
+    _NEW_ROW_FIELDS.add(fields)
+
+
+_NEW_ROW_FIELDS: set[tuple[str, tuple[str, ...]]] = set()
+"""(entity name, fields in order) of the rows that passed `check_new_row`."""
 
 
 def check_new_rows(entity: Entity, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -316,14 +347,22 @@ def check_identifies_one_row(entity: Entity, where: tuple[Condition, ...], opera
 
 
 def expand_relations(entity: Entity, relations: Iterable[str]) -> tuple[str, ...]:
-    """Every step of every dotted path, parents first: ["tasks.comments"] -> ("tasks", "tasks.comments")."""
-    paths: dict[str, None] = {}
-    for path in relations:
-        relation_chain(entity.name, path)
-        parts = path.split(".")
-        for depth in range(1, len(parts) + 1):
-            paths[".".join(parts[:depth])] = None
-    return tuple(sorted(paths, key=lambda p: p.count(".")))
+    """Every step of every dotted path, parents first: ["tasks.comments"] -> ("tasks", "tasks.comments"); expanded
+    once per entity and list of paths."""
+    key = (entity.name, tuple(relations))
+    expanded = _EXPANDED.get(key)
+    if expanded is None:
+        paths: dict[str, None] = {}
+        for path in key[1]:
+            relation_chain(entity.name, path)
+            parts = path.split(".")
+            for depth in range(1, len(parts) + 1):
+                paths[".".join(parts[:depth])] = None
+        expanded = _EXPANDED[key] = tuple(sorted(paths, key=lambda p: p.count(".")))
+    return expanded
+
+
+_EXPANDED: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
 
 
 class BaseDatabaseProvider(ABC):
@@ -399,8 +438,10 @@ class BaseORMProvider(BaseDatabaseProvider, UserOperations, AuditOperations, Emb
 
     async def create(self, model: type[T], data: Mapping[str, Any]) -> T:
         check_new_row(self.models.entity(model), data)
-        with translated_errors():
+        try:
             return await self._create(model, dict(data))
+        except Exception as exc:
+            raise_translated(exc)
 
     async def create_with_transaction(self, model: type[T], data: Mapping[str, Any]) -> T:
         """`create` in a transaction of its own (a savepoint when a transaction is open)."""
@@ -409,8 +450,10 @@ class BaseORMProvider(BaseDatabaseProvider, UserOperations, AuditOperations, Emb
 
     async def get(self, model: type[T], filters: Mapping[str, Any], *, for_update: bool = False) -> T | None:
         where = parse_filters(self.models.entity(model), filters)
-        with translated_errors():
+        try:
             return await self._get(model, where, for_update)
+        except Exception as exc:
+            raise_translated(exc)
 
     async def get_many(
         self,
@@ -422,40 +465,52 @@ class BaseORMProvider(BaseDatabaseProvider, UserOperations, AuditOperations, Emb
     ) -> list[T]:
         entity = self.models.entity(model)
         selection = Selection(parse_filters(entity, filters), parse_ordering(entity, order_by), limit, offset)
-        with translated_errors():
+        try:
             return await self._get_many(model, selection)
+        except Exception as exc:
+            raise_translated(exc)
 
     async def update(self, model: type[T], filters: Mapping[str, Any], data: Mapping[str, Any]) -> T | None:
         entity = self.models.entity(model)
         where = parse_filters(entity, filters)
         check_identifies_one_row(entity, where)
         check_data(entity, data)
-        with translated_errors():
+        try:
             if not data:
                 return await self._get(model, where, False)
             return await self._update(model, where, dict(data))
+        except Exception as exc:
+            raise_translated(exc)
 
     async def delete(self, model: type[T], filters: Mapping[str, Any]) -> bool:
         where = parse_filters(self.models.entity(model), filters)
-        with translated_errors():
+        try:
             return await self._delete(model, where)
+        except Exception as exc:
+            raise_translated(exc)
 
     async def count(self, model: type[T], filters: Mapping[str, Any] | None = None) -> int:
         where = parse_filters(self.models.entity(model), filters)
-        with translated_errors():
+        try:
             return await self._count(model, where)
+        except Exception as exc:
+            raise_translated(exc)
 
     async def exists(self, model: type[T], filters: Mapping[str, Any]) -> bool:
         where = parse_filters(self.models.entity(model), filters)
-        with translated_errors():
+        try:
             return await self._exists(model, where)
+        except Exception as exc:
+            raise_translated(exc)
 
     async def create_many(self, model: type[T], rows: Sequence[Mapping[str, Any]]) -> int:
         check_new_rows(self.models.entity(model), rows)
         if not rows:
             return 0
-        with translated_errors():
+        try:
             return await self._create_many(model, [dict(r) for r in rows])
+        except Exception as exc:
+            raise_translated(exc)
 
     async def update_many(self, model: type[T], filters: Mapping[str, Any], data: Mapping[str, Any]) -> int:
         entity = self.models.entity(model)
@@ -463,15 +518,19 @@ class BaseORMProvider(BaseDatabaseProvider, UserOperations, AuditOperations, Emb
         check_data(entity, data)
         if not data:
             return 0
-        with translated_errors():
+        try:
             return await self._update_many(model, where, dict(data))
+        except Exception as exc:
+            raise_translated(exc)
 
     async def link_tags(self, pairs: Sequence[tuple[int, int]]) -> int:
         """Bulk-insert (task_id, tag_id) rows into the `task_tags` link table; returns how many."""
         if not pairs:
             return 0
-        with translated_errors():
+        try:
             return await self._link_tags([(int(t), int(g)) for t, g in pairs])
+        except Exception as exc:
+            raise_translated(exc)
 
     async def get_with_relations(
         self, model: type[T], filters: Mapping[str, Any], relations: Sequence[str]
@@ -481,8 +540,10 @@ class BaseORMProvider(BaseDatabaseProvider, UserOperations, AuditOperations, Emb
         entity = self.models.entity(model)
         where, paths = parse_filters(entity, filters), expand_relations(entity, relations)
         check_identifies_one_row(entity, where, "get_with_relations")
-        with translated_errors():
+        try:
             found = await self._get_many_optimized(model, Selection(where), paths)
+        except Exception as exc:
+            raise_translated(exc)
         return found[0] if found else None
 
     async def get_many_optimized(
@@ -498,8 +559,10 @@ class BaseORMProvider(BaseDatabaseProvider, UserOperations, AuditOperations, Emb
         entity = self.models.entity(model)
         selection = Selection(parse_filters(entity, filters), parse_ordering(entity, order_by), limit, offset)
         paths = expand_relations(entity, relations or ())
-        with translated_errors():
+        try:
             return await self._get_many_optimized(model, selection, paths)
+        except Exception as exc:
+            raise_translated(exc)
 
     async def execute(self, query: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run one SQL statement through the ORM's own raw-SQL path (the seed's `BaseRawProvider.execute`) and

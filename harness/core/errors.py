@@ -2,8 +2,9 @@
 
 A scenario or a test catches `UniqueViolation` the same way over SQLAlchemy, Tortoise, Piccolo and raw SQL,
 on SQLite and on PostgreSQL. Adapters do not map errors themselves: the contract's public methods run the
-adapter's code inside `translated_errors()`, which recognises the drivers' errors by duck typing (asyncpg's
-`sqlstate`, sqlite3's `IntegrityError` messages) wherever an ORM has wrapped them.
+adapter's code inside `translated_errors()` (or its plain-`except` form, `raise_translated`), which recognises the
+drivers' errors by duck typing (asyncpg's `sqlstate`, sqlite3's `IntegrityError` messages) wherever an ORM has
+wrapped them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NoReturn
 
 
 class HarnessError(Exception):
@@ -199,10 +201,14 @@ def translated_errors() -> Iterator[None]:
     """Re-raise driver and ORM errors as the harness's own, keeping the original as `__cause__`."""
     try:
         yield
-    except HarnessError:
-        raise
     except Exception as exc:
-        error = translate(exc)
-        if error is None:
-            raise
+        raise_translated(exc)
+
+
+def raise_translated(exc: Exception) -> NoReturn:
+    """In the `except` block that caught `exc`: raise the harness error it means (with `exc` as its cause), or `exc`
+    itself. What `translated_errors()` does, for a plain try/except, which costs nothing until something fails: the
+    contract's data methods use it, as a `with` block costs its context manager on every call."""
+    if not isinstance(exc, HarnessError) and (error := translate(exc)) is not None:
         raise error from exc
+    raise exc
