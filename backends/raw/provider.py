@@ -70,6 +70,7 @@ from harness.core.workloads.vector_support import (
 )
 
 _COLUMNS = {name: ", ".join(entity.columns) for name, entity in ENTITIES.items()}
+_SELECT = {name: f"SELECT {_COLUMNS[name]} FROM {entity.table}" for name, entity in ENTITIES.items()}
 _OPERATORS = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 # The m2m relations through task_tags: (link column pointing at the owner, link column pointing at the target).
 _LINK_COLUMNS = {"Task": ("task_id", "tag_id"), "Tag": ("tag_id", "task_id")}
@@ -173,6 +174,9 @@ class _Postgres:
 
     async def rows(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         return [dict(record) for record in await self.fetch(sql, params)]
+
+    read = fetch
+    """A statement that writes nothing (the SQLite side's lock-free path; asyncpg's pool needs none)."""
 
     async def execute(self, sql: str, params: Sequence[Any]) -> int:
         """Run a write and return its row count, read from the status string ("UPDATE 3")."""
@@ -361,6 +365,18 @@ class _SQLite:
             names = [column[0] for column in cursor.description or ()]
             return [dict(zip(names, row, strict=True)) for row in await cursor.fetchall()]
 
+    async def read(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        """`fetch` for a statement that writes nothing, which takes the lock only while a transaction holds it:
+        aiosqlite's one thread runs statements in the order they are sent, so a read sent while no transaction is
+        open runs before the BEGIN of any transaction that takes the lock after it, and changes no row count that
+        `execute` reads. Waiting for the lock cost every read its acquire and release (the adapter tax,
+        harness/bench/tax.py, measures them)."""
+        lock = self._connected_lock
+        if self._depth.get() or not lock.locked():
+            return cast(list[Any], await self._connected_db.execute_fetchall(sql, params))
+        async with lock:
+            return cast(list[Any], await self._connected_db.execute_fetchall(sql, params))
+
     async def execute(self, sql: str, params: Sequence[Any]) -> int:
         # total_changes also counts rows deleted by ON DELETE CASCADE: exact for UPDATE (this schema has no
         # ON UPDATE actions), and DELETE only needs "more than none". Reading a cursor's rowcount instead would
@@ -483,6 +499,8 @@ class RawProvider(BaseORMProvider[Any]):
             name: [(i, self._db.readers[c]) for i, c in enumerate(entity.columns) if c in self._db.readers]
             for name, entity in ENTITIES.items()
         }
+        self._clauses: dict[tuple[Any, ...], str] = {}
+        self._inserts: dict[tuple[str, tuple[str, ...]], str] = {}
 
     async def _connect(self) -> None:
         await self._db.connect()
@@ -499,7 +517,9 @@ class RawProvider(BaseORMProvider[Any]):
     def pool_status(self) -> dict[str, int] | None:
         return self._db.pool_status()
 
-    # SQL is built as plain strings, no cache: a few microseconds against a round trip.
+    # SQL is built as plain strings. The WHERE clauses and INSERTs of the hot paths are kept once built, per shape:
+    # building them cost a get by primary key 3 to 6 us a call, 10 to 20% of the bare driver call it is measured
+    # against (the adapter tax, harness/bench/tax.py).
 
     def _param(self, column: str, value: Any) -> Any:
         write = self._db.writers.get(column)
@@ -511,6 +531,27 @@ class RawProvider(BaseORMProvider[Any]):
         return [self._param(c, row[c]) for c in columns]
 
     def _where(self, where: Sequence[Condition], params: list[Any]) -> str:
+        """The WHERE clause of the conditions, their values appended to `params`. Without an IN list (on SQLite its
+        size shapes the SQL) the clause depends on the fields, the operators, the NULL tests and the number of
+        parameters before it only: built once per such shape."""
+        shape: list[Any] = [len(params)]
+        values = []
+        for c in where:
+            if c.op == "in":
+                return self._built_where(where, params)
+            if c.op == "eq" and c.value is None:
+                shape.append(c.field)
+            else:
+                shape.append((c.field, c.op))
+                values.append(self._param(c.field, c.value))
+        key = tuple(shape)
+        clause = self._clauses.get(key)
+        if clause is None:
+            clause = self._clauses[key] = self._built_where(where, [*params])
+        params += values
+        return clause
+
+    def _built_where(self, where: Sequence[Condition], params: list[Any]) -> str:
         parts = []
         for c in where:
             if c.op == "in":
@@ -526,7 +567,7 @@ class RawProvider(BaseORMProvider[Any]):
         return ", ".join(self._db.placeholder(n) for n in range(1, count + 1))
 
     async def _scalar(self, sql: str, params: list[Any]) -> Any:
-        return (await self._db.fetch(sql, params))[0][0]
+        return (await self._db.read(sql, params))[0][0]
 
     def _objects(self, entity: Entity, rows: Sequence[Sequence[Any]]) -> list[Any]:
         model, readers = getattr(self.models, entity.name), self._readers[entity.name]
@@ -542,24 +583,30 @@ class RawProvider(BaseORMProvider[Any]):
 
     async def _create(self, model: Any, data: dict[str, Any]) -> Any:
         entity = self.models.entity(model)
-        columns = list(data)
-        values = f"({', '.join(columns)}) VALUES ({self._placeholders(len(columns))})" if columns else "DEFAULT VALUES"
-        sql = f"INSERT INTO {entity.table} {values} RETURNING {_COLUMNS[entity.name]}"
+        columns = tuple(data)
+        sql = self._inserts.get((entity.name, columns))
+        if sql is None:
+            values = (
+                f"({', '.join(columns)}) VALUES ({self._placeholders(len(columns))})" if columns else "DEFAULT VALUES"
+            )
+            sql = self._inserts[entity.name, columns] = (
+                f"INSERT INTO {entity.table} {values} RETURNING {_COLUMNS[entity.name]}"
+            )
         return self._objects(entity, await self._db.fetch(sql, self._values(columns, data)))[0]
 
     async def _get(self, model: Any, where: tuple[Condition, ...], for_update: bool) -> Any | None:
         entity = self.models.entity(model)
         params: list[Any] = []
-        sql = f"SELECT {_COLUMNS[entity.name]} FROM {entity.table}{self._where(where, params)} LIMIT 1"
+        sql = f"{_SELECT[entity.name]}{self._where(where, params)} LIMIT 1"
         if for_update and self._db.row_locks:
             sql += " FOR UPDATE"
-        rows = await self._db.fetch(sql, params)
+        rows = await self._db.read(sql, params)
         return self._objects(entity, rows)[0] if rows else None
 
     async def _get_many(self, model: Any, selection: Selection) -> list[Any]:
         entity = self.models.entity(model)
         params: list[Any] = []
-        sql = f"SELECT {_COLUMNS[entity.name]} FROM {entity.table}{self._where(selection.where, params)}"
+        sql = _SELECT[entity.name] + self._where(selection.where, params)
         if (ordering := selection.ordering) is not None:
             sql += f" ORDER BY {ordering.field}{' DESC' if ordering.descending else ''}"
         if selection.limit is not None:
@@ -569,7 +616,7 @@ class RawProvider(BaseORMProvider[Any]):
             params.append(selection.offset)
             no_limit = self._db.no_limit if selection.limit is None else ""
             sql += f"{no_limit} OFFSET {self._db.placeholder(len(params))}"
-        return self._objects(entity, await self._db.fetch(sql, params))
+        return self._objects(entity, await self._db.read(sql, params))
 
     def _set(self, data: dict[str, Any], params: list[Any]) -> str:
         first = len(params) + 1
@@ -638,7 +685,7 @@ class RawProvider(BaseORMProvider[Any]):
         if relation.kind == "forward":
             ids = list({getattr(p, relation.via) for p in parents})
             clause = self._db.in_list("id", ids, params)
-            children = self._objects(target, await self._db.fetch(self._select_sql(target, clause), params))
+            children = self._objects(target, await self._db.read(self._select_sql(target, clause), params))
             by_id = {child.id: child for child in children}
             for parent in parents:
                 setattr(parent, name, by_id.get(getattr(parent, relation.via)))
@@ -646,7 +693,7 @@ class RawProvider(BaseORMProvider[Any]):
         groups: dict[int, list[Any]] = {p.id: [] for p in parents}
         if relation.kind == "reverse":
             clause = self._db.in_list(relation.via, list(groups), params)
-            children = self._objects(target, await self._db.fetch(self._select_sql(target, clause), params))
+            children = self._objects(target, await self._db.read(self._select_sql(target, clause), params))
             for child in children:
                 groups[getattr(child, relation.via)].append(child)
         else:
@@ -664,7 +711,7 @@ class RawProvider(BaseORMProvider[Any]):
             f"SELECT {columns}, l.{mine} FROM {target.table} t JOIN task_tags l ON l.{theirs} = t.id"
             f" WHERE {self._db.in_list('l.' + mine, list(groups), params)}"
         )
-        rows = await self._db.fetch(sql, params)
+        rows = await self._db.read(sql, params)
         by_id: dict[int, Any] = {}
         for obj, row in zip(self._objects(target, [row[:-1] for row in rows]), rows, strict=True):
             groups[row[-1]].append(by_id.setdefault(obj.id, obj))
@@ -672,7 +719,7 @@ class RawProvider(BaseORMProvider[Any]):
 
     @staticmethod
     def _select_sql(entity: Entity, condition: str) -> str:
-        return f"SELECT {_COLUMNS[entity.name]} FROM {entity.table} WHERE {condition}"
+        return f"{_SELECT[entity.name]} WHERE {condition}"
 
     # -- embeddings: the query vector bound in the driver's own format (the default sends pgvector's text form)
 
