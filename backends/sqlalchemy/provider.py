@@ -2,8 +2,8 @@
 
 Sessions: outside `transaction()` each call opens its own short session on an autocommit connection, so a
 single statement costs no BEGIN/COMMIT round trips (PostgreSQL: SQLAlchemy's AUTOCOMMIT isolation level; SQLite:
-sqlite3's own autocommit). Inside `transaction()` a ContextVar holds the session; a nested block is
-`session.begin_nested()` (SAVEPOINT).
+sqlite3's own autocommit); a read just closes it, a write commits it (`_reading`, `_writing`). Inside
+`transaction()` a ContextVar holds the session; a nested block is `session.begin_nested()` (SAVEPOINT).
 
 Statements per call, both dialects: create, get, get_many, update, delete, count, exists, update_many: 1
 (create and update with RETURNING); create_many, link_tags: 1 executemany (asyncpg's is atomic; on SQLite inside
@@ -24,9 +24,10 @@ constraints are named so that an Alembic table rebuild on SQLite keeps them (it 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import datetime
+from functools import cache
 from time import perf_counter
 from typing import Any, cast
 
@@ -109,9 +110,11 @@ def _criteria(model: Any, where: tuple[Condition, ...]) -> list[ColumnElement[bo
     ]
 
 
+@cache
 def _loader(model: Any, path: str) -> Any:
     """selectinload for lists (one SELECT ... WHERE fk IN (...) per path); joinedload for forward relations:
-    their foreign keys are NOT NULL, so an INNER JOIN in the parent's query costs no extra statement."""
+    their foreign keys are NOT NULL, so an INNER JOIN in the parent's query costs no extra statement. Loader options
+    are immutable: built once per model and path."""
     option: Any = None
     for name, relation in relation_chain(model.__name__, path):
         attr = getattr(model, name)
@@ -348,18 +351,28 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
         """The transaction's session, if this task or the task that started it opened one (the contract)."""
         return self._current.get()
 
-    @asynccontextmanager
-    async def _session(self, *, bulk: bool = False) -> AsyncIterator[AsyncSession]:
-        """The transaction's session, else a short one of its own."""
+    def _reading(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """The transaction's session, else a short one of its own on the autocommit connection, used and closed as
+        SQLAlchemy's asyncio documentation shows (`async with sessions() as session`): a read has nothing to
+        commit, and the session transaction's commit protocol cost `get` about 80 us (the adapter tax,
+        harness/bench/tax.py). Closing expunges the objects read, with their attributes loaded."""
         session = self._active()
         if session is not None:
-            yield session
-            return
+            return nullcontext(session)
+        if self._autocommit_sessions is None:
+            raise self._not_connected()
+        return self._autocommit_sessions()
+
+    def _writing(self, *, bulk: bool = False) -> AbstractAsyncContextManager[AsyncSession]:
+        """The transaction's session, else a short one of its own that commits on leaving (`sessions.begin()`), so
+        that the objects written stay loaded (expire_on_commit=False) where a rollback would expire them."""
+        session = self._active()
+        if session is not None:
+            return nullcontext(session)
         sessions = self._bulk_sessions if bulk else self._autocommit_sessions
         if sessions is None:
             raise self._not_connected()
-        async with sessions.begin() as session:
-            yield session
+        return sessions.begin()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[None]:
@@ -382,13 +395,18 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
     # simple criteria is "evaluate": matching objects already in the session are updated in Python, no SQL.
 
     async def _select(self, stmt: Any) -> list[Any]:
-        async with self._session() as session:
+        async with self._reading() as session:
             return list((await session.scalars(stmt)).all())
+
+    async def _returning(self, stmt: Any) -> Any | None:
+        """The first object an INSERT/UPDATE ... RETURNING gave back, committed."""
+        async with self._writing() as session:
+            return (await session.scalars(stmt)).first()
 
     async def _create(self, model: Any, data: dict[str, Any]) -> Any:
         # One INSERT ... RETURNING: eager_defaults="auto" brings the server defaults back in the same statement.
         obj = model(**data)
-        async with self._session() as session:
+        async with self._writing() as session:
             session.add(obj)
             await session.flush()
         return obj
@@ -399,38 +417,36 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
             # SQLite's compiler renders nothing. populate_existing: a row locked now may have changed since this
             # transaction's session first loaded it.
             stmt = stmt.with_for_update().execution_options(populate_existing=True)
-        rows = await self._select(stmt)
-        return rows[0] if rows else None
+        async with self._reading() as session:
+            return (await session.scalars(stmt)).first()
 
     async def _get_many(self, model: Any, selection: Selection) -> list[Any]:
         return await self._select(_selected(model, selection))
 
     async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None:
-        stmt = update(model).where(*_criteria(model, where)).values(data).returning(model)
-        rows = await self._select(stmt)
-        return rows[0] if rows else None
+        return await self._returning(update(model).where(*_criteria(model, where)).values(data).returning(model))
 
     async def _delete(self, model: Any, where: tuple[Condition, ...]) -> bool:
         return await self._execute_dml(delete(model).where(*_criteria(model, where))) > 0
 
     async def _count(self, model: Any, where: tuple[Condition, ...]) -> int:
-        async with self._session() as session:
+        async with self._reading() as session:
             count = await session.scalar(select(func.count()).select_from(model).where(*_criteria(model, where)))
         if count is None:  # COUNT(*) always returns one row
             raise RuntimeError("SELECT COUNT(*) returned no row")
         return count
 
     async def _exists(self, model: Any, where: tuple[Condition, ...]) -> bool:
-        async with self._session() as session:
+        async with self._reading() as session:
             return bool(await session.scalar(select(exists().where(*_criteria(model, where)))))
 
     async def _execute_dml(self, stmt: Any) -> int:
-        async with self._session() as session:
+        async with self._writing() as session:
             # A DML statement's result is a CursorResult (it has the rowcount); execute() is typed as returning Result.
             return cast(CursorResult[Any], await session.execute(stmt)).rowcount
 
     async def _execute(self, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        async with self._session() as session:
+        async with self._writing() as session:
             # A textual statement's result is a CursorResult: it knows whether the statement returned rows.
             result = cast(CursorResult[Any], await session.execute(text(query), dict(params)))
             return [dict(row) for row in result.mappings()] if result.returns_rows else []
@@ -447,7 +463,7 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
         check_email(email)
         check_moment(at, "the sign-in time")
         with translated_errors():
-            async with self.transaction(), self._session() as session:
+            async with self.transaction(), self._writing() as session:
                 user = await session.scalar(select(User).where(_email_is(email)))
                 if user is None or not user.is_active:
                     return None
@@ -479,7 +495,7 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
         # rows with the same None columns is its own executemany: 70,812 for the dataset's 100,000 tasks (random
         # description and due_date), 227 s instead of 14 s on PostgreSQL. A None now inserts NULL, as on raw, Tortoise
         # and Piccolo (create() still leaves None out, so a server default fills it: the unit of work's rule).
-        async with self._session(bulk=True) as session:
+        async with self._writing(bulk=True) as session:
             await session.execute(insert(model).execution_options(render_nulls=True), rows)
         return len(rows)
 
@@ -487,7 +503,7 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
         return await self._execute_dml(update(model).where(*_criteria(model, where)).values(data))
 
     async def _link_tags(self, pairs: list[tuple[int, int]]) -> int:
-        async with self._session(bulk=True) as session:
+        async with self._writing(bulk=True) as session:
             await session.execute(insert(task_tags), [{"task_id": t, "tag_id": g} for t, g in pairs])
         return len(pairs)
 
@@ -512,11 +528,11 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
         return stmt if category is None else stmt.where(Document.category == category)
 
     async def _nearest_documents(self, query: list[float], k: int, category: str | None) -> list[Neighbour]:
-        async with self._session() as session:
+        async with self._reading() as session:
             return neighbours((await session.execute(self._nearest(query, k, category))).mappings().all())
 
     async def _approximate_nearest_documents(self, query: list[float], k: int, ef_search: int) -> list[Neighbour]:
-        async with self._transaction(), self._session() as session:
+        async with self._transaction(), self._reading() as session:
             # set_config(..., true): SET LOCAL with a bind parameter, ended with the transaction.
             await session.execute(select(func.set_config("hnsw.ef_search", str(ef_search), True)))
             return neighbours((await session.execute(self._nearest(query, k, None))).mappings().all())
