@@ -332,19 +332,24 @@ class PiccoloProvider(BaseORMProvider[Table]):
         pool = getattr(self._engine, "pool", None)
         return None if pool is None else asyncpg_pool_gauges(pool)
 
-    def _typed(self, objects: list[Any]) -> list[Any]:
-        for obj in objects:
-            for name in self._numeric.get(type(obj), ()):
+    def _typed(self, model: Any, objects: list[Any]) -> list[Any]:
+        """`objects` of `model` as the contract returns them: NUMERIC values back to 2 places where SQLite kept a
+        REAL, JSON decoded (SQLite's embeddings, the audit payloads); no loop over the objects of the other models."""
+        for name in self._numeric.get(model, ()):
+            for obj in objects:
                 setattr(obj, name, getattr(obj, name).quantize(CENT))
-            if isinstance(obj, self.models.AuditEvent) and isinstance(obj.payload, str):
-                obj.payload = json.loads(obj.payload)  # Piccolo returns JSON as text
-            for name in self._json.get(type(obj), ()):
+        for name in self._json.get(model, ()):
+            for obj in objects:
                 setattr(obj, name, json.loads(getattr(obj, name)))
+        if model is self.models.AuditEvent:
+            for obj in objects:
+                if isinstance(obj.payload, str):
+                    obj.payload = json.loads(obj.payload)  # Piccolo returns JSON as text
         return objects
 
     def _row(self, model: Any, rows: list[dict[str, Any]]) -> Any | None:
         """The object of the first row a RETURNING clause gave back."""
-        return self._typed([model(**rows[0], _exists_in_db=True)])[0] if rows else None
+        return self._typed(model, [model(**rows[0], _exists_in_db=True)])[0] if rows else None
 
     # -- CRUD -------------------------------------------------------------------------------------------------
 
@@ -358,10 +363,10 @@ class PiccoloProvider(BaseORMProvider[Table]):
         if for_update and self._postgres:
             query = query.lock_rows()
         found = await query.first()
-        return None if found is None else self._typed([found])[0]
+        return None if found is None else self._typed(model, [found])[0]
 
     async def _get_many(self, model: Any, selection: Selection) -> list[Any]:
-        return self._typed(await self._selected(model, model.objects(), selection))
+        return self._typed(model, await self._selected(model, model.objects(), selection))
 
     def _selected(self, model: Any, query: Any, selection: Selection) -> Any:
         """`query` (an `objects()` query of `model`) with the selection's conditions, order and page."""
@@ -477,7 +482,7 @@ class PiccoloProvider(BaseORMProvider[Table]):
             else:
                 owner[path], forward[path] = path, []
         query = self._selected(model, model.objects(*_prefetch(model, entity, forward[""])), selection)
-        roots = self._typed(await query)
+        roots = self._typed(model, await query)
         _move_joined(roots, entity, forward[""])
         for path, joined in forward.items():  # parents first
             if path:
@@ -504,7 +509,8 @@ class PiccoloProvider(BaseORMProvider[Table]):
     async def _load_reverse(self, relation: Relation, ids: list[int], forward: list[str]) -> dict[int, list[Table]]:
         target = getattr(self.models, relation.target)
         fk = getattr(target, relation.via)
-        children = self._typed(await target.objects(*_prefetch(target, relation.target, forward)).where(fk.is_in(ids)))
+        query = target.objects(*_prefetch(target, relation.target, forward)).where(fk.is_in(ids))
+        children = self._typed(target, await query)
         _move_joined(children, relation.target, forward)
         return _grouped((getattr(child, relation.via), child) for child in children)
 
