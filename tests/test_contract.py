@@ -456,6 +456,27 @@ async def test_child_tasks_started_inside_a_transaction_join_it(fresh: Loaded) -
     assert await p.count(Tag, {"name": "kept"}) == 1
 
 
+async def test_a_read_from_another_task_never_sees_an_open_transaction_s_writes(fresh: Loaded) -> None:
+    """On a shared SQLite connection too: the read waits for the transaction (here rolled back) or reads around it."""
+    p, Tag = fresh.provider, fresh.provider.models.Tag
+    written = asyncio.Event()
+
+    async def write_then_roll_back() -> None:
+        with pytest.raises(RuntimeError, match="undo"):
+            async with p.transaction():
+                await p.create(Tag, {"name": "never committed"})
+                written.set()
+                await asyncio.sleep(0.05)
+                raise RuntimeError("undo")
+
+    async def read_meanwhile() -> Any:
+        await written.wait()
+        return await p.get(Tag, {"name": "never committed"}), await p.count(Tag, {"name": "never committed"})
+
+    _, seen = await asyncio.gather(write_then_roll_back(), read_meanwhile())
+    assert seen == (None, 0)
+
+
 async def test_violation_inside_transaction_rolls_back_all_of_it(fresh: Loaded) -> None:
     p, User = fresh.provider, fresh.provider.models.User
     with pytest.raises(UniqueViolation):
