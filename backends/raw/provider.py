@@ -371,11 +371,12 @@ class _SQLite:
         open runs before the BEGIN of any transaction that takes the lock after it, and changes no row count that
         `execute` reads. Waiting for the lock cost every read its acquire and release (the adapter tax,
         harness/bench/tax.py, measures them)."""
-        lock = self._connected_lock
+        lock, connection = self._connected_lock, self._connected_db
+        # aiosqlite annotates execute_fetchall as Iterable[Row]; it returns cursor.fetchall(), a list.
         if self._depth.get() or not lock.locked():
-            return cast(list[Any], await self._connected_db.execute_fetchall(sql, params))
+            return await connection.execute_fetchall(sql, params)  # type: ignore[return-value]
         async with lock:
-            return cast(list[Any], await self._connected_db.execute_fetchall(sql, params))
+            return await connection.execute_fetchall(sql, params)  # type: ignore[return-value]
 
     async def execute(self, sql: str, params: Sequence[Any]) -> int:
         # total_changes also counts rows deleted by ON DELETE CASCADE: exact for UPDATE (this schema has no
