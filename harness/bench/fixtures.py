@@ -164,7 +164,7 @@ def _measure_group(
             cases[adapter] = Case.build(scenario, workload, options.profile, group.level)
         run_info.record_database(request.config, group.database, workloads)
         order = random.Random(f"{options.order_seed}-{group}")
-        with separate_cpus(_local_server(workloads.target) if options.affinity else None):
+        with separate_cpus(local_server(workloads.target) if options.affinity else None):
             return run(measure_group(cases, options.profile, order, probe=group.trial == 1))
     finally:
         if own:
@@ -179,7 +179,7 @@ def _unavailable(loop: asyncio.AbstractEventLoop, workloads: Workloads, scenario
     return scenario.unavailable(loop.run_until_complete(workloads.get(adapter)).provider)
 
 
-def _local_server(target: Target) -> Path | None:
+def local_server(target: Target) -> Path | None:
     """The data directory of the throwaway cluster behind `target`; None for SQLite or a server given by URL."""
     from harness.databases.targets import PostgresTarget
 

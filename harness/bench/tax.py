@@ -9,7 +9,10 @@ Each operation of `TAXED` runs two ways on the same loaded database:
   `async def <scenario id>(provider, **arguments)` per operation, and optionally `current(provider)`, a context
   manager for what an application sets up once rather than per call (Tortoise's context), entered untimed.
 
-One operation at a time, inside one coroutine (so both ways run in the same task): `warmup` pairs, not counted,
+One operation at a time, inside one coroutine (so both ways run in the same task), with the process state of the
+benchmarks' groups (`fresh_process_state`: earlier garbage frozen out of the collector) and, on the throwaway
+PostgreSQL cluster, client and server on CPUs of their own as there (harness/bench/affinity.py, applied by the
+suite's test): `warmup` pairs, not counted,
 calibrate the number of pairs to the profile's budget (`TaxProfile`); then the pairs, each running both ways in an
 order drawn from a seeded generator (shuffled pairs), each call after the scenario's untimed setup and timed alone
 with `perf_counter`. Then one checked call each way: the scenario's `check` must pass on both results, and both
@@ -37,6 +40,7 @@ from types import ModuleType
 from typing import Any
 
 from harness.bench.extra_info import ADAPTER_TAX, HARNESS_FAMILY, RunFacts, extra_info
+from harness.bench.interleave import fresh_process_state
 from harness.bench.runner import BenchmarkFixture
 from harness.bench.workload import Workload
 from harness.core.contract import BaseORMProvider
@@ -135,9 +139,10 @@ def run_tax(
     def measure_all() -> None:
         for taxed in TAXED:
             seed = f"{facts.order_seed}-{workload.adapter}-{workload.database}-{taxed.scenario}"
-            figures[taxed.scenario] = loop.run_until_complete(
-                measure(workload, taxed, controls, tax_profile, random.Random(seed))
-            )
+            with fresh_process_state():
+                figures[taxed.scenario] = loop.run_until_complete(
+                    measure(workload, taxed, controls, tax_profile, random.Random(seed))
+                )
 
     benchmark.pedantic(measure_all, rounds=1, iterations=1, warmup_rounds=0)
     benchmark.extra_info.update(
