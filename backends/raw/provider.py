@@ -244,10 +244,6 @@ def _datetime_out(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _optional_datetime_out(value: str | None) -> datetime | None:
-    return None if value is None else _datetime_out(value)
-
-
 def _decimal_in(value: Any) -> Any:
     return str(value) if isinstance(value, Decimal) else value
 
@@ -283,8 +279,8 @@ class _SQLite:
         "balance": _decimal_out,
         "amount": _decimal_out,
         "created_at": _datetime_out,
-        "due_date": _optional_datetime_out,
-        "last_sign_in_at": _optional_datetime_out,
+        "due_date": _datetime_out,
+        "last_sign_in_at": _datetime_out,
         "occurred_at": _datetime_out,
         "payload": json.loads,
         "embedding": json.loads,
@@ -578,7 +574,8 @@ class RawProvider(BaseORMProvider[Any]):
         for row in rows:
             values = list(row)
             for i, read in readers:
-                values[i] = read(values[i])
+                if (value := values[i]) is not None:  # NULL stays None
+                    values[i] = read(value)
             objects.append(model(*values))
         return objects
 
