@@ -115,9 +115,10 @@ async def test_a_control_that_does_other_work_is_refused(db: Loaded) -> None:
 
 async def test_one_operation_measured_both_ways_records_what_it_claims(db: Loaded) -> None:
     (taxed,) = (taxed for taxed in TAXED if taxed.scenario == "get_by_pk")
-    profile = TaxProfile(budget=0.0, pairs=(7, 7), warmup=2)
+    profile = TaxProfile(precision=0.0, cap=60.0, pairs=(7, 7), warmup=2)
     figures = await measure(workload(db), taxed, adapter_controls(db.provider.name), profile, Random(1))
     assert figures["pairs"] == len(figures["provider_us"]) == len(figures["direct_us"]) == 7
+    assert figures["stopped_by"] == "max_pairs"
     for way in ("provider", "direct"):
         assert figures[f"{way}_median_us"] == pytest.approx(statistics.median(figures[f"{way}_us"]), abs=1e-3)
         assert min(figures[f"{way}_us"]) > 0

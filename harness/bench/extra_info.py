@@ -35,6 +35,7 @@ and what the benchmark measured (harness/bench/interleave.py, harness/bench/runn
     "resilience") `resilience` (scenarios/resilience.py) in their place.
 The adapter tax (scenario `ADAPTER_TAX`, family `HARNESS_FAMILY`, harness/bench/tax.py) records, instead of
 what a scenario measured, `adapter_tax`: per operation (a scenario id) {"pairs" (timed pairs of calls),
+"stopped_by" ("precision", "cap" or "max_pairs": harness/bench/tax.py's `TaxProfile`),
 "provider_median_us", "direct_median_us" (the contract's path and the adapter's control), "tax"
 (provider median / direct median - 1), "queries" (of one call, the same on both paths), "provider_us",
 "direct_us" (every timed call, in microseconds: the report bootstraps the tax's interval from them)}.

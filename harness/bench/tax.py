@@ -12,23 +12,23 @@ Each operation of `TAXED` runs two ways on the same loaded database:
 One operation at a time, inside one coroutine (so both ways run in the same task), with the process state of the
 benchmarks' groups (`fresh_process_state`: earlier garbage frozen out of the collector) and, on the throwaway
 PostgreSQL cluster, client and server on CPUs of their own as there (harness/bench/affinity.py, applied by the
-suite's test): `warmup` pairs, not counted,
-calibrate the number of pairs to the profile's budget (`TaxProfile`); then the pairs, each running both ways in an
-order drawn from a seeded generator (shuffled pairs), each call after the scenario's untimed setup and timed alone
-with `perf_counter`. Then one checked call each way: the scenario's `check` must pass on both results, and both
-calls, captured at the drivers (harness/core/statements.py), must send the same SQL (values aside), else
-`ScenarioFailed`: the control does the provider's work and returns the same rows. The scenario's restore leaves the
-dataset as it was.
+suite's test): `warmup` pairs, not counted; then the pairs, each running both ways in an order drawn from a seeded
+generator (shuffled pairs), each call after the scenario's untimed setup and timed alone with `perf_counter`, until
+both medians are precise enough or the profile's cap is spent (`TaxProfile`). Then one checked call each way: the
+scenario's `check` must pass on both results, and both calls, captured at the drivers (harness/core/statements.py),
+must send the same SQL (values aside), else `ScenarioFailed`: the control does the provider's work and returns the
+same rows. The scenario's restore leaves the dataset as it was.
 
 The figures per operation (`extra_info["adapter_tax"]`, keys in harness/bench/extra_info.py): both medians, the tax
-`median(provider) / median(direct) - 1`, the pairs and every timed call. The report (harness/report/tax.py) draws
-the tax's 95% interval from those samples with the bootstrap of the report's other ratios
-(harness/report/statistics.py, in a layer this one may not import).
+`median(provider) / median(direct) - 1`, the pairs and why they stopped, and every timed call. The report
+(harness/report/tax.py) draws the tax's 95% interval from those samples with the bootstrap of the report's other
+ratios (harness/report/statistics.py, in a layer this one may not import), paired call by call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import re
 import statistics
@@ -37,10 +37,10 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from time import perf_counter
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 from harness.bench.extra_info import ADAPTER_TAX, HARNESS_FAMILY, RunFacts, extra_info
-from harness.bench.interleave import fresh_process_state
+from harness.bench.interleave import fresh_process_state, median_precision
 from harness.bench.runner import BenchmarkFixture
 from harness.bench.workload import Workload
 from harness.core.contract import BaseORMProvider
@@ -102,21 +102,38 @@ TAXED = (
 
 @dataclass(frozen=True)
 class TaxProfile:
-    """How long to measure each operation: pairs aiming at `budget` seconds (setups included), within `pairs`,
-    after `warmup` pairs (at least one) that are not counted: their median time calibrates the pairs."""
+    """How long to measure each operation: pairs until both ways' medians are known to within `precision` (the
+    benchmarks' criterion, `median_precision`), or the pairs (setups included) have taken `cap` seconds, within
+    `pairs` (fewest, most); after `warmup` pairs that are not counted."""
 
-    budget: float
+    precision: float
+    cap: float
     pairs: tuple[int, int]
     warmup: int
 
-    def calibrate(self, trial_seconds: float) -> int:
-        wanted = int(self.budget / max(trial_seconds, 1e-6))
-        return min(max(wanted, self.pairs[0]), self.pairs[1])
+    def stop(self, samples: dict[str, list[float]], seconds: float) -> StopReason | None:
+        """Why the pairs so far are enough, if they are."""
+        done = len(samples[WAYS[0]])
+        if done >= self.pairs[1]:
+            return "max_pairs"
+        if done < self.pairs[0]:
+            return None
+        if seconds >= self.cap:
+            return "cap"
+        precise = done % PRECISION_EVERY == 0 and all(median_precision(s) <= self.precision for s in samples.values())
+        return "precision" if precise else None
 
 
-TAX_PROFILES = {"quick": TaxProfile(0.0, (10, 10), 1), "full": TaxProfile(0.7, (40, 1000), 10)}
-"""Per profile. The full one: 8 adapter-database pairs take about 35 s on the 2-core dev machine; 1,000 pairs at most
-keep the report's bootstrap of each tax (2,000 resamples of both ways) to a few tens of milliseconds."""
+StopReason = Literal["precision", "cap", "max_pairs"]
+PRECISION_EVERY = 10
+"""Pairs between two tests of the precision (each sorts every sample)."""
+TAX_PROFILES = {
+    "quick": TaxProfile(precision=math.inf, cap=0.0, pairs=(10, 10), warmup=1),
+    "full": TaxProfile(precision=0.01, cap=1.0, pairs=(40, 1000), warmup=10),
+}
+"""Per profile. The full one: 1% on each median (about 1.5% on the tax) or a second per operation, so the 8
+adapter-database benchmarks take about half a minute on the 2-core dev machine; 1,000 pairs at most keep the
+report's bootstrap of each tax (2,000 resamples) to a few tens of milliseconds."""
 
 
 @dataclass(frozen=True)
@@ -169,14 +186,11 @@ async def measure(
     scenario = CATALOGUE[taxed.scenario]
     ways = ways_of(workload, taxed, controls)
     try:
-        warmup = []
         for _ in range(profile.warmup):
-            start = perf_counter()
             await _pair(workload, scenario, ways, order)
-            warmup.append(perf_counter() - start)
-        pairs = profile.calibrate(statistics.median(warmup))
         samples: dict[str, list[float]] = {name: [] for name in WAYS}
-        for _ in range(pairs):
+        start = perf_counter()
+        while (stopped_by := profile.stop(samples, perf_counter() - start)) is None:
             for name, seconds in (await _pair(workload, scenario, ways, order)).items():
                 samples[name].append(seconds)
         queries = await same_work(workload, scenario, ways)
@@ -185,7 +199,8 @@ async def measure(
             await scenario.restore(workload.provider, workload.dataset)
     medians = {name: statistics.median(samples[name]) for name in WAYS}
     return {
-        "pairs": pairs,
+        "pairs": len(samples["provider"]),
+        "stopped_by": stopped_by,
         "provider_median_us": round(medians["provider"] * 1e6, 3),
         "direct_median_us": round(medians["direct"] * 1e6, 3),
         "tax": round(medians["provider"] / medians["direct"] - 1, 5),

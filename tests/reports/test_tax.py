@@ -36,7 +36,7 @@ def test_each_adapter_and_database_records_every_operation_both_ways(small_run: 
         assert list(info[ADAPTER_TAX]) == OPERATIONS
         for figures in info[ADAPTER_TAX].values():
             provider, direct = figures["provider_us"], figures["direct_us"]
-            assert len(provider) == len(direct) == figures["pairs"] == 10
+            assert len(provider) == len(direct) == figures["pairs"] == 10 and figures["stopped_by"] == "max_pairs"
             assert figures["provider_median_us"] == pytest.approx(statistics.median(provider), abs=1e-3)
             assert figures["direct_median_us"] == pytest.approx(statistics.median(direct), abs=1e-3)
             expected_tax = statistics.median(provider) / statistics.median(direct) - 1
