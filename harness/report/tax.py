@@ -28,15 +28,16 @@ SECTION_NOTE = (
     "the adapter's control (backends/<adapter>/controls.py: the ORM called directly as its documentation shows, raw's "
     "bare driver calls, on the provider's own engine or pool and models). Each control passed the scenario's check and "
     "sent the same SQL as the provider. Tax: median time through the provider over the control's, less 1, with its 95% "
-    "bootstrap interval (both ways' calls resampled). **above {target:.0%}**: the whole interval lies above the "
-    "{target:.0%} the contract should cost at most."
+    "bootstrap interval (both ways' calls resampled in pairs). Pairs: how many, and what stopped them (`precision`: "
+    "both medians known precisely enough; `cap`: the time per operation spent; `max_pairs`). **above {target:.0%}**: "
+    "the whole interval lies above the {target:.0%} the contract should cost at most."
 )
 
 
 def adapter_tax(benchmarks: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """One row per adapter, database and operation of the tax benchmarks among `benchmarks` (pytest-benchmark's
     records): the medians (us), the tax and its interval (`tax_low`, `tax_high`; None with too few calls), the pairs
-    and the queries of one call."""
+    and why they stopped, and the queries of one call."""
     rows = []
     for benchmark in benchmarks:
         info = benchmark.get("extra_info") or {}
@@ -55,6 +56,7 @@ def adapter_tax(benchmarks: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
                     "tax_low": None if ratio is None else ratio[0] - 1,
                     "tax_high": None if ratio is None else ratio[1] - 1,
                     "pairs": figures["pairs"],
+                    "stopped_by": figures.get("stopped_by"),
                     "queries": figures["queries"],
                 }
             )
@@ -90,7 +92,7 @@ def _table(rows: list[dict[str, Any]]) -> pd.DataFrame:
                 "provider us": f"{row['provider_median_us']:,.1f}",
                 "direct us": f"{row['direct_median_us']:,.1f}",
                 "tax": tax_text(row["tax"], row["tax_low"], row["tax_high"]),
-                "pairs": row["pairs"],
+                "pairs": f"{row['pairs']} ({row['stopped_by']})" if row.get("stopped_by") else str(row["pairs"]),
                 "queries": row["queries"],
             }
             for row in sorted(rows, key=rank)

@@ -87,12 +87,13 @@ def test_the_section_marks_a_tax_above_the_target_and_is_absent_without_figures(
                     "tax_low": 0.2,
                     "tax_high": 0.3,
                     "pairs": 500,
+                    "stopped_by": "cap",
                     "queries": 1,
                 }
             ]
         }
     )
-    assert "| sqlite | raw | `get_by_pk` | 40.0 | 32.0 | +25.0% (+20.0% to +30.0%) **above 5%** | 500 | 1 |" in (
+    assert "| sqlite | raw | `get_by_pk` | 40.0 | 32.0 | +25.0% (+20.0% to +30.0%) **above 5%** | 500 (cap) | 1 |" in (
         to_markdown(blocks, tmp_path)
     )
     assert "<strong>above 5%</strong>" in to_html(blocks, "tax")
