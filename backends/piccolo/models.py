@@ -83,5 +83,24 @@ def make_tables() -> Models:
         created_at = Timestamptz(default=TimestamptzNow())
         transfer_log_amount_check = Check(amount > 0)
 
+    class Follow(Table, tablename="follows"):
+        follower_id = _fk(User)  # the unique pair below indexes it first
+        followee_id = _fk(User, index=True)
+        follows_follower_id_followee_id_key = Unique([follower_id, followee_id])
+
+    class CacheEntry(Table, tablename="cache_entries"):
+        key = Varchar(length=255, primary_key=True, default=None)
+        value = Text(default=None)
+        expires_at = Timestamptz(index=True, default=None)
+
     local["TaskTag"] = TaskTag
-    return Models(User=User, Task=Task, Tag=Tag, Comment=Comment, Account=Account, TransferLog=TransferLog)
+    return Models(
+        User=User,
+        Task=Task,
+        Tag=Tag,
+        Comment=Comment,
+        Account=Account,
+        TransferLog=TransferLog,
+        Follow=Follow,
+        CacheEntry=CacheEntry,
+    )

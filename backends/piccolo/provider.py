@@ -26,8 +26,9 @@ import operator
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from piccolo.columns import Column, ForeignKey, Numeric, Varchar
@@ -37,6 +38,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table, drop_db_tables
 
+from backends.piccolo import tiers
 from backends.piccolo.migrations.runner import applied, drop_bookkeeping, migrate, sqlite_create_table
 from backends.piccolo.models import make_tables
 from harness.core.config import DatabaseConfig
@@ -45,6 +47,7 @@ from harness.core.errors import ConnectionFailed
 from harness.core.pools import asyncpg_pool_gauges
 from harness.core.schema import Entity, Relation, latest_revision, relation_chain, relation_kind
 from harness.core.sql import bind
+from harness.core.workloads.cache import CacheItem
 
 SQLITE_SCHEMA_DIFFERENCES = (
     "Piccolo declares SmallInt as INTEGER and writes DEFAULT null on NOT NULL columns that have no default (no "
@@ -177,7 +180,8 @@ class PiccoloProvider(BaseORMProvider[Table]):
         super().__init__(config)
         self.models = m = make_tables()
         self._task_tag: type[Table] = m.Task.tags._meta.resolved_joining_table
-        self._tables = (m.User, m.Task, m.Tag, self._task_tag, m.Comment, m.Account, m.TransferLog)  # FK order
+        self._tier_tables = (m.Follow, m.CacheEntry)
+        self._tables = (m.User, m.Task, m.Tag, self._task_tag, m.Comment, m.Account, m.TransferLog, *self._tier_tables)
         self._engine: Engine | None = None
         postgres = config.dialect == "postgresql"
         # SQLite keeps NUMERIC as REAL or INTEGER, so Piccolo reads Decimal('1000'): restore the 2 places.
@@ -208,6 +212,7 @@ class PiccoloProvider(BaseORMProvider[Table]):
                 *pool_notes,
             ),
             schema_differences=() if postgres else SQLITE_SCHEMA_DIFFERENCES,
+            paths=tiers.PATHS,
         )
 
     @property
@@ -394,6 +399,38 @@ class PiccoloProvider(BaseORMProvider[Table]):
         _move_joined([getattr(row, far) for row in rows], relation.target, forward)
         return _grouped((getattr(row, near), getattr(row, far)) for row in rows)
 
+    # -- tier workloads (tiers.py builds the queries; the recursive walks are the contract's SQL through execute) -
+
+    async def _friends_of_friends(self, user: int) -> list[int]:
+        # output(as_list=True) gives the column's values; Piccolo's annotations say rows.
+        return cast(list[int], await tiers.friends_of_friends(self.models.Follow, user))
+
+    async def _cache_upsert(self, item: CacheItem, clock: datetime) -> None:
+        (statement,) = tiers.upserts(self.models.CacheEntry, [item], clock)
+        await statement
+
+    async def _cache_upsert_many(self, items: list[CacheItem], clock: datetime) -> None:
+        statements = tiers.upserts(self.models.CacheEntry, items, clock)
+        if len(statements) == 1:
+            await statements[0]
+            return
+        async with self.transaction():
+            for statement in statements:
+                await statement
+
+    async def _cache_get(self, key: str, clock: datetime) -> str | None:
+        row = await tiers.live_value(self.models.CacheEntry, key, clock)
+        return None if row is None else row["value"]
+
+    async def _cache_get_many(self, keys: list[str], clock: datetime) -> dict[str, str]:
+        return {row["key"]: row["value"] for row in await tiers.live_values(self.models.CacheEntry, keys, clock)}
+
+    async def _cache_delete(self, keys: list[str]) -> int:
+        return len(await tiers.delete_keys(self.models.CacheEntry, keys))
+
+    async def _cache_sweep(self, clock: datetime) -> int:
+        return len(await tiers.delete_expired(self.models.CacheEntry, clock))
+
     # -- transactions and schema ------------------------------------------------------------------------------
 
     @asynccontextmanager
@@ -426,13 +463,22 @@ class PiccoloProvider(BaseORMProvider[Table]):
             for statement in self._schema_ddl():
                 await engine.run_ddl(statement)
 
+    async def _create_tier_tables(self) -> None:
+        engine = self._connected_engine
+        async with engine.transaction():
+            for table in self._tier_tables:
+                for statement in self._table_ddl(table):
+                    await engine.run_ddl(statement)
+
+    def _table_ddl(self, table: type[Table]) -> list[str]:
+        if self._postgres:
+            return [*table.create_table().ddl, *_drop_null_defaults(table)]
+        return sqlite_create_table(table)
+
     def _schema_ddl(self) -> list[str]:
         statements: list[str] = []
         for table in self._tables:
-            if self._postgres:
-                statements += [*table.create_table().ddl, *_drop_null_defaults(table)]
-            else:
-                statements += sqlite_create_table(table)
+            statements += self._table_ddl(table)
         task = self.models.Task
         for columns in ([task.user_id, task.completed], [task.user_id, task.due_date]):
             statements += task.create_index(columns).ddl

@@ -68,3 +68,17 @@ class TransferLog:
     to_account_id: int
     amount: Decimal
     created_at: datetime
+
+
+@dataclass(slots=True, eq=False)
+class Follow:
+    id: int
+    follower_id: int
+    followee_id: int
+
+
+@dataclass(slots=True, eq=False)
+class CacheEntry:
+    key: str
+    value: str
+    expires_at: datetime

@@ -32,7 +32,7 @@ import aiosqlite
 import asyncpg
 
 from backends.raw.migrations import runner as migrations
-from backends.raw.models import Account, Comment, Tag, Task, TransferLog, User
+from backends.raw.models import Account, CacheEntry, Comment, Follow, Tag, Task, TransferLog, User
 from harness.core.config import DatabaseConfig
 from harness.core.contract import (
     BaseORMProvider,
@@ -41,18 +41,32 @@ from harness.core.contract import (
     ConnectionModel,
     MigrationFacts,
     Models,
+    OperationPath,
     Selection,
 )
 from harness.core.errors import ConfigurationError, ConnectionFailed, PoolTimeout, redact
 from harness.core.pools import asyncpg_pool_gauges
 from harness.core.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, latest_revision
 from harness.core.sql import PlaceholderStyle, bind
+from harness.core.workloads.cache import CacheOperations
+from harness.core.workloads.graph import GraphOperations
 
 _COLUMNS = {name: ", ".join(entity.columns) for name, entity in ENTITIES.items()}
 _OPERATORS = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 # The m2m relations through task_tags: (link column pointing at the owner, link column pointing at the target).
 _LINK_COLUMNS = {"Task": ("task_id", "tag_id"), "Tag": ("tag_id", "task_id")}
 _CENTS = Decimal("0.01")
+# SQL on the bare driver is the baseline's own API: the workloads' SQL, written once in harness/core/workloads/.
+PATHS = {
+    **{
+        operation: OperationPath("native", "The workload's SQL (harness/core/workloads/graph.py) on the driver.")
+        for operation in GraphOperations.OPERATIONS
+    },
+    **{
+        operation: OperationPath("native", "The workload's SQL (harness/core/workloads/cache.py) on the driver.")
+        for operation in CacheOperations.OPERATIONS
+    },
+}
 
 
 class _Postgres:
@@ -227,12 +241,14 @@ class _SQLite:
         "amount": _decimal_out,
         "created_at": _datetime_out,
         "due_date": _optional_datetime_out,
+        "expires_at": _datetime_out,
     }
     writers: ClassVar[dict[str, Callable[[Any], Any]]] = {
         "balance": _decimal_in,
         "amount": _decimal_in,
         "created_at": _datetime_in,
         "due_date": _datetime_in,
+        "expires_at": _datetime_in,
     }
     notes = (
         "One aiosqlite connection behind an asyncio.Lock, held by a transaction for its whole duration.",
@@ -398,9 +414,18 @@ class RawProvider(BaseORMProvider[Any]):
 
     def __init__(self, config: DatabaseConfig) -> None:
         super().__init__(config)
-        self.models = Models(User=User, Task=Task, Tag=Tag, Comment=Comment, Account=Account, TransferLog=TransferLog)
+        self.models = Models(
+            User=User,
+            Task=Task,
+            Tag=Tag,
+            Comment=Comment,
+            Account=Account,
+            TransferLog=TransferLog,
+            Follow=Follow,
+            CacheEntry=CacheEntry,
+        )
         self._db = _Postgres(config) if config.dialect == "postgresql" else _SQLite(config)
-        self.capabilities = Capabilities(self._db.connection_model, self._db.row_locks, self._db.notes)
+        self.capabilities = Capabilities(self._db.connection_model, self._db.row_locks, self._db.notes, paths=PATHS)
         self._readers = {
             name: [(i, self._db.readers[c]) for i, c in enumerate(entity.columns) if c in self._db.readers]
             for name, entity in ENTITIES.items()
@@ -601,6 +626,9 @@ class RawProvider(BaseORMProvider[Any]):
 
     async def _create_schema(self) -> None:
         await migrations.create_all(self._db, self.dialect)
+
+    async def _create_tier_tables(self) -> None:
+        await migrations.create_tier_tables(self._db, self.dialect)
 
     async def _migrate(self, revision: str | None) -> None:
         await migrations.migrate(self._db, self.dialect, revision)

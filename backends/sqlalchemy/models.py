@@ -147,3 +147,22 @@ class TransferLog(Base):
     to_account_id: Mapped[int] = _fk("accounts.id")
     amount: Mapped[Decimal] = mapped_column(Money)
     created_at: Mapped[datetime] = _created_at()
+
+
+class Follow(Base):
+    """An edge of the GRAPH tier: `follower_id` follows `followee_id`. The unique pair is the forward index."""
+
+    __tablename__ = "follows"
+    __table_args__ = (UniqueConstraint("follower_id", "followee_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follower_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    followee_id: Mapped[int] = _fk("users.id")
+
+
+class CacheEntry(Base):
+    __tablename__ = "cache_entries"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp, index=True)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
+from datetime import datetime
 from time import perf_counter
 from typing import Any, cast
 
@@ -43,17 +44,55 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql import ColumnElement
 
+from backends.sqlalchemy import tiers
 from backends.sqlalchemy.migrations import runner as alembic_runner
-from backends.sqlalchemy.models import Account, Base, Comment, Tag, Task, TransferLog, User, task_tags
+from backends.sqlalchemy.models import (
+    Account,
+    Base,
+    CacheEntry,
+    Comment,
+    Follow,
+    Tag,
+    Task,
+    TransferLog,
+    User,
+    task_tags,
+)
 from harness.core.config import DatabaseConfig
-from harness.core.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Models, Selection
+from harness.core.contract import (
+    BaseORMProvider,
+    Capabilities,
+    Condition,
+    MigrationFacts,
+    Models,
+    OperationPath,
+    Selection,
+)
 from harness.core.errors import ConnectionFailed, redact
-from harness.core.schema import Entity, latest_revision, relation_chain, relation_kind
+from harness.core.schema import TIER_TABLES, Entity, latest_revision, relation_chain, relation_kind
 from harness.core.versions import require
+from harness.core.workloads.cache import CacheItem
 
 require("sqlalchemy")
 
 _COMPARISONS = {"eq": "__eq__", "gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}
+_WALK = "SQLAlchemy's recursive CTE (select(...).cte(recursive=True) with union), depth-limited"
+PATHS = {
+    "neighbourhood": OperationPath("native", f"{_WALK}, the distinct users selected from it."),
+    "reachable": OperationPath("native", f"{_WALK}, under exists()."),
+    "shortest_path_length": OperationPath("native", f"{_WALK}, the min() of the depth it reached the target at."),
+    "friends_of_friends": OperationPath("native", "A self-join of two aliased(Follow), less a not_in() subquery."),
+    "cache_upsert": OperationPath(
+        "native", "The dialect's insert(...).on_conflict_do_update() (postgresql or sqlite), one statement."
+    ),
+    "cache_upsert_many": OperationPath(
+        "native", "The dialect's insert(...).on_conflict_do_update() with a list of rows: one executemany."
+    ),
+    "cache_get": OperationPath("native", "select(CacheEntry.value) on the key and expires_at > now."),
+    "cache_get_many": OperationPath("native", "select(CacheEntry.key, CacheEntry.value) with key.in_(keys), live."),
+    "cache_delete": OperationPath("native", "An ORM delete() with key.in_(keys); the row count says how many."),
+    "cache_sweep": OperationPath("native", "An ORM delete() where expires_at <= now; the row count says how many."),
+}
 
 
 def _selected(model: Any, selection: Selection) -> Select[Any]:
@@ -124,7 +163,16 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
 
     def __init__(self, config: DatabaseConfig) -> None:
         super().__init__(config)
-        self.models = Models(User=User, Task=Task, Tag=Tag, Comment=Comment, Account=Account, TransferLog=TransferLog)
+        self.models = Models(
+            User=User,
+            Task=Task,
+            Tag=Tag,
+            Comment=Comment,
+            Account=Account,
+            TransferLog=TransferLog,
+            Follow=Follow,
+            CacheEntry=CacheEntry,
+        )
         postgres = config.dialect == "postgresql"
         self.capabilities = Capabilities(
             connection_model="pool" if postgres else "single-connection",
@@ -144,6 +192,7 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
                     )
                 ),
             ),
+            paths=PATHS,
         )
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
@@ -378,11 +427,56 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
         one per list relation path, as long as no level has more than 500 rows (selectinload's chunk size)."""
         return 1 + sum(relation_kind(entity.name, p) != "forward" for p in paths)
 
+    # -- tier workloads (tiers.py builds the statements) -----------------------------------------------
+
+    async def _scalar(self, stmt: Any) -> Any:
+        async with self._session() as session:
+            return await session.scalar(stmt)
+
+    async def _neighbourhood(self, start: int, depth: int) -> list[int]:
+        return await self._select(tiers.neighbourhood(start, depth))
+
+    async def _reachable(self, source: int, target: int, max_depth: int) -> bool:
+        return bool(await self._scalar(tiers.reachable(source, target, max_depth)))
+
+    async def _shortest_path_length(self, source: int, target: int, max_depth: int) -> int | None:
+        return await self._scalar(tiers.shortest_path_length(source, target, max_depth))
+
+    async def _friends_of_friends(self, user: int) -> list[int]:
+        return await self._select(tiers.friends_of_friends(user))
+
+    async def _cache_upsert(self, item: CacheItem, clock: datetime) -> None:
+        async with self._session() as session:
+            await session.execute(tiers.upsert(self.dialect), tiers.cache_row(item.key, item.value, clock + item.ttl))
+
+    async def _cache_upsert_many(self, items: list[CacheItem], clock: datetime) -> None:
+        rows = [tiers.cache_row(key, value, clock + ttl) for key, value, ttl in items]
+        async with self._session(bulk=True) as session:
+            await session.execute(tiers.upsert(self.dialect), rows)
+
+    async def _cache_get(self, key: str, clock: datetime) -> str | None:
+        return await self._scalar(tiers.live_value(key, clock))
+
+    async def _cache_get_many(self, keys: list[str], clock: datetime) -> dict[str, str]:
+        async with self._session() as session:
+            return {key: value for key, value in await session.execute(tiers.live_values(keys, clock))}
+
+    async def _cache_delete(self, keys: list[str]) -> int:
+        return await self._execute_dml(tiers.delete_keys(keys))
+
+    async def _cache_sweep(self, clock: datetime) -> int:
+        return await self._execute_dml(tiers.delete_expired(clock))
+
     # -- schema ---------------------------------------------------------------------------------------
 
     async def _create_schema(self) -> None:
         async with self._connected_engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
+
+    async def _create_tier_tables(self) -> None:
+        tables = [Base.metadata.tables[name] for name in TIER_TABLES]
+        async with self._connected_engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all, tables=tables)
 
     async def _migrate(self, revision: str | None) -> None:
         await alembic_runner.migrate(self._connected_engine, revision)

@@ -32,9 +32,10 @@ import sys
 import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
+from datetime import datetime
 from functools import wraps
 from types import ModuleType
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -44,6 +45,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from backends.tortoise import tiers
 from backends.tortoise.migrations import runner
 from backends.tortoise.models import declare_models
 from harness.core.config import DatabaseConfig
@@ -53,6 +55,7 @@ from harness.core.pools import asyncpg_pool_gauges
 from harness.core.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, latest_revision, relation_chain
 from harness.core.sql import bind
 from harness.core.versions import require
+from harness.core.workloads.cache import CacheItem
 
 require("tortoise-orm")
 
@@ -199,6 +202,7 @@ class TortoiseProvider(BaseORMProvider[Model]):
                 "Tortoise has no echo setting.",
             ),
             schema_differences=SCHEMA_DIFFERENCES[config.dialect],
+            paths=tiers.PATHS,
         )
         self._ctx = TortoiseContext()
         self._client: BaseDBAsyncClient | None = None
@@ -335,6 +339,38 @@ class TortoiseProvider(BaseORMProvider[Model]):
         _, prefetched = _eager_plan(entity.name, paths)
         return 1 + sum(_cost(entity.name, p) for p in prefetched)
 
+    # Tier workloads (tiers.py builds the queries; the recursive walks are the contract's SQL through execute)
+
+    @_in_context
+    async def _friends_of_friends(self, user: int) -> list[int]:
+        # values_list(..., flat=True) gives the values themselves; Tortoise's annotations say tuples.
+        return cast(list[int], await tiers.friends_of_friends(self.models.Follow, user))
+
+    @_in_context
+    async def _cache_upsert(self, item: CacheItem, clock: datetime) -> None:
+        await tiers.upsert(self.models.CacheEntry, [item], clock)
+
+    @_in_context
+    async def _cache_upsert_many(self, items: list[CacheItem], clock: datetime) -> None:
+        await tiers.upsert(self.models.CacheEntry, items, clock)
+
+    @_in_context
+    async def _cache_get(self, key: str, clock: datetime) -> str | None:
+        values = cast(list[str], await tiers.live_value(self.models.CacheEntry, key, clock))  # flat: as above
+        return values[0] if values else None
+
+    @_in_context
+    async def _cache_get_many(self, keys: list[str], clock: datetime) -> dict[str, str]:
+        return dict(await tiers.live_values(self.models.CacheEntry, keys, clock))
+
+    @_in_context
+    async def _cache_delete(self, keys: list[str]) -> int:
+        return await tiers.keys(self.models.CacheEntry, keys).delete()
+
+    @_in_context
+    async def _cache_sweep(self, clock: datetime) -> int:
+        return await tiers.expired(self.models.CacheEntry, clock).delete()
+
     # Transactions and schema
 
     @asynccontextmanager
@@ -350,6 +386,11 @@ class TortoiseProvider(BaseORMProvider[Model]):
 
     @_in_context
     async def _create_schema(self) -> None:
+        await self._ctx.generate_schemas(safe=True)
+
+    @_in_context
+    async def _create_tier_tables(self) -> None:
+        # safe=True: CREATE TABLE and CREATE INDEX IF NOT EXISTS, so only the tables no revision made are created.
         await self._ctx.generate_schemas(safe=True)
 
     @_in_context

@@ -19,10 +19,10 @@ Schema and migrations
     `drop_schema()` removes every table, the migration tool's bookkeeping included.
 
 Models
-    `provider.models.User` (and `.Task`, `.Tag`, `.Comment`, `.Account`, `.TransferLog`) are the adapter's
-    own model classes; `BaseORMProvider` is generic over their type (`SQLAlchemyProvider` is a
-    `BaseORMProvider[Base]`: `create(model: type[T], ...) -> T`). A scenario passes them back to the provider
-    and never touches the ORM itself:
+    `provider.models.User` (and `.Task`, `.Tag`, `.Comment`, `.Account`, `.TransferLog`, `.Follow`,
+    `.CacheEntry`) are the adapter's own model classes; `BaseORMProvider` is generic over their type
+    (`SQLAlchemyProvider` is a `BaseORMProvider[Base]`: `create(model: type[T], ...) -> T`). A scenario passes
+    them back to the provider and never touches the ORM itself:
     `await p.create(p.models.User, {"username": "ada", "email": "ada@example.org"})`.
     Objects returned expose every column of `harness.core.schema.ENTITIES` as an attribute (`task.user_id`,
     `account.balance` as a `Decimal`, `created_at` as an aware `datetime`).
@@ -90,6 +90,12 @@ Raw SQL
     and returns the rows as dicts. A tier operation an ORM cannot express goes this way, declared in
     `capabilities.paths`.
 
+Tier workloads
+    The operations each database tier exists for are mixins of `BaseORMProvider`, one module a tier in
+    harness/core/workloads/ (graph traversals: `neighbourhood`, `reachable`, ...; the cache: `cache_upsert`,
+    `cache_get`, `cache_sweep`, ...). Each mixin's `OPERATIONS` names them, and every adapter declares in
+    `capabilities.paths` how it does each one: through its ORM ("native"), a plugin, or raw SQL.
+
 Writing an adapter
     Subclass `BaseORMProvider`, set `name`, build `self.models` and `self.capabilities` in `__init__`
     (no I/O), and implement the underscored hooks below. The public methods validate the input against the
@@ -142,8 +148,10 @@ from harness.core.errors import (
     UnknownFieldError,
     translated_errors,
 )
-from harness.core.schema import ENTITIES, REVISIONS, Entity, relation_chain
+from harness.core.schema import ENTITIES, REVISIONS, TIER_TABLES, Entity, relation_chain
 from harness.core.sql import check_parameters
+from harness.core.workloads.cache import CacheOperations
+from harness.core.workloads.graph import GraphOperations
 
 Operator = Literal["eq", "in", "gt", "gte", "lt", "lte"]
 OPERATORS: tuple[Operator, ...] = ("eq", "in", "gt", "gte", "lt", "lte")
@@ -384,9 +392,9 @@ class BaseDatabaseProvider(ABC):
     async def _ping(self) -> None: ...
 
 
-class BaseORMProvider(BaseDatabaseProvider, Generic[T]):
+class BaseORMProvider(BaseDatabaseProvider, GraphOperations, CacheOperations, Generic[T]):
     """The CRUD, bulk, eager-loading, transaction, pool and migration contract (see the module docstring),
-    generic over the adapter's model type `T`."""
+    generic over the adapter's model type `T`, and the tier workloads' operations (harness/core/workloads/)."""
 
     models: Models
     capabilities: Capabilities
@@ -514,8 +522,10 @@ class BaseORMProvider(BaseDatabaseProvider, Generic[T]):
                 yield
 
     async def create_schema(self) -> None:
-        """The shared schema at the head revision, through the adapter's migration tool."""
+        """The shared schema at the head revision, through the adapter's migration tool, and the tier tables."""
         await self.migrate("head")
+        with translated_errors():
+            await self._create_tier_tables()
 
     async def create_schema_from_models(self) -> None:
         """The shared schema through the ORM's create-all path (no migration bookkeeping)."""
@@ -530,6 +540,8 @@ class BaseORMProvider(BaseDatabaseProvider, Generic[T]):
                 f"unknown revision {revision!r}: choose base, head or one of {', '.join(REVISIONS)}"
             )
         with translated_errors():
+            if target is None:
+                await self._drop_tier_tables()
             await self._migrate(target)
 
     async def run_migrations(self, revision: str = "head") -> None:
@@ -631,3 +643,15 @@ class BaseORMProvider(BaseDatabaseProvider, Generic[T]):
 
     @abstractmethod
     async def _drop_schema(self) -> None: ...
+
+    # The tier tables (harness.core.schema.TIER_TABLES) belong to no revision yet: `create_schema()` adds them after
+    # the head revision, through the ORM's create-all path for those models only, and migrating to base drops them
+    # first (their foreign keys would stop the tools dropping users). A revision of their own replaces both hooks.
+
+    @abstractmethod
+    async def _create_tier_tables(self) -> None:
+        """Create the tier tables, their constraints and indexes, as `create_schema_from_models()` would."""
+
+    async def _drop_tier_tables(self) -> None:
+        for table in reversed(TIER_TABLES):
+            await self.execute(f"DROP TABLE IF EXISTS {table}")

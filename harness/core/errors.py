@@ -52,6 +52,11 @@ class ParameterMismatch(HarnessError):
     """`execute` was given SQL whose `:name` parameters and the values passed do not match one to one."""
 
 
+class InvalidArgument(HarnessError):
+    """A tier operation was given an argument outside its domain (a depth below 1, an empty key, a naive
+    datetime), refused before any statement is sent."""
+
+
 class AmbiguousFilter(HarnessError):
     """`update` or `get_with_relations` was given filters that do not identify one row (no key of the entity tested
     for equality)."""

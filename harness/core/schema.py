@@ -102,6 +102,24 @@ ENTITIES: dict[str, Entity] = {
             {},
             required=("from_account_id", "to_account_id", "amount"),
         ),
+        # The GRAPH tier's edges: who follows whom (harness/core/workloads/graph.py traverses them).
+        Entity(
+            "Follow",
+            "follows",
+            ("id", "follower_id", "followee_id"),
+            {},
+            keys=(("id",), ("follower_id", "followee_id")),
+            required=("follower_id", "followee_id"),
+        ),
+        # The CACHE tier's key-value rows with an expiry (harness/core/workloads/cache.py).
+        Entity(
+            "CacheEntry",
+            "cache_entries",
+            ("key", "value", "expires_at"),
+            {},
+            keys=(("key",),),
+            required=("key", "value", "expires_at"),
+        ),
     )
 }
 
@@ -127,7 +145,14 @@ TABLES_IN_DEPENDENCY_ORDER = (
     "comments",
     "accounts",
     "transfer_log",
+    "follows",
+    "cache_entries",
 )
+
+TIER_TABLES = ("follows", "cache_entries")
+"""The tier workloads' tables (the end of `TABLES_IN_DEPENDENCY_ORDER`). No revision of `REVISIONS` creates them
+yet: until one does, `create_schema()` adds them after the head revision through the adapter's create-all path, and
+migrating to base drops them first (harness/core/contract.py)."""
 
 
 def relation_kind(entity: str, path: str) -> RelationKind:

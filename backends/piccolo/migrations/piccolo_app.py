@@ -20,5 +20,7 @@ APP_CONFIG = AppConfig(
         _models.Comment,
         _models.Account,
         _models.TransferLog,
+        _models.Follow,
+        _models.CacheEntry,
     ],
 )
