@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 from harness.core.contract import BaseORMProvider
 from harness.core.dataset import Dataset
 
-Family = Literal["crud", "eager", "bulk", "transactions", "concurrency", "migrations"]
+Family = Literal["crud", "eager", "bulk", "transactions", "concurrency", "migrations", "graph", "cache"]
 Parameter = Literal["size", "concurrency"]
 Step = Callable[..., Awaitable[Any]]
 

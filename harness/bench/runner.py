@@ -76,14 +76,32 @@ class Profile:
 
 FULL = Profile(
     "full",
-    DatasetSize(users=1000, tasks_per_user=10, comments_per_task=2, tags=50, tags_per_task=2),
+    DatasetSize(
+        users=1000,
+        tasks_per_user=10,
+        comments_per_task=2,
+        tags=50,
+        tags_per_task=2,
+        follows_per_user=10,
+        communities=10,
+        cache_entries=10_000,
+    ),
     budget=0.25,
     rounds=(3, 200),
     warmup=(0, 10),
 )
 QUICK = Profile(
     "quick",
-    DatasetSize(users=40, tasks_per_user=5, comments_per_task=2, tags=10, tags_per_task=2),
+    DatasetSize(
+        users=40,
+        tasks_per_user=5,
+        comments_per_task=2,
+        tags=10,
+        tags_per_task=2,
+        follows_per_user=4,
+        communities=4,
+        cache_entries=100,
+    ),
     budget=0.0,
     rounds=(1, 1),
     warmup=(0, 0),

@@ -2,6 +2,13 @@
 
 Rows carry no ids: they are inserted, in order, into fresh tables, so the database numbers them 1..N the same
 way for every adapter, and foreign keys are given as those positions. `load` checks that this held.
+
+The tier workloads' data: `follows`, the GRAPH tier's edges between the users, and `cache_entries`, the CACHE
+tier's keys. The follow graph has communities (consecutive blocks of users, each following mostly inside its own,
+so neighbourhoods grow hop by hop, slowly inside a community and faster once edges leave it), and in every
+community one user nobody follows (no path leads to them) and one who follows nobody (no path leaves them). A
+cache entry carries its time to live (`ttl`) rather than its expiry, as the cache's clock is the current time
+(harness/core/workloads/cache.py): `load` stores `now + ttl`, and about one entry in five has expired already.
 """
 
 from __future__ import annotations
@@ -25,6 +32,9 @@ class DatasetSize:
     comments_per_task: int = 2
     tags: int = 20
     tags_per_task: int = 2
+    follows_per_user: int = 3
+    communities: int = 2
+    cache_entries: int = 40
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,8 @@ class Dataset:
     task_tags: list[tuple[int, int]]
     comments: list[dict[str, Any]]
     accounts: list[dict[str, Any]]
+    follows: list[dict[str, Any]]
+    cache_entries: list[dict[str, Any]]
 
     @property
     def total_balance(self) -> Decimal:
@@ -86,7 +98,63 @@ def generate(size: DatasetSize | None = None, seed: int = 42) -> Dataset:
         for c in range(1, size.comments_per_task + 1)
     ]
     accounts = [{"user_id": u, "balance": STARTING_BALANCE} for u in range(1, size.users + 1)]
-    return Dataset(size, seed, users, tasks, tags, task_tags, comments, accounts)
+    follows = _follows(size, rng)
+    cache_entries = _cache_entries(size, rng)
+    return Dataset(size, seed, users, tasks, tags, task_tags, comments, accounts, follows, cache_entries)
+
+
+def community_of(user: int, size: DatasetSize) -> range:
+    """The users of `user`'s community: a block of consecutive ids."""
+    count = max(1, min(size.communities, size.users))
+    index = (user - 1) * count // size.users
+    return range(index * size.users // count + 1, (index + 1) * size.users // count + 1)
+
+
+def unfollowed(community: range) -> int:
+    """The member nobody follows: its last."""
+    return community[-1]
+
+
+def silent(community: range) -> int:
+    """The member who follows nobody: its second to last (its only one, in a community of one)."""
+    return community[-2] if len(community) > 1 else community[-1]
+
+
+def _follows(size: DatasetSize, rng: random.Random) -> list[dict[str, Any]]:
+    """Each user follows up to `follows_per_user` others, four in five inside their community."""
+    users = range(1, size.users + 1)
+    hidden = {unfollowed(community_of(u, size)) for u in users}
+    follows = []
+    for user in users:
+        community = community_of(user, size)
+        if user == silent(community):
+            continue
+        near = [u for u in community if u != user and u not in hidden]
+        far = [u for u in users if u != user and u not in hidden]
+        chosen: list[int] = []
+        while len(chosen) < min(size.follows_per_user, len(far)):
+            pool = near if near and rng.random() < 0.8 else far
+            if (followee := rng.choice(pool)) not in chosen:
+                chosen.append(followee)
+        follows += [{"follower_id": user, "followee_id": followee} for followee in chosen]
+    return follows
+
+
+def _cache_entries(size: DatasetSize, rng: random.Random) -> list[dict[str, Any]]:
+    """Keys `cache:000001`..., values of 60 to 300 characters; one in five expired 1 to 48 hours ago, the others
+    live for 1 to 30 days."""
+    entries = []
+    for n in range(1, size.cache_entries + 1):
+        expired = rng.random() < 0.2
+        ttl = timedelta(hours=-rng.randint(1, 48) if expired else rng.randint(24, 720))
+        value = f"value of cache:{n:06d} " + "x" * rng.randint(40, 280)
+        entries.append({"key": f"cache:{n:06d}", "value": value, "ttl": ttl})
+    return entries
+
+
+def cache_rows(entries: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The entries as rows of cache_entries, their expiry `now + ttl`."""
+    return [{"key": e["key"], "value": e["value"], "expires_at": now + e["ttl"]} for e in entries]
 
 
 async def load(provider: BaseORMProvider, dataset: Dataset) -> None:
@@ -98,6 +166,7 @@ async def load(provider: BaseORMProvider, dataset: Dataset) -> None:
         (m.Tag, dataset.tags),
         (m.Comment, dataset.comments),
         (m.Account, dataset.accounts),
+        (m.Follow, dataset.follows),
     ):
         await provider.create_many(model, rows)
         if rows and not await provider.exists(model, {"id": len(rows)}):
@@ -105,3 +174,4 @@ async def load(provider: BaseORMProvider, dataset: Dataset) -> None:
                 f"{provider.name}: {model!r} rows were not numbered 1..{len(rows)}: is the schema fresh?"
             )
     await provider.link_tags(dataset.task_tags)
+    await provider.create_many(m.CacheEntry, cache_rows(dataset.cache_entries, datetime.now(UTC)))
