@@ -4,10 +4,11 @@ of a live key, a sweep of the expired ones, and a few hot keys read and written 
 The dataset's entries carry a time to live; about one in five has expired (harness/core/dataset.py). A read, a
 sweep and an upsert of one entry are one statement on every adapter (two queries where a PRAGMA precedes each one),
 which `expected_queries` asserts; an upsert of many is one statement too, a multi-row INSERT or an executemany
-(which sqlite3 reports row by row, so its count is not asserted). A scenario that writes puts the entries back as the dataset has them: the same
-values, live for their own time to live from the restore (the cache's clock is the current time), and the keys it
-added removed. Apart from the sweep, whose setup refills the expired rows through the contract's `create_many`,
-the scenarios use only the cache's own operations.
+(which sqlite3 reports row by row, so its count is not asserted). A scenario that writes puts the entries back as
+the dataset has them: the same values, live for their own time to live from the restore (the cache's clock is the
+current time), and the keys it added removed. Apart from the sweep, whose setup refills the expired rows through the
+contract's `create_many`, the scenarios use only the cache's own operations, so the Redis reference store runs them
+too (harness/core/adapters.py names the ones it runs).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.core.adapters import BY_NAME
+from harness.core.adapters import CONTRACT
 from harness.core.config import DatabaseConfig
 from harness.core.contract import BaseORMProvider
 from harness.core.dataset import DatasetSize, generate, load
@@ -28,7 +28,7 @@ def target(request: pytest.FixtureRequest) -> Target:
     return request.getfixturevalue(f"{request.param}_target")
 
 
-@pytest.mark.parametrize("adapter", list(BY_NAME))
+@pytest.mark.parametrize("adapter", list(CONTRACT))
 async def test_upgrade_downgrade_upgrade_keeps_the_rows(target: Target, adapter: str) -> None:
     p = await fresh_provider(target, f"updown_{adapter}", adapter)
     url = p.config.url
@@ -52,7 +52,7 @@ async def test_upgrade_downgrade_upgrade_keeps_the_rows(target: Target, adapter:
         await p.disconnect()
 
 
-@pytest.mark.parametrize("adapter", list(BY_NAME))
+@pytest.mark.parametrize("adapter", list(CONTRACT))
 async def test_run_migrations_and_the_current_revision(target: Target, adapter: str) -> None:
     p = await fresh_provider(target, f"current_{adapter}", adapter)
     try:
@@ -71,7 +71,7 @@ async def test_run_migrations_and_the_current_revision(target: Target, adapter: 
 
 
 @pytest.mark.postgresql
-@pytest.mark.parametrize("adapter", list(BY_NAME))
+@pytest.mark.parametrize("adapter", list(CONTRACT))
 async def test_migrations_and_create_all_give_the_same_schema(postgresql_target: PostgresTarget, adapter: str) -> None:
     schemas = []
     for path in ("migrations", "models"):

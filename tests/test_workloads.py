@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from harness.core.adapters import BY_NAME
+from harness.core.adapters import BY_NAME, CONTRACT
 from harness.core.config import DatabaseConfig
 from harness.core.errors import InvalidArgument
 from harness.core.factory import adapter_class
@@ -31,7 +31,7 @@ DAY = timedelta(days=1)
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
-@pytest.mark.parametrize("adapter", list(BY_NAME))
+@pytest.mark.parametrize("adapter", CONTRACT)
 def test_paths_declare_exactly_the_hooks_an_adapter_overrides(adapter: str, dialect: str) -> None:
     """native or plugin where the adapter's class has the operation's hook, raw SQL where it inherits the
     workload's SQL; the baseline's SQL is its own API, so all of it is native."""

@@ -6,7 +6,8 @@
 - `harness_cluster`: the throwaway PostgreSQL cluster, one per session (the repository's contract tests use it
   too); skipped without server binaries, a failure under CI (CI=true).
 - `bench_database`: one database target's loaded databases (harness.bench.workload), parametrized by label.
-- `measure_scenario`: runs the test's scenario as one benchmark (harness.bench.runner.run_benchmark).
+- `measure_scenario`: runs the test's scenario as one benchmark (harness.bench.runner.run_benchmark); a reference
+  store's on its own throwaway server (skipped without redis-server, a failure under CI).
 - `restart_cluster`: a throwaway cluster of its own for the server-restart benchmark, whose restarts then disturb
   no other benchmark.
 
@@ -100,14 +101,21 @@ def measure_scenario(
 ) -> Callable[[], None]:
     """Run the test's scenario as one benchmark (harness.bench.runner.run_benchmark)."""
     from harness.bench.runner import Case, run_benchmark
+    from harness.core.adapters import BY_NAME
 
     scenario = request.function.scenario
+    reference = BY_NAME[adapter].is_reference
+    if reference:
+        _require_redis_server()
 
     def measure() -> None:
         run = bench_loop.run_until_complete
         own = scenario.prepare is not None
         size = options.profile.size(scenario)
-        workload = run(bench_database.own(adapter, scenario, size) if own else bench_database.get(adapter))
+        if reference:
+            workload: Any = run(bench_database.reference(adapter))
+        else:
+            workload = run(bench_database.own(adapter, scenario, size) if own else bench_database.get(adapter))
         run_info.record_database(request.config, request.node.callspec.params["bench_database"], bench_database)
         try:
             case = Case.build(scenario, workload, options.profile, level)
@@ -117,6 +125,17 @@ def measure_scenario(
                 run(bench_database.release(workload))
 
     return measure
+
+
+def _require_redis_server() -> None:
+    """Skip a reference store's benchmark without redis-server, with the reason; under CI (CI=true), fail."""
+    from harness.databases.redisserver import find_server
+
+    if find_server() is None:
+        reason = "no redis-server on PATH or in /usr/bin (apt-get install redis-server) for the Redis reference line"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs redis-server: {reason}")
+        pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,9 @@
 A test function is the harness's when `harness_test(kind)` marked it (the suite's, harness/bench/suite.py, and the
 repository's pg_stat_statements check); the plugin parametrizes, selects and orders only those:
 - "scenario": a benchmark of `function.scenario`, for each selected adapter and database (and concurrency level),
-  ids like `[tortoise-postgresql-c8]`; its pytest-benchmark group is the scenario (plus level) and the database, so
-  each table sets the adapters side by side, and its timer `harness.bench.runner.loop_time` (time inside the loop).
+  a reference store only for the scenarios it declares (harness/core/adapters.py), ids like
+  `[tortoise-postgresql-c8]`; its pytest-benchmark group is the scenario (plus level) and the database, so each
+  table sets the adapters side by side, and its timer `harness.bench.runner.loop_time` (time inside the loop).
 - "overhead": the harness's own cost per round, selected like a scenario `round_overhead` of family "harness".
 - "resilience": the server restart per adapter, where the throwaway cluster is benchmarked and the concurrency
   family selected.
@@ -26,6 +27,7 @@ import pytest
 
 from harness.bench.extra_info import HARNESS_FAMILY
 from harness.bench.options import BenchOptions
+from harness.core.adapters import BY_NAME
 
 if TYPE_CHECKING:
     from scenarios import Scenario
@@ -77,12 +79,13 @@ def parametrize(metafunc: pytest.Metafunc, options: BenchOptions) -> None:
             pytest.param(adapter, database, s, id=f"{adapter}-{s.id}", marks=pytest.mark.postgresql)
             for adapter in options.adapters
             for s in CATALOGUE.values()
-            if s.prepare is None  # a schema change on a database of its own: DDL, not the statements compared
+            # not a schema change on a database of its own (DDL), nor a reference store (no SQL to compare)
+            if s.prepare is None and not BY_NAME[adapter].is_reference
         ]
         metafunc.parametrize(("adapter", "bench_database", "checked"), params, **SESSION_DATABASE)
     elif kind == "resilience":
         wanted = "postgresql" in options.databases.values() and options.selects("server_restart", "concurrency")
-        adapters = options.adapters if wanted else ()
+        adapters = [a for a in options.adapters if not BY_NAME[a].is_reference] if wanted else []
         metafunc.parametrize("adapter", [pytest.param(a, id=f"{a}-{RESILIENCE_DATABASE}") for a in adapters])
 
 
@@ -98,7 +101,10 @@ def _matrix(options: BenchOptions, scenario: Scenario) -> list[Any]:
             if database.startswith("postgresql"):
                 marks.append(pytest.mark.postgresql)
             for adapter in options.adapters:
-                params.append(pytest.param(adapter, database, level, id=f"{adapter}-{database}{suffix}", marks=marks))
+                if BY_NAME[adapter].runs(scenario.id):  # a reference store runs its tier's scenarios only
+                    params.append(
+                        pytest.param(adapter, database, level, id=f"{adapter}-{database}{suffix}", marks=marks)
+                    )
     return params
 
 

@@ -330,9 +330,10 @@ def expand_relations(entity: Entity, relations: Iterable[str]) -> tuple[str, ...
 
 
 class BaseDatabaseProvider(ABC):
-    """Connection lifetime shared by every provider."""
+    """Connection lifetime, capabilities and pool gauges, shared by every provider."""
 
     name: ClassVar[str]
+    capabilities: Capabilities
 
     def __init__(self, config: DatabaseConfig) -> None:
         self.config = config
@@ -340,12 +341,12 @@ class BaseDatabaseProvider(ABC):
 
     @property
     def provider_type(self) -> str:
-        """The adapter's name: `sqlalchemy`, `tortoise`, `piccolo` or `raw`."""
+        """The adapter's name: `sqlalchemy`, `tortoise`, `piccolo`, `raw` (or the reference store's, `redis`)."""
         return self.name
 
     @property
     def dialect(self) -> str:
-        """The database underneath: `sqlite` or `postgresql`."""
+        """The database underneath: `sqlite` or `postgresql` (`redis` for the reference store)."""
         return self.config.dialect
 
     @property
@@ -382,6 +383,25 @@ class BaseDatabaseProvider(ABC):
         await self.connect()
         yield self
 
+    async def get_pool_status(self) -> dict[str, int] | None:
+        """Pool gauges on PostgreSQL (`min`, `max`, `size`, `checked_out`, `idle`, `overflow`); None where the
+        adapter has no pool. The same reading as `pool_status()`."""
+        return self.pool_status()
+
+    def pool_status(self) -> dict[str, int] | None:
+        """`get_pool_status()` without the await: the harness's samplers (harness/bench/pool.py) read the gauges
+        inside a connection checkout, synchronous code (SQLAlchemy's QueuePool) among them. Adapters with a
+        pool override this one."""
+        return None
+
+    def pool_wait_probe(self, record: Callable[[float], None]) -> AbstractContextManager[None]:
+        """Optional, for adapters whose pool is not asyncpg's `Pool` (the harness times that one itself, see
+        harness/bench/pool.py): while the returned block is open, call `record(seconds)` once per connection
+        checkout, after the connection is out, with the time the caller waited for it (from asking the pool
+        to holding a connection). Patch nothing outside the block: the timed rounds must run unobserved.
+        The default records nothing."""
+        return nullcontext()
+
     @abstractmethod
     async def _connect(self) -> None: ...
 
@@ -397,7 +417,6 @@ class BaseORMProvider(BaseDatabaseProvider, GraphOperations, CacheOperations, Ge
     generic over the adapter's model type `T`, and the tier workloads' operations (harness/core/workloads/)."""
 
     models: Models
-    capabilities: Capabilities
     migration_facts: ClassVar[MigrationFacts]
 
     async def create(self, model: type[T], data: Mapping[str, Any]) -> T:
@@ -569,25 +588,6 @@ class BaseORMProvider(BaseDatabaseProvider, GraphOperations, CacheOperations, Ge
         adapters that join or split differently override this."""
         return 1 + len(paths)
 
-    async def get_pool_status(self) -> dict[str, int] | None:
-        """Pool gauges on PostgreSQL (`min`, `max`, `size`, `checked_out`, `idle`, `overflow`); None where the
-        adapter has no pool. The same reading as `pool_status()`."""
-        return self.pool_status()
-
-    def pool_status(self) -> dict[str, int] | None:
-        """`get_pool_status()` without the await: the harness's samplers (harness/bench/pool.py) read the gauges
-        inside a connection checkout, synchronous code (SQLAlchemy's QueuePool) among them. Adapters with a
-        pool override this one."""
-        return None
-
-    def pool_wait_probe(self, record: Callable[[float], None]) -> AbstractContextManager[None]:
-        """Optional, for adapters whose pool is not asyncpg's `Pool` (the harness times that one itself, see
-        harness/bench/pool.py): while the returned block is open, call `record(seconds)` once per connection
-        checkout, after the connection is out, with the time the caller waited for it (from asking the pool
-        to holding a connection). Patch nothing outside the block: the timed rounds must run unobserved.
-        The default records nothing."""
-        return nullcontext()
-
     @abstractmethod
     async def _create(self, model: Any, data: dict[str, Any]) -> Any: ...
 
@@ -655,3 +655,19 @@ class BaseORMProvider(BaseDatabaseProvider, GraphOperations, CacheOperations, Ge
     async def _drop_tier_tables(self) -> None:
         for table in reversed(TIER_TABLES):
             await self.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+class BaseRawProvider(BaseDatabaseProvider):
+    """The seed's raw driver interface (Redis, MongoDB's motor): a store without models, reached through its own
+    commands. The harness has one, the Redis reference of the CACHE tier (backends/redis/), which implements the
+    cache operations too (`CacheOperations`) and runs only the scenarios its declaration names
+    (harness/core/adapters.py)."""
+
+    @abstractmethod
+    async def execute(self, query: str, params: Mapping[str, Any] | None = None) -> Any:
+        """Run one command of the store, `:name` parameters bound from `params` (never interpolated); returns its
+        reply."""
+
+    @abstractmethod
+    async def server_version(self) -> str:
+        """The store's name and version, e.g. `Redis 7.0.15`: recorded with every result."""

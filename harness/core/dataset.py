@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from harness.core.contract import BaseORMProvider
+from harness.core.workloads.cache import CacheItem, CacheOperations
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 STARTING_BALANCE = Decimal("1000.00")
@@ -175,3 +176,10 @@ async def load(provider: BaseORMProvider, dataset: Dataset) -> None:
             )
     await provider.link_tags(dataset.task_tags)
     await provider.create_many(m.CacheEntry, cache_rows(dataset.cache_entries, datetime.now(UTC)))
+
+
+async def load_cache(store: CacheOperations, dataset: Dataset) -> None:
+    """Write the dataset's live cache entries through the cache's own upsert: what a reference store holds (a
+    store that expires keys itself, Redis, never holds an expired one)."""
+    live = [CacheItem(e["key"], e["value"], e["ttl"]) for e in dataset.cache_entries if e["ttl"] > timedelta(0)]
+    await store.cache_upsert_many(live)

@@ -57,6 +57,10 @@ class InvalidArgument(HarnessError):
     datetime), refused before any statement is sent."""
 
 
+class OperationUnavailable(HarnessError):
+    """A tier operation the provider declares unavailable (`capabilities.paths`: kind "unavailable", with why)."""
+
+
 class AmbiguousFilter(HarnessError):
     """`update` or `get_with_relations` was given filters that do not identify one row (no key of the entity tested
     for equality)."""
