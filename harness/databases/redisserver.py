@@ -39,14 +39,28 @@ def find_server() -> Path | None:
 
 
 def stop_recorded_server(directory: Path) -> None:
-    """Stop the server whose pid `directory` records, if that process is still a redis-server."""
+    """Stop the server whose pid `directory` records, if that process is still a redis-server, and wait until it
+    has exited (it writes to its directory while it shuts down, which is removed next)."""
     try:
         pid = int((directory / PID_FILE).read_text())
         command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (OSError, ValueError):
         return
-    if b"redis-server" in command:
-        os.kill(pid, signal.SIGTERM)
+    if b"redis-server" not in command:
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline and _running(pid):
+        time.sleep(0.02)
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` still runs (a zombie, exited but not yet reaped by its parent, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 @dataclass
