@@ -66,6 +66,8 @@ PATHS = {
         operation: OperationPath("native", "The workload's SQL (harness/core/workloads/cache.py) on the driver.")
         for operation in CacheOperations.OPERATIONS
     },
+    "cache_delete": OperationPath("native", "DELETE ... WHERE key IN (...), counted by the driver's row count."),
+    "cache_sweep": OperationPath("native", "DELETE ... WHERE expires_at <= now, counted by the driver's row count."),
 }
 
 
@@ -310,9 +312,16 @@ class _SQLite:
             return cast(list[Any], await self._connected_db.execute_fetchall(sql, params))
 
     async def rows(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
-        async with self._turn(), self._connected_db.execute(sql, params) as cursor:
-            names = [column[0] for column in cursor.description or ()]
-            return [dict(zip(names, row, strict=True)) for row in await cursor.fetchall()]
+        # One hop to aiosqlite's thread, as fetch: execute_fetchall with sqlite3.Row as the row factory, which knows
+        # the column names (a cursor would cost two more hops, fetchall and close). The factory is the connection's,
+        # so it is set only while this call has the connection to itself (its turn).
+        async with self._turn():
+            connection = self._connected_db
+            connection.row_factory = sqlite3.Row
+            try:
+                return [dict(row) for row in await connection.execute_fetchall(sql, params)]
+            finally:
+                connection.row_factory = None
 
     async def execute(self, sql: str, params: Sequence[Any]) -> int:
         # total_changes also counts rows deleted by ON DELETE CASCADE: exact for UPDATE (this schema has no
@@ -626,6 +635,18 @@ class RawProvider(BaseORMProvider[Any]):
 
     async def _create_schema(self) -> None:
         await migrations.create_all(self._db, self.dialect)
+
+    # The cache's deletes count their rows as every write here does, by the driver's row count (the workload's SQL
+    # path can only return the rows, being execute(): harness/core/workloads/cache.py).
+
+    async def _cache_delete(self, keys: list[str]) -> int:
+        params: list[Any] = []
+        condition = self._db.in_list("key", keys, params)
+        return await self._db.execute(f"DELETE FROM cache_entries WHERE {condition}", params)
+
+    async def _cache_sweep(self, clock: datetime) -> int:
+        sql = f"DELETE FROM cache_entries WHERE expires_at <= {self._db.placeholder(1)}"
+        return await self._db.execute(sql, [self._param("expires_at", clock)])
 
     async def _create_tier_tables(self) -> None:
         await migrations.create_tier_tables(self._db, self.dialect)
