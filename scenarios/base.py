@@ -20,7 +20,9 @@ from typing import Any, Literal, Protocol
 from harness.core.contract import BaseORMProvider
 from harness.core.dataset import Dataset
 
-Family = Literal["crud", "eager", "bulk", "transactions", "concurrency", "migrations", "graph", "cache"]
+Family = Literal[
+    "crud", "eager", "bulk", "transactions", "concurrency", "migrations", "users", "audit", "graph", "cache"
+]
 Parameter = Literal["size", "concurrency"]
 Step = Callable[..., Awaitable[Any]]
 
@@ -95,5 +97,11 @@ def expect(actual: Any, expected: Any, what: str) -> None:
 
 async def delete_added(p: BaseORMProvider, data: Dataset, model_name: str) -> None:
     """Remove the rows a scenario added to one table: every id above the dataset's."""
-    rows = {"User": data.users, "Task": data.tasks, "Comment": data.comments, "Tag": data.tags}[model_name]
+    rows = {
+        "User": data.users,
+        "Task": data.tasks,
+        "Comment": data.comments,
+        "Tag": data.tags,
+        "AuditEvent": data.audit_events,
+    }[model_name]
     await p.delete(getattr(p.models, model_name), {"id__gt": len(rows)})

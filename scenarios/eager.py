@@ -107,7 +107,7 @@ async def _check_fk_forward(p: BaseORMProvider, data: Dataset, tasks: list[Any])
     return len(tasks) + len({t.user.id for t in tasks})
 
 
-async def _one_select(p: BaseORMProvider, data: Dataset) -> int:
+async def queries_of_one_select(p: BaseORMProvider, data: Dataset) -> int:
     """Queries of one plain `get_many` (two where the adapter sends a PRAGMA before each query)."""
     async with capture() as log:
         await p.get_many(p.models.Task, {"user_id": 1})
@@ -115,7 +115,7 @@ async def _one_select(p: BaseORMProvider, data: Dataset) -> int:
 
 
 async def _n_plus_one_queries(p: BaseORMProvider, data: Dataset) -> int:
-    return (1 + _users(data)["id__lte"]) * await _one_select(p, data)
+    return (1 + _users(data)["id__lte"]) * await queries_of_one_select(p, data)
 
 
 def _documented(entity: str, relations: tuple[str, ...]) -> Any:

@@ -7,7 +7,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from piccolo.columns import M2M, Boolean, ForeignKey, Numeric, SmallInt, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    JSON,
+    JSONB,
+    M2M,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Numeric,
+    SmallInt,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.base import OnUpdate
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.reference import LazyTableReference
@@ -32,8 +44,8 @@ def _fk(references: type[Table], index: bool = False) -> ForeignKey:
     return ForeignKey(references, null=False, index=index, on_update=OnUpdate.no_action)
 
 
-def make_tables() -> Models:
-    """Fresh Table classes for one provider: their engine is set when it connects."""
+def make_tables(postgres: bool = True) -> Models:
+    """Fresh Table classes for one provider (on PostgreSQL or SQLite): their engine is set when it connects."""
     local: dict[str, type[Table]] = {}
     task_tags = _LocalReference("TaskTag", module_path=__name__, tables=local)
 
@@ -43,6 +55,9 @@ def make_tables() -> Models:
         email = Varchar(length=255, unique=True, default=None)
         is_active = Boolean(default=True)
         created_at = Timestamptz(default=TimestamptzNow())
+        last_sign_in_at = Timestamptz(null=True, default=None)
+        # The unique index on lower(email) is an expression, which a Piccolo Table cannot declare: the provider's
+        # DDL and the migrations add it as raw SQL.
 
     class Task(Table, tablename="tasks"):
         user_id = _fk(User, index=True)
@@ -83,6 +98,13 @@ def make_tables() -> Models:
         created_at = Timestamptz(default=TimestamptzNow())
         transfer_log_amount_check = Check(amount > 0)
 
+    class AuditEvent(Table, tablename="audit_events"):
+        # Append-only: actor_id is no foreign key, as an audit trail outlives the users it names.
+        occurred_at = Timestamptz(default=TimestamptzNow(), index=True)
+        actor_id = Integer(default=None)
+        action = Varchar(length=50, default=None)
+        payload = (JSONB if postgres else JSON)(default=None)
+
     class Follow(Table, tablename="follows"):
         follower_id = _fk(User)  # the unique pair below indexes it first
         followee_id = _fk(User, index=True)
@@ -101,6 +123,7 @@ def make_tables() -> Models:
         Comment=Comment,
         Account=Account,
         TransferLog=TransferLog,
+        AuditEvent=AuditEvent,
         Follow=Follow,
         CacheEntry=CacheEntry,
     )

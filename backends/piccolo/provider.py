@@ -12,7 +12,8 @@ Statements per call (PostgreSQL; on SQLite Piccolo sends `PRAGMA foreign_keys = 
 transaction too, so each count doubles): create, get, get_many, update, delete, count, exists, update_many:
 1 each (INSERT/UPDATE/DELETE ... RETURNING); create_many / link_tags: 1 multi-VALUES INSERT per chunk;
 get_many_optimized and get_with_relations: see `expected_eager_statements`; nested transaction: SAVEPOINT + RELEASE
-(or ROLLBACK TO).
+(or ROLLBACK TO); find_user_by_email, audit_events_between, purge_audit_events (DELETE ... RETURNING id): 1 each;
+sign_in: a transaction of a SELECT and an UPDATE (on SQLite one more PRAGMA, as the transaction opens its connection).
 
 Pool settings: pool_min and pool_max are `start_connection_pool`'s `min_size` and `max_size` (max_overflow is their
 difference), `echo` is the engine's `log_queries` (every statement printed). Piccolo acquires from its pool without
@@ -22,11 +23,12 @@ a timeout and has no setting for one: pool_timeout is not applied.
 from __future__ import annotations
 
 import asyncio
+import json
 import operator
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, cast
 
@@ -36,18 +38,22 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.query.functions.string import Lower
 from piccolo.table import Table, drop_db_tables
 
 from backends.piccolo import tiers
 from backends.piccolo.migrations.runner import applied, drop_bookkeeping, migrate, sqlite_create_table
 from backends.piccolo.models import make_tables
 from harness.core.config import DatabaseConfig
-from harness.core.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Selection
-from harness.core.errors import ConnectionFailed
+from harness.core.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, OperationPath, Selection
+from harness.core.errors import ConnectionFailed, translated_errors
 from harness.core.pools import asyncpg_pool_gauges
 from harness.core.schema import Entity, Relation, latest_revision, relation_chain, relation_kind
 from harness.core.sql import bind
+from harness.core.workloads.audit import EVENT_COLUMNS, check_scan
 from harness.core.workloads.cache import CacheItem
+from harness.core.workloads.records import check_moment, object_record
+from harness.core.workloads.users import USER_COLUMNS, check_email
 
 SQLITE_SCHEMA_DIFFERENCES = (
     "Piccolo declares SmallInt as INTEGER and writes DEFAULT null on NOT NULL columns that have no default (no "
@@ -68,6 +74,29 @@ PICCOLO_MIGRATIONS: dict[str, tuple[str, ...]] = {
     "0002_task_due_date": ("2026-11-23T16:37:13:339258", "2026-11-23T16:37:16:299511"),
 }
 """Harness revision (harness.core.schema.REVISIONS) -> Piccolo migration ids, oldest first."""
+
+LOWER_EMAIL_INDEX = "CREATE UNIQUE INDEX ix_users_lower_email ON users (lower(email))"
+"""An expression index: Piccolo's Table.create_index takes columns only, so this one is raw DDL."""
+
+PATHS = {
+    "find_user_by_email": OperationPath(
+        "native",
+        "objects().where(Lower(User.email) == Lower(email)) with piccolo.query.functions.Lower, the indexed "
+        "expression: Piccolo's own ilike() compiles to email ILIKE $1 on PostgreSQL (no btree index serves it, "
+        "and _ or % in an address would act as wildcards) and to LIKE on SQLite.",
+    ),
+    "sign_in": OperationPath(
+        "native", "engine.transaction(): the user by Lower(User.email) as above, then update() of last_sign_in_at."
+    ),
+    "audit_events_between": OperationPath(
+        "native",
+        "where(AuditEvent.payload.arrow(key) == json.dumps(value)): Piccolo's -> operator on JSONB (PostgreSQL) "
+        "and on JSON text (SQLite 3.38+), compared as JSON.",
+    ),
+    "purge_audit_events": OperationPath(
+        "native", "delete().where(occurred_at < cutoff).returning(id): Piccolo's delete gives no row count."
+    ),
+}
 
 _COMPARISONS = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 CENT = Decimal("0.01")
@@ -178,12 +207,12 @@ class PiccoloProvider(BaseORMProvider[Table]):
 
     def __init__(self, config: DatabaseConfig) -> None:
         super().__init__(config)
-        self.models = m = make_tables()
-        self._task_tag: type[Table] = m.Task.tags._meta.resolved_joining_table
-        self._tier_tables = (m.Follow, m.CacheEntry)
-        self._tables = (m.User, m.Task, m.Tag, self._task_tag, m.Comment, m.Account, m.TransferLog, *self._tier_tables)
-        self._engine: Engine | None = None
         postgres = config.dialect == "postgresql"
+        self.models = m = make_tables(postgres)
+        self._task_tag: type[Table] = m.Task.tags._meta.resolved_joining_table
+        shared = (m.User, m.Task, m.Tag, self._task_tag, m.Comment, m.Account, m.TransferLog)
+        self._tables = (*shared, m.AuditEvent, m.Follow, m.CacheEntry)  # FK order
+        self._engine: Engine | None = None
         # SQLite keeps NUMERIC as REAL or INTEGER, so Piccolo reads Decimal('1000'): restore the 2 places.
         self._numeric = {} if postgres else {m.Account: ("balance",), m.TransferLog: ("amount",)}
         pool_notes = (
@@ -212,7 +241,7 @@ class PiccoloProvider(BaseORMProvider[Table]):
                 *pool_notes,
             ),
             schema_differences=() if postgres else SQLITE_SCHEMA_DIFFERENCES,
-            paths=tiers.PATHS,
+            paths=PATHS | tiers.PATHS,
         )
 
     @property
@@ -263,6 +292,8 @@ class PiccoloProvider(BaseORMProvider[Table]):
         for obj in objects:
             for name in self._numeric.get(type(obj), ()):
                 setattr(obj, name, getattr(obj, name).quantize(CENT))
+            if isinstance(obj, self.models.AuditEvent) and isinstance(obj.payload, str):
+                obj.payload = json.loads(obj.payload)  # Piccolo returns JSON as text
         return objects
 
     def _row(self, model: Any, rows: list[dict[str, Any]]) -> Any | None:
@@ -336,6 +367,50 @@ class PiccoloProvider(BaseORMProvider[Table]):
         # Table.raw runs on the table's engine, inside the task's transaction if there is one.
         sql, values = bind(query, params, "braces")
         return list(await self.models.User.raw(sql, *values))
+
+    # -- tier workloads (harness/core/workloads/): overrides check input and translate errors themselves ------
+
+    async def find_user_by_email(self, email: str) -> dict[str, Any] | None:
+        check_email(email)
+        with translated_errors():
+            user = await self._user_by_email(email)
+        return None if user is None else object_record(USER_COLUMNS, user)
+
+    async def sign_in(self, email: str, at: datetime) -> int | None:
+        check_email(email)
+        check_moment(at, "the sign-in time")
+        User = self.models.User
+        with translated_errors():
+            async with self.transaction():
+                user = await self._user_by_email(email)
+                if user is None or not user.is_active:
+                    return None
+                await User.update({User.last_sign_in_at: at}).where(User.id == user.id)
+        return int(user.id)
+
+    async def _user_by_email(self, email: str) -> Any | None:
+        User = self.models.User
+        return await User.objects().where(Lower(User.email) == Lower(email)).first()
+
+    async def audit_events_between(self, start: datetime, end: datetime, key: str, value: str) -> list[dict[str, Any]]:
+        check_scan(start, end, key, value)
+        Event = self.models.AuditEvent
+        query = Event.objects().where(
+            Event.occurred_at >= start, Event.occurred_at < end, Event.payload.arrow(key) == json.dumps(value)
+        )
+        with translated_errors():
+            events = await query.order_by(Event.occurred_at, Event.id)
+        return [object_record(EVENT_COLUMNS, event) for event in events]
+
+    async def purge_audit_events(self, before: datetime) -> int:
+        check_moment(before, "the retention cutoff")
+        Event = self.models.AuditEvent
+        with translated_errors():
+            return len(await Event.delete().where(Event.occurred_at < before).returning(Event.id))
+
+    def _sqlite_timestamp(self, moment: datetime) -> str:
+        # What Piccolo's sqlite3 adapter (convert_datetime_in) writes: str() of the UTC datetime.
+        return str(moment.astimezone(UTC))
 
     # -- eager loading ----------------------------------------------------------------------------------------
 
@@ -463,26 +538,17 @@ class PiccoloProvider(BaseORMProvider[Table]):
             for statement in self._schema_ddl():
                 await engine.run_ddl(statement)
 
-    async def _create_tier_tables(self) -> None:
-        engine = self._connected_engine
-        async with engine.transaction():
-            for table in self._tier_tables:
-                for statement in self._table_ddl(table):
-                    await engine.run_ddl(statement)
-
-    def _table_ddl(self, table: type[Table]) -> list[str]:
-        if self._postgres:
-            return [*table.create_table().ddl, *_drop_null_defaults(table)]
-        return sqlite_create_table(table)
-
     def _schema_ddl(self) -> list[str]:
         statements: list[str] = []
         for table in self._tables:
-            statements += self._table_ddl(table)
-        task = self.models.Task
+            if self._postgres:
+                statements += [*table.create_table().ddl, *_drop_null_defaults(table)]
+            else:
+                statements += sqlite_create_table(table)
+        task, event = self.models.Task, self.models.AuditEvent
         for columns in ([task.user_id, task.completed], [task.user_id, task.due_date]):
             statements += task.create_index(columns).ddl
-        return statements
+        return [*statements, *event.create_index([event.actor_id, event.occurred_at]).ddl, LOWER_EMAIL_INDEX]
 
     async def _migrate(self, revision: str | None) -> None:
         await migrate(self._connected_engine, PICCOLO_MIGRATIONS, revision)

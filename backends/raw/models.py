@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 
 @dataclass(slots=True, eq=False)
@@ -16,6 +17,7 @@ class User:
     email: str
     is_active: bool
     created_at: datetime
+    last_sign_in_at: datetime | None
     tasks: list[Task] | None = field(default=None, repr=False)
     accounts: list[Account] | None = field(default=None, repr=False)
 
@@ -68,6 +70,15 @@ class TransferLog:
     to_account_id: int
     amount: Decimal
     created_at: datetime
+
+
+@dataclass(slots=True, eq=False)
+class AuditEvent:
+    id: int
+    occurred_at: datetime
+    actor_id: int
+    action: str
+    payload: dict[str, Any]
 
 
 @dataclass(slots=True, eq=False)

@@ -7,9 +7,13 @@ per call, on both dialects unless noted:
     create_many, link_tags: 1 asyncpg `executemany` (atomic; one execution per row on the server); on
         SQLite BEGIN + executemany + COMMIT outside a transaction (sqlite3 would otherwise commit each row);
     get_many_optimized, get_with_relations: 1 + one per relation path (a level with no parent rows is skipped);
-    transaction: BEGIN/COMMIT or ROLLBACK; nested: SAVEPOINT/RELEASE or ROLLBACK TO.
-On PostgreSQL every call outside a transaction acquires a connection from asyncpg's Pool, whose release
-sends asyncpg's reset query (one more round trip, as for any asyncpg Pool user).
+    transaction: BEGIN/COMMIT or ROLLBACK; nested: SAVEPOINT/RELEASE or ROLLBACK TO;
+    find_user_by_email, audit_events_between, purge_audit_events: 1; sign_in: a transaction of a SELECT and an
+        UPDATE (the tier operations are the contract's SQL defaults, the purge reads its count from the driver).
+On PostgreSQL every call outside a transaction acquires a connection from asyncpg's Pool. Its release skips
+asyncpg's default reset query (`RESET ALL; UNLISTEN *; CLOSE ALL; ...`, one more round trip per call): this
+adapter never changes session state, so there is nothing to reset, and the baseline takes the fastest correct path.
+A transaction left open is still rolled back on release by asyncpg itself.
 The schema comes from versioned SQL files, one per revision, direction and dialect (migrations/, applied
 by its runner.py), the same files for `create_schema()`, `migrate()` and `create_schema_from_models()`.
 Pool settings (PostgreSQL): pool_min and pool_max are asyncpg's `min_size` and `max_size` (max_overflow is their
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextvars import ContextVar
@@ -32,7 +37,7 @@ import aiosqlite
 import asyncpg
 
 from backends.raw.migrations import runner as migrations
-from backends.raw.models import Account, CacheEntry, Comment, Follow, Tag, Task, TransferLog, User
+from backends.raw.models import Account, AuditEvent, CacheEntry, Comment, Follow, Tag, Task, TransferLog, User
 from harness.core.config import DatabaseConfig
 from harness.core.contract import (
     BaseORMProvider,
@@ -44,12 +49,16 @@ from harness.core.contract import (
     OperationPath,
     Selection,
 )
-from harness.core.errors import ConfigurationError, ConnectionFailed, PoolTimeout, redact
+from harness.core.errors import ConfigurationError, ConnectionFailed, PoolTimeout, redact, translated_errors
 from harness.core.pools import asyncpg_pool_gauges
 from harness.core.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, latest_revision
 from harness.core.sql import PlaceholderStyle, bind
+from harness.core.workloads.audit import AuditOperations
 from harness.core.workloads.cache import CacheOperations
 from harness.core.workloads.graph import GraphOperations
+from harness.core.workloads.pending import create_pending_schema
+from harness.core.workloads.records import check_moment
+from harness.core.workloads.users import UserOperations
 
 _COLUMNS = {name: ", ".join(entity.columns) for name, entity in ENTITIES.items()}
 _OPERATORS = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
@@ -58,6 +67,10 @@ _LINK_COLUMNS = {"Task": ("task_id", "tag_id"), "Tag": ("tag_id", "task_id")}
 _CENTS = Decimal("0.01")
 # SQL on the bare driver is the baseline's own API: the workloads' SQL, written once in harness/core/workloads/.
 PATHS = {
+    **{
+        operation: OperationPath("native", "Hand-written SQL on the bare driver, the baseline's only API.")
+        for operation in (*UserOperations.OPERATIONS, *AuditOperations.OPERATIONS)
+    },
     **{
         operation: OperationPath("native", "The workload's SQL (harness/core/workloads/graph.py) on the driver.")
         for operation in GraphOperations.OPERATIONS
@@ -69,6 +82,10 @@ PATHS = {
     "cache_delete": OperationPath("native", "DELETE ... WHERE key IN (...), counted by the driver's row count."),
     "cache_sweep": OperationPath("native", "DELETE ... WHERE expires_at <= now, counted by the driver's row count."),
 }
+
+
+async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
+    """The pool's reset: none beyond asyncpg's own rollback of an open transaction (see the module docstring)."""
 
 
 class _Postgres:
@@ -83,7 +100,8 @@ class _Postgres:
     notes = (
         "create_many uses asyncpg executemany, the path the ORMs are compared to; COPY "
         "(copy_records_to_table) would be about 3x faster but no ORM uses it.",
-        "Each call outside a transaction acquires from asyncpg's Pool, whose release sends its reset query.",
+        "Each call outside a transaction acquires from asyncpg's Pool; its release sends no reset query (the "
+        "adapter changes no session state), where the ORMs on asyncpg's Pool send one per call.",
         "Not applied: echo (no ORM, so no SQL logging).",
     )
 
@@ -105,7 +123,11 @@ class _Postgres:
     async def connect(self) -> None:
         try:
             self._pool = await asyncpg.create_pool(
-                self._config.postgres_dsn, min_size=self._config.pool_min, max_size=self._config.pool_max
+                self._config.postgres_dsn,
+                min_size=self._config.pool_min,
+                max_size=self._config.pool_max,
+                reset=_nothing_to_reset,
+                init=_json_codec,
             )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             message = f"cannot connect to {self._config.redacted_url}: {type(exc).__name__}: {exc}"
@@ -200,6 +222,11 @@ class _Postgres:
         return None if self._pool is None else asyncpg_pool_gauges(self._pool)
 
 
+async def _json_codec(connection: asyncpg.Connection) -> None:
+    """JSONB to and from Python objects in the driver, as asyncpg's documentation does it (its default is text)."""
+    await connection.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
 def _decimal_out(value: int | float | str) -> Decimal:
     # NUMERIC affinity stores '12.34' as the REAL 12.34; repr() of a double gives back the shortest decimal,
     # exact for the 12 significant digits of NUMERIC(12,2).
@@ -243,6 +270,9 @@ class _SQLite:
         "amount": _decimal_out,
         "created_at": _datetime_out,
         "due_date": _optional_datetime_out,
+        "last_sign_in_at": _optional_datetime_out,
+        "occurred_at": _datetime_out,
+        "payload": json.loads,
         "expires_at": _datetime_out,
     }
     writers: ClassVar[dict[str, Callable[[Any], Any]]] = {
@@ -250,6 +280,9 @@ class _SQLite:
         "amount": _decimal_in,
         "created_at": _datetime_in,
         "due_date": _datetime_in,
+        "last_sign_in_at": _datetime_in,
+        "occurred_at": _datetime_in,
+        "payload": json.dumps,
         "expires_at": _datetime_in,
     }
     notes = (
@@ -430,6 +463,7 @@ class RawProvider(BaseORMProvider[Any]):
             Comment=Comment,
             Account=Account,
             TransferLog=TransferLog,
+            AuditEvent=AuditEvent,
             Follow=Follow,
             CacheEntry=CacheEntry,
         )
@@ -635,6 +669,18 @@ class RawProvider(BaseORMProvider[Any]):
 
     async def _create_schema(self) -> None:
         await migrations.create_all(self._db, self.dialect)
+        await create_pending_schema(self)
+
+    def _sqlite_timestamp(self, moment: datetime) -> str:
+        return cast(str, _datetime_in(moment))
+
+    async def purge_audit_events(self, before: datetime) -> int:
+        """One DELETE, its count read from the driver (the command tag on PostgreSQL, SQLite's change counter)
+        rather than sent back as rows."""
+        check_moment(before, "the retention cutoff")
+        sql = f"DELETE FROM audit_events WHERE occurred_at < {self._db.placeholder(1)}"
+        with translated_errors():
+            return await self._db.execute(sql, [self.sql_timestamp(before)])
 
     # The cache's deletes count their rows as every write here does, by the driver's row count (the workload's SQL
     # path can only return the rows, being execute(): harness/core/workloads/cache.py).
@@ -646,10 +692,7 @@ class RawProvider(BaseORMProvider[Any]):
 
     async def _cache_sweep(self, clock: datetime) -> int:
         sql = f"DELETE FROM cache_entries WHERE expires_at <= {self._db.placeholder(1)}"
-        return await self._db.execute(sql, [self._param("expires_at", clock)])
-
-    async def _create_tier_tables(self) -> None:
-        await migrations.create_tier_tables(self._db, self.dialect)
+        return await self._db.execute(sql, [self.sql_timestamp(clock)])
 
     async def _migrate(self, revision: str | None) -> None:
         await migrations.migrate(self._db, self.dialect, revision)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Column,
     DateTime,
@@ -27,6 +29,7 @@ from sqlalchemy import (
     text,
     true,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -48,6 +51,9 @@ class _UTCText(TypeDecorator[datetime]):
 # asyncpg already returns aware datetimes: no per-row Python conversion on PostgreSQL.
 Timestamp = DateTime(timezone=True).with_variant(_UTCText(), "sqlite")
 Money = Numeric(12, 2, asdecimal=True)
+# JSONB on PostgreSQL, JSON (text) on SQLite; indexing the column (`payload["key"].as_string()`) compiles to
+# `payload ->> 'key'` on the one and JSON_EXTRACT(payload, '$."key"') on the other.
+Payload = JSON().with_variant(JSONB(), "postgresql")
 
 
 def _created_at() -> Mapped[datetime]:
@@ -82,6 +88,7 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(255), unique=True)
     is_active: Mapped[bool] = mapped_column(server_default=true())
     created_at: Mapped[datetime] = _created_at()
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(Timestamp)
     tasks: Mapped[list[Task]] = relationship(back_populates="user", lazy="raise")
     accounts: Mapped[list[Account]] = relationship(back_populates="user", lazy="raise")
 
@@ -147,6 +154,26 @@ class TransferLog(Base):
     to_account_id: Mapped[int] = _fk("accounts.id")
     amount: Mapped[Decimal] = mapped_column(Money)
     created_at: Mapped[datetime] = _created_at()
+
+
+# An expression index is declared after the class: it needs the mapped column.
+Index("ix_users_lower_email", func.lower(User.email), unique=True)
+
+
+class AuditEvent(Base):
+    """Append-only: no relation, and actor_id is no foreign key, as an audit trail outlives the users it names."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_occurred_at", "occurred_at"),
+        Index("ix_audit_events_actor_id_occurred_at", "actor_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = _created_at()
+    actor_id: Mapped[int]
+    action: Mapped[str] = mapped_column(String(50))
+    payload: Mapped[dict[str, Any]] = mapped_column(Payload)
 
 
 class Follow(Base):

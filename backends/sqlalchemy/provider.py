@@ -8,7 +8,8 @@ sqlite3's own autocommit). Inside `transaction()` a ContextVar holds the session
 Statements per call, both dialects: create, get, get_many, update, delete, count, exists, update_many: 1
 (create and update with RETURNING); create_many, link_tags: 1 executemany (asyncpg's is atomic; on SQLite inside
 BEGIN ... COMMIT, as sqlite3 would commit each row); get_many_optimized and get_with_relations: see
-expected_eager_statements.
+expected_eager_statements. Tier operations: find_user_by_email, audit_events_between, purge_audit_events: 1;
+sign_in: a transaction of a SELECT and the UPDATE its unit of work flushes at commit.
 
 Pool settings: pool_min is QueuePool's `pool_size`, pool_max - pool_min its `max_overflow`, `pool_timeout` and
 `echo` are create_async_engine's own; on SQLite the pool is one connection whatever the sizes say.
@@ -48,6 +49,7 @@ from backends.sqlalchemy import tiers
 from backends.sqlalchemy.migrations import runner as alembic_runner
 from backends.sqlalchemy.models import (
     Account,
+    AuditEvent,
     Base,
     CacheEntry,
     Comment,
@@ -68,31 +70,17 @@ from harness.core.contract import (
     OperationPath,
     Selection,
 )
-from harness.core.errors import ConnectionFailed, redact
-from harness.core.schema import TIER_TABLES, Entity, latest_revision, relation_chain, relation_kind
+from harness.core.errors import ConnectionFailed, redact, translated_errors
+from harness.core.schema import Entity, latest_revision, relation_chain, relation_kind
 from harness.core.versions import require
+from harness.core.workloads.audit import EVENT_COLUMNS, check_scan
 from harness.core.workloads.cache import CacheItem
+from harness.core.workloads.records import check_moment, object_record
+from harness.core.workloads.users import USER_COLUMNS, check_email
 
 require("sqlalchemy")
 
 _COMPARISONS = {"eq": "__eq__", "gt": "__gt__", "gte": "__ge__", "lt": "__lt__", "lte": "__le__"}
-_WALK = "SQLAlchemy's recursive CTE (select(...).cte(recursive=True) with union), depth-limited"
-PATHS = {
-    "neighbourhood": OperationPath("native", f"{_WALK}, the distinct users selected from it."),
-    "reachable": OperationPath("native", f"{_WALK}, under exists()."),
-    "shortest_path_length": OperationPath("native", f"{_WALK}, the min() of the depth it reached the target at."),
-    "friends_of_friends": OperationPath("native", "A self-join of two aliased(Follow), less a not_in() subquery."),
-    "cache_upsert": OperationPath(
-        "native", "The dialect's insert(...).on_conflict_do_update() (postgresql or sqlite), one statement."
-    ),
-    "cache_upsert_many": OperationPath(
-        "native", "The dialect's insert(...).on_conflict_do_update() with a list of rows: one executemany."
-    ),
-    "cache_get": OperationPath("native", "select(CacheEntry.value) on the key and expires_at > now."),
-    "cache_get_many": OperationPath("native", "select(CacheEntry.key, CacheEntry.value) with key.in_(keys), live."),
-    "cache_delete": OperationPath("native", "An ORM delete() with key.in_(keys); the row count says how many."),
-    "cache_sweep": OperationPath("native", "An ORM delete() where expires_at <= now; the row count says how many."),
-}
 
 
 def _selected(model: Any, selection: Selection) -> Select[Any]:
@@ -125,6 +113,27 @@ def _loader(model: Any, path: str) -> Any:
             option = selectinload(attr) if option is None else option.selectinload(attr)
         model = attr.property.mapper.class_
     return option
+
+
+def _email_is(email: str) -> ColumnElement[bool]:
+    """Both sides lowered by the database: the form the unique index on lower(email) answers."""
+    return func.lower(User.email) == func.lower(email)
+
+
+PATHS = {
+    "find_user_by_email": OperationPath(
+        "native", "select(User).where(func.lower(User.email) == func.lower(email)): the indexed expression."
+    ),
+    "sign_in": OperationPath(
+        "native",
+        "One session transaction: select the user by lower(email), set last_sign_in_at, the unit of work "
+        "flushes the UPDATE at commit.",
+    ),
+    "audit_events_between": OperationPath(
+        "native", "payload[key].as_string() == value: ->> on JSONB, JSON_EXTRACT on SQLite, with the time range."
+    ),
+    "purge_audit_events": OperationPath("native", "delete(AuditEvent).where(occurred_at < cutoff), its rowcount."),
+}
 
 
 def _sqlite_events(engine: AsyncEngine) -> None:
@@ -170,6 +179,7 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
             Comment=Comment,
             Account=Account,
             TransferLog=TransferLog,
+            AuditEvent=AuditEvent,
             Follow=Follow,
             CacheEntry=CacheEntry,
         )
@@ -192,7 +202,7 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
                     )
                 ),
             ),
-            paths=PATHS,
+            paths={**PATHS, **tiers.PATHS},
         )
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
@@ -396,6 +406,41 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
             result = cast(CursorResult[Any], await session.execute(text(query), dict(params)))
             return [dict(row) for row in result.mappings()] if result.returns_rows else []
 
+    # -- tier workloads (harness/core/workloads/) -----------------------------------------------------------
+
+    async def find_user_by_email(self, email: str) -> dict[str, Any] | None:
+        check_email(email)
+        with translated_errors():
+            found = await self._select(select(User).where(_email_is(email)))
+        return object_record(USER_COLUMNS, found[0]) if found else None
+
+    async def sign_in(self, email: str, at: datetime) -> int | None:
+        check_email(email)
+        check_moment(at, "the sign-in time")
+        with translated_errors():
+            async with self.transaction(), self._session() as session:
+                user = await session.scalar(select(User).where(_email_is(email)))
+                if user is None or not user.is_active:
+                    return None
+                user.last_sign_in_at = at  # the unit of work sends the UPDATE when the transaction commits
+            return user.id
+
+    async def audit_events_between(self, start: datetime, end: datetime, key: str, value: str) -> list[dict[str, Any]]:
+        check_scan(start, end, key, value)
+        stmt = (
+            select(AuditEvent)
+            .where(AuditEvent.occurred_at >= start, AuditEvent.occurred_at < end)
+            .where(AuditEvent.payload[key].as_string() == value)
+            .order_by(AuditEvent.occurred_at, AuditEvent.id)
+        )
+        with translated_errors():
+            return [object_record(EVENT_COLUMNS, event) for event in await self._select(stmt)]
+
+    async def purge_audit_events(self, before: datetime) -> int:
+        check_moment(before, "the retention cutoff")
+        with translated_errors():
+            return await self._execute_dml(delete(AuditEvent).where(AuditEvent.occurred_at < before))
+
     # -- bulk -----------------------------------------------------------------------------------------
     # ORM bulk INSERT without RETURNING is one DBAPI executemany, which binds one row at a time: no chunking,
     # no bind-parameter limit.
@@ -472,11 +517,6 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
     async def _create_schema(self) -> None:
         async with self._connected_engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
-
-    async def _create_tier_tables(self) -> None:
-        tables = [Base.metadata.tables[name] for name in TIER_TABLES]
-        async with self._connected_engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all, tables=tables)
 
     async def _migrate(self, revision: str | None) -> None:
         await alembic_runner.migrate(self._connected_engine, revision)

@@ -16,6 +16,25 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from backends.sqlalchemy.models import CacheEntry, Follow
+from harness.core.contract import OperationPath
+
+_WALK = "SQLAlchemy's recursive CTE (select(...).cte(recursive=True) with union), depth-limited"
+PATHS = {
+    "neighbourhood": OperationPath("native", f"{_WALK}, the distinct users selected from it."),
+    "reachable": OperationPath("native", f"{_WALK}, under exists()."),
+    "shortest_path_length": OperationPath("native", f"{_WALK}, the min() of the depth it reached the target at."),
+    "friends_of_friends": OperationPath("native", "A self-join of two aliased(Follow), less a not_in() subquery."),
+    "cache_upsert": OperationPath(
+        "native", "The dialect's insert(...).on_conflict_do_update() (postgresql or sqlite), one statement."
+    ),
+    "cache_upsert_many": OperationPath(
+        "native", "The dialect's insert(...).on_conflict_do_update() with a list of rows: one executemany."
+    ),
+    "cache_get": OperationPath("native", "select(CacheEntry.value) on the key and expires_at > now."),
+    "cache_get_many": OperationPath("native", "select(CacheEntry.key, CacheEntry.value) with key.in_(keys), live."),
+    "cache_delete": OperationPath("native", "An ORM delete() with key.in_(keys); the row count says how many."),
+    "cache_sweep": OperationPath("native", "An ORM delete() where expires_at <= now; the row count says how many."),
+}
 
 
 def walk(source: int, depth: int) -> CTE:

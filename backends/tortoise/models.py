@@ -8,7 +8,10 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from tortoise import fields
+from tortoise.backends.base.schema_generator import BaseSchemaGenerator
 from tortoise.fields.db_defaults import Now
+from tortoise.functions import Lower
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 
@@ -38,6 +41,13 @@ class CheckedDecimalField(_CheckMixin, fields.DecimalField):  # type: ignore[mis
     pass
 
 
+class UniqueIndex(Index):
+    """Tortoise's Index takes expressions (a functional index) but has no unique flag: CREATE UNIQUE INDEX here."""
+
+    def get_sql(self, schema_generator: BaseSchemaGenerator, model: type[Model], safe: bool) -> str:
+        return super().get_sql(schema_generator, model, safe).replace("CREATE INDEX", "CREATE UNIQUE INDEX", 1)
+
+
 def _fk(target: str, related_name: str | Literal[False], index: bool = True) -> Any:
     return fields.ForeignKeyField(
         f"models.{target}", related_name=related_name, on_delete=fields.CASCADE, db_index=index
@@ -64,9 +74,11 @@ def declare_models() -> dict[str, type[Model]]:
         email = fields.CharField(max_length=255, unique=True)
         is_active = fields.BooleanField(db_default=True)
         created_at = fields.DatetimeField(db_default=Now())
+        last_sign_in_at = fields.DatetimeField(null=True)
 
         class Meta:
             table = "users"
+            indexes = (UniqueIndex(Lower("email"), name="ix_users_lower_email"),)
 
     class Task(Model):
         id = fields.IntField(primary_key=True)
@@ -131,6 +143,18 @@ def declare_models() -> dict[str, type[Model]]:
         class Meta:
             table = "transfer_log"
 
+    class AuditEvent(Model):
+        # Append-only: actor_id is no foreign key, as an audit trail outlives the users it names.
+        id = fields.IntField(primary_key=True)
+        occurred_at = fields.DatetimeField(db_default=Now())
+        actor_id = fields.IntField()
+        action = fields.CharField(max_length=50)
+        payload: fields.JSONField[dict[str, Any]] = fields.JSONField()  # JSONB on PostgreSQL, JSON on SQLite
+
+        class Meta:
+            table = "audit_events"
+            indexes = (("occurred_at",), ("actor_id", "occurred_at"))
+
     class Follow(Model):
         id = fields.IntField(primary_key=True)
         follower = _fk("User", False, index=False)  # the unique pair below indexes it first
@@ -148,5 +172,5 @@ def declare_models() -> dict[str, type[Model]]:
         class Meta:
             table = "cache_entries"
 
-    models = (User, Task, Tag, TaskTag, Comment, Account, TransferLog, Follow, CacheEntry)
+    models = (User, Task, Tag, TaskTag, Comment, Account, TransferLog, AuditEvent, Follow, CacheEntry)
     return {m.__name__: m for m in models}

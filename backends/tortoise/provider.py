@@ -15,6 +15,9 @@ Tortoise binds model classes to one connection name and one dialect when a conte
 module-level dict (`EXECUTOR_CACHE`). So every provider declares its own model classes (`declare_models`, models.py)
 under a connection name of its own.
 
+Tier operations (harness/core/workloads/): find_user_by_email, audit_events_between, purge_audit_events send 1
+statement each; sign_in a transaction of a SELECT and an UPDATE (save(update_fields=...)).
+
 Migrations are aerich's (backends/tortoise/migrations/): `_migrate` runs them inside the provider's context, setting
 the few things aerich keeps process-wide around the call (see runner.py).
 
@@ -37,10 +40,12 @@ from functools import wraps
 from types import ModuleType
 from typing import Any, ParamSpec, TypeVar, cast
 
+from pypika_tortoise.terms import ValueWrapper
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.context import TortoiseContext, _current_context
 from tortoise.exceptions import ValidationError
+from tortoise.functions import Lower
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -49,13 +54,24 @@ from backends.tortoise import tiers
 from backends.tortoise.migrations import runner
 from backends.tortoise.models import declare_models
 from harness.core.config import DatabaseConfig
-from harness.core.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, Models, Selection
-from harness.core.errors import NotNullViolation
+from harness.core.contract import (
+    BaseORMProvider,
+    Capabilities,
+    Condition,
+    MigrationFacts,
+    Models,
+    OperationPath,
+    Selection,
+)
+from harness.core.errors import NotNullViolation, translated_errors
 from harness.core.pools import asyncpg_pool_gauges
 from harness.core.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, latest_revision, relation_chain
 from harness.core.sql import bind
 from harness.core.versions import require
+from harness.core.workloads.audit import EVENT_COLUMNS, check_scan
 from harness.core.workloads.cache import CacheItem
+from harness.core.workloads.records import check_moment, object_record
+from harness.core.workloads.users import USER_COLUMNS, check_email
 
 require("tortoise-orm")
 
@@ -81,6 +97,29 @@ AERICH_VERSIONS = {
 _SUFFIX = {"eq": "", "in": "__in", "gt": "__gt", "gte": "__gte", "lt": "__lt", "lte": "__lte"}
 _INSTANCES = itertools.count(1)
 _NULL_REFUSALS = ("Value must not be None", "is non nullable field")
+
+PATHS = {
+    "find_user_by_email": OperationPath(
+        "native",
+        "annotate(email_lower=Lower('email')).filter(email_lower=Lower(ValueWrapper(email))), the indexed expression: "
+        "Tortoise's own email__iexact compiles to UPPER(CAST(email AS VARCHAR)) = UPPER(?), which no index on "
+        "lower(email) serves.",
+    ),
+    "sign_in": OperationPath(
+        "native", "in_transaction: the user by Lower('email') as above, then save(update_fields=['last_sign_in_at'])."
+    ),
+    "purge_audit_events": OperationPath("native", "filter(occurred_at__lt=cutoff).delete(), which returns the count."),
+}
+SCAN_PATHS = {
+    "postgresql": OperationPath(
+        "native", "filter(payload__filter={key: value}), Tortoise's JSON filter (payload ->> 'key' on JSONB)."
+    ),
+    "sqlite": OperationPath(
+        "raw SQL",
+        "Tortoise's JSON filters exist for PostgreSQL and MySQL only (NotImplementedError on SQLite): the scan is "
+        "SQL through execute, with json_extract.",
+    ),
+}
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -202,7 +241,7 @@ class TortoiseProvider(BaseORMProvider[Model]):
                 "Tortoise has no echo setting.",
             ),
             schema_differences=SCHEMA_DIFFERENCES[config.dialect],
-            paths=tiers.PATHS,
+            paths=PATHS | tiers.PATHS | {"audit_events_between": SCAN_PATHS[config.dialect]},
         )
         self._ctx = TortoiseContext()
         self._client: BaseDBAsyncClient | None = None
@@ -320,6 +359,62 @@ class TortoiseProvider(BaseORMProvider[Model]):
         await link.bulk_create([link(task_id=task, tag_id=tag) for task, tag in pairs])
         return len(pairs)
 
+    # Tier workloads (harness/core/workloads/): overrides check their input and translate errors themselves, as
+    # the contract's public methods do.
+
+    async def find_user_by_email(self, email: str) -> dict[str, Any] | None:
+        check_email(email)
+        with translated_errors():
+            user = await self._user_by_email(email)
+        return None if user is None else object_record(USER_COLUMNS, user)
+
+    async def sign_in(self, email: str, at: datetime) -> int | None:
+        check_email(email)
+        check_moment(at, "the sign-in time")
+        with translated_errors():
+            async with self.transaction():
+                user = await self._user_by_email(email)
+                if user is None or not user.is_active:
+                    return None
+                user.last_sign_in_at = at
+                await self._save(user, ["last_sign_in_at"])
+        return int(user.id)
+
+    @_in_context
+    async def _user_by_email(self, email: str) -> Any | None:
+        users = self.models.User.annotate(email_lower=Lower("email"))
+        return await users.filter(email_lower=Lower(ValueWrapper(email))).first()
+
+    @_in_context
+    async def _save(self, obj: Model, columns: list[str]) -> None:
+        await obj.save(update_fields=columns)
+
+    async def audit_events_between(self, start: datetime, end: datetime, key: str, value: str) -> list[dict[str, Any]]:
+        if self.dialect != "postgresql":
+            return await super().audit_events_between(start, end, key, value)
+        check_scan(start, end, key, value)
+        with translated_errors():
+            events = await self._events_between(start, end, key, value)
+        return [object_record(EVENT_COLUMNS, event) for event in events]
+
+    @_in_context
+    async def _events_between(self, start: datetime, end: datetime, key: str, value: str) -> list[Any]:
+        events = self.models.AuditEvent.filter(occurred_at__gte=start, occurred_at__lt=end)
+        return await events.filter(payload__filter={key: value}).order_by("occurred_at", "id")
+
+    async def purge_audit_events(self, before: datetime) -> int:
+        check_moment(before, "the retention cutoff")
+        with translated_errors():
+            return await self._purge(before)
+
+    @_in_context
+    async def _purge(self, before: datetime) -> int:
+        return await self.models.AuditEvent.filter(occurred_at__lt=before).delete()
+
+    def _sqlite_timestamp(self, moment: datetime) -> str:
+        # Tortoise binds an aware datetime through sqlite3's adapter, which it registers: isoformat(" ").
+        return moment.isoformat(" ")
+
     # Eager loading
 
     @_in_context
@@ -386,11 +481,6 @@ class TortoiseProvider(BaseORMProvider[Model]):
 
     @_in_context
     async def _create_schema(self) -> None:
-        await self._ctx.generate_schemas(safe=True)
-
-    @_in_context
-    async def _create_tier_tables(self) -> None:
-        # safe=True: CREATE TABLE and CREATE INDEX IF NOT EXISTS, so only the tables no revision made are created.
         await self._ctx.generate_schemas(safe=True)
 
     @_in_context

@@ -4,14 +4,21 @@
 overhead, the server restart), so they share one shape; `RESULTS_SCHEMA` is its version, which the run-level
 facts repeat and harness/report/results.py checks before reading a file (a newer one is refused).
 
-The keys (schema 1; the report reads exactly these). "Per operation" means per timed call, the unit
+The keys (schema 2; the report reads exactly these). "Per operation" means per timed call, the unit
 pytest-benchmark's times are in; for a concurrency run that is one round of `operations` calls.
     harness_schema; adapter; database "sqlite" | "postgresql"; scenario, family, label (the docstring);
     parameter {} | {"size": rows} | {"concurrency": tasks}; versions {"orm", "orm_version", "driver",
     "driver_version", "server", "python"}; connection_model; profile "quick" | "full"; order_seed;
-    order_position (0-based, within the scenario's group); pool_size;
-and what the benchmark measured (harness/bench/runner.py):
+    order_position (0-based, within the scenario's group); pool_size; trial (1-based: the pass over the suite
+    that measured it; harness/report/results.py pools a benchmark's trials);
+and what the benchmark measured (harness/bench/interleave.py, harness/bench/runner.py):
     rows_per_op: rows read or written, as the honesty check counted them;
+    calls_per_round: calls each timed round made (the times are per call);
+    stopped_by: why the rounds stopped: "precision" (every adapter's median known to the profile's precision),
+        "cap" (the group's time cap), "max_rounds", or "one_round" (quick profile);
+    median_precision: the half-width of the 95 percent interval of this adapter's median over the median
+        (None below 6 rounds);
+    statements, memory_peak_bytes and pool are measured in the first trial only (absent from the others):
     statements: {"round_trips", "executions", "queries"} of one call (harness/core/statements.py);
     memory_peak_bytes: tracemalloc's peak during one call above what was allocated before it, the socket
         transport's read buffer (256 KiB per read on PostgreSQL, the same for every adapter) cut to 1 KiB
@@ -31,8 +38,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-RESULTS_SCHEMA = 1
-"""The version of the keys above; raise it when they change (and teach harness/report/results.py the old one)."""
+RESULTS_SCHEMA = 2
+"""The version of the keys above; raise it when they change (and teach harness/report/results.py the old one).
+2: trials, interleaved rounds (trial, calls_per_round, stopped_by, median_precision); memory net of the socket read
+buffer. A schema-1 file reads as one trial of rounds that were not interleaved."""
 HARNESS_FAMILY = "harness"
 """The family of the harness's measurement of itself (`round_overhead`): environment, not results."""
 

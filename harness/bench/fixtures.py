@@ -6,8 +6,9 @@
 - `harness_cluster`: the throwaway PostgreSQL cluster, one per session (the repository's contract tests use it
   too); skipped without server binaries, a failure under CI (CI=true).
 - `bench_database`: one database target's loaded databases (harness.bench.workload), parametrized by label.
-- `measure_scenario`: runs the test's scenario as one benchmark (harness.bench.runner.run_benchmark); a reference
-  store's on its own throwaway server (skipped without redis-server, a failure under CI).
+- `measure_scenario`: records the test's benchmark, its group measured interleaved (harness.bench.interleave);
+  `measured_groups` holds the outcomes of a group until each of its adapters' tests has recorded its own. A
+  reference store (harness/core/adapters.py) is measured on a throwaway server of its own (Workloads.reference).
 - `restart_cluster`: a throwaway cluster of its own for the server-restart benchmark, whose restarts then disturb
   no other benchmark.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -26,10 +28,11 @@ import pytest_asyncio
 
 from harness.bench import run_info
 from harness.bench.extra_info import RunFacts
-from harness.bench.matrix import position
+from harness.bench.matrix import Group, group_of, position
 from harness.bench.options import BenchOptions, bench_options
 
 if TYPE_CHECKING:
+    from harness.bench.interleave import Outcome
     from harness.bench.workload import Workloads
     from harness.databases.targets import PostgresTarget, Target
 
@@ -88,54 +91,93 @@ def bench_database(
         bench_loop.run_until_complete(target.close())
 
 
+@pytest.fixture(scope="session")
+def measured_groups() -> dict[Group, dict[str, Outcome]]:
+    """The outcomes of the groups measured so far, each adapter's until its own test has recorded it."""
+    return {}
+
+
 @pytest.fixture
 def measure_scenario(
     request: pytest.FixtureRequest,
     benchmark: Any,
     bench_loop: asyncio.AbstractEventLoop,
     bench_database: Workloads,
+    measured_groups: dict[Group, dict[str, Outcome]],
     adapter: str,
-    level: int | None,
+    level: int | None,  # not read: a parameter of the benchmark's, which pytest requires a fixture to take
+    trial: int,
     options: BenchOptions,
     run_facts: RunFacts,
 ) -> Callable[[], None]:
-    """Run the test's scenario as one benchmark (harness.bench.runner.run_benchmark)."""
-    from harness.bench.runner import Case, run_benchmark
-    from harness.core.adapters import BY_NAME
+    """Record the test's benchmark: its group is measured by whichever of its adapters' tests comes first
+    (harness.bench.interleave), then each test gives its own adapter's rounds to pytest-benchmark."""
+    from harness.bench.interleave import replay
+    from harness.bench.runner import case_info
 
-    scenario = request.function.scenario
-    reference = BY_NAME[adapter].is_reference
-    if reference:
-        _require_redis_server()
+    group = group_of(request.node)
 
     def measure() -> None:
-        run = bench_loop.run_until_complete
-        own = scenario.prepare is not None
-        size = options.profile.size(scenario)
-        if reference:
-            workload: Any = run(bench_database.reference(adapter))
-        else:
-            workload = run(bench_database.own(adapter, scenario, size) if own else bench_database.get(adapter))
-        run_info.record_database(request.config, request.node.callspec.params["bench_database"], bench_database)
-        try:
-            case = Case.build(scenario, workload, options.profile, level)
-            run_benchmark(benchmark, bench_loop, case, options.profile, run_facts, position(request.node))
-        finally:
-            if own:
-                run(bench_database.release(workload))
+        if group not in measured_groups:
+            measured_groups[group] = _measure_group(request, bench_loop, bench_database, group, options)
+        outcomes = measured_groups[group]
+        outcome = outcomes.pop(adapter)
+        if not outcomes:
+            del measured_groups[group]
+        if outcome.error is not None:
+            raise outcome.error
+        replay(benchmark, outcome.samples)
+        info = case_info(run_facts, outcome.case, trial, position(request.node))
+        benchmark.extra_info.update(info | outcome.measured)
 
     return measure
 
 
-def _require_redis_server() -> None:
-    """Skip a reference store's benchmark without redis-server, with the reason; under CI (CI=true), fail."""
-    from harness.databases.redisserver import find_server
+def _measure_group(
+    request: pytest.FixtureRequest,
+    loop: asyncio.AbstractEventLoop,
+    workloads: Workloads,
+    group: Group,
+    options: BenchOptions,
+) -> dict[str, Outcome]:
+    """Measure every adapter of `group` on its loaded database (a database of its own for a schema-changing
+    scenario, released afterwards), interleaved; the probes run in the first trial."""
+    import random
 
-    if find_server() is None:
-        reason = "no redis-server on PATH or in /usr/bin (apt-get install redis-server) for the Redis reference line"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs redis-server: {reason}")
-        pytest.skip(reason)
+    from harness.bench.affinity import separate_cpus
+    from harness.bench.interleave import measure_group
+    from harness.bench.runner import Case
+    from harness.core.adapters import BY_NAME
+
+    scenario = request.function.scenario
+    own = scenario.prepare is not None
+    size = options.profile.size(scenario)
+    run = loop.run_until_complete
+    cases = {}
+    try:
+        for adapter in group.adapters:
+            if BY_NAME[adapter].is_reference:
+                workload: Any = run(workloads.reference(adapter))
+            else:
+                workload = run(workloads.own(adapter, scenario, size) if own else workloads.get(adapter))
+            cases[adapter] = Case.build(scenario, workload, options.profile, group.level)
+        run_info.record_database(request.config, group.database, workloads)
+        order = random.Random(f"{options.order_seed}-{group}")
+        with separate_cpus(_local_server(workloads.target) if options.affinity else None):
+            return run(measure_group(cases, options.profile, order, probe=group.trial == 1))
+    finally:
+        if own:
+            for case in cases.values():
+                run(workloads.release(case.workload))
+
+
+def _local_server(target: Target) -> Path | None:
+    """The data directory of the throwaway cluster behind `target`; None for SQLite or a server given by URL."""
+    from harness.databases.targets import PostgresTarget
+
+    if isinstance(target, PostgresTarget) and target.server is not None:
+        return target.server.data_dir
+    return None
 
 
 @pytest.fixture(scope="session")

@@ -2,25 +2,30 @@
 
 A test function is the harness's when `harness_test(kind)` marked it (the suite's, harness/bench/suite.py, and the
 repository's pg_stat_statements check); the plugin parametrizes, selects and orders only those:
-- "scenario": a benchmark of `function.scenario`, for each selected adapter and database (and concurrency level),
-  a reference store only for the scenarios it declares (harness/core/adapters.py), ids like
-  `[tortoise-postgresql-c8]`; its pytest-benchmark group is the scenario (plus level) and the database, so each
-  table sets the adapters side by side, and its timer `harness.bench.runner.loop_time` (time inside the loop).
+- "scenario": a benchmark of `function.scenario`, for each selected adapter and database (and concurrency level)
+  and trial, ids like `[tortoise-postgresql-c8-t2]` (no `-tN` with one trial); its pytest-benchmark group is the
+  scenario (plus level) and the database, so each table sets the adapters side by side, and its timer
+  `harness.bench.runner.loop_time` (time inside the loop). A reference store (harness/core/adapters.py) has one
+  only for the scenarios it declares, skipped with the reason where its server is missing (under CI, not skipped:
+  its group fails saying what to install), and it takes no part in the statement checks or the restarts.
 - "overhead": the harness's own cost per round, selected like a scenario `round_overhead` of family "harness".
 - "resilience": the server restart per adapter, where the throwaway cluster is benchmarked and the concurrency
   family selected.
 - "statements": the pg_stat_statements check per adapter and scenario, on the first PostgreSQL database.
 
-Order: other tests first, in their order; then database by database its benchmarks, scenario by scenario (and level
-by level), the adapters of each group back to back in an order shuffled with the order seed (recorded), so the
-machine's drift favours none of them, and each database's statement checks right after its benchmarks, while its
-loaded databases are still open; the server restarts last, on a cluster of their own.
+Order: other tests first, in their order; then database by database its benchmarks, trial by trial (each trial a
+pass over every scenario), scenario by scenario (and level by level), the adapters of each group back to back:
+the first of them measures the whole group, interleaved round by round (harness/bench/interleave.py), and each
+then records its own rounds. Each database's statement checks follow its benchmarks, while its loaded databases are
+still open; the server restarts last, on a cluster of their own.
 """
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pytest
@@ -35,6 +40,7 @@ if TYPE_CHECKING:
 Kind = Literal["scenario", "overhead", "resilience", "statements"]
 _KIND = "orm_harness_kind"
 _POSITION = pytest.StashKey[int]()
+_GROUP = pytest.StashKey["Group"]()
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 SESSION_DATABASE: dict[str, Any] = {"indirect": ["bench_database"], "scope": "session"}
@@ -63,6 +69,23 @@ def position(item: pytest.Item) -> int:
     return item.stash.get(_POSITION, 0)
 
 
+@dataclass(frozen=True)
+class Group:
+    """The benchmarks measured together, interleaved (harness/bench/interleave.py): one scenario and level on one
+    database in one trial, for `adapters`."""
+
+    trial: int
+    database: str
+    scenario: str
+    level: int | None
+    adapters: tuple[str, ...]
+
+
+def group_of(item: pytest.Item) -> Group:
+    """The group of a benchmark (set when the benchmarks were ordered)."""
+    return item.stash[_GROUP]
+
+
 # --- parametrization ---------------------------------------------------------------------------------
 
 
@@ -72,7 +95,7 @@ def parametrize(metafunc: pytest.Metafunc, options: BenchOptions) -> None:
     kind = kind_of(metafunc.function)
     if kind == "scenario":
         params = _matrix(options, metafunc.function.scenario)
-        metafunc.parametrize(("adapter", "bench_database", "level"), params, **SESSION_DATABASE)
+        metafunc.parametrize(("adapter", "bench_database", "level", "trial"), params, **SESSION_DATABASE)
     elif kind == "statements":
         database = options.statements_database
         params = [
@@ -100,12 +123,22 @@ def _matrix(options: BenchOptions, scenario: Scenario) -> list[Any]:
             marks = [pytest.mark.benchmark(group=f"{scenario.id}{suffix}-{database}", timer=loop_time)]
             if database.startswith("postgresql"):
                 marks.append(pytest.mark.postgresql)
-            for adapter in options.adapters:
-                if BY_NAME[adapter].runs(scenario.id):  # a reference store runs its tier's scenarios only
-                    params.append(
-                        pytest.param(adapter, database, level, id=f"{adapter}-{database}{suffix}", marks=marks)
-                    )
+            for trial in range(1, options.trials + 1):
+                name = f"{database}{suffix}" + (f"-t{trial}" if options.trials > 1 else "")
+                for adapter in options.adapters:
+                    if BY_NAME[adapter].runs(scenario.id):
+                        own = marks + _reference_marks(adapter)
+                        params.append(pytest.param(adapter, database, level, trial, id=f"{adapter}-{name}", marks=own))
     return params
+
+
+def _reference_marks(adapter: str) -> list[Any]:
+    """A skip, with the reason, for a reference store whose server is missing (none under CI, where it must run)."""
+    from harness.databases.redisserver import find_server
+
+    if not BY_NAME[adapter].is_reference or find_server() is not None or os.environ.get("CI"):
+        return []
+    return [pytest.mark.skip(reason=f"no redis-server (apt-get install redis-server) for the {adapter} reference line")]
 
 
 # --- selection and order -----------------------------------------------------------------------------
@@ -143,18 +176,25 @@ def ordered(items: list[pytest.Item], options: BenchOptions) -> list[pytest.Item
     if options.statements_database not in labels:
         labels.append(options.statements_database)
     for label in labels:
-        groups: dict[tuple[int, int], list[pytest.Function]] = {}
+        groups: dict[tuple[int, int, int], list[pytest.Function]] = {}
         for item in benchmarks:
             params = item.callspec.params
             if params["bench_database"] == label:
-                scenario, level = scenario_of(item), params["level"]
+                scenario, level, trial = scenario_of(item), params["level"], params["trial"]
                 # a benchmark's function carries its scenario; its level is a concurrency or None (_matrix)
-                assert scenario is not None and (level is None or isinstance(level, int))
-                key = (catalogue.index(scenario.id), level or 0)
+                assert scenario is not None and (level is None or isinstance(level, int)) and isinstance(trial, int)
+                key = (trial, catalogue.index(scenario.id), level or 0)
                 groups.setdefault(key, []).append(item)
         for key in sorted(groups):
-            for place, item in enumerate(rng.sample(groups[key], len(groups[key]))):
+            members = rng.sample(groups[key], len(groups[key]))
+            # a skipped benchmark (a reference store without its server) is not measured with its group
+            measured = [item for item in members if item.get_closest_marker("skip") is None]
+            adapters = tuple(str(item.callspec.params["adapter"]) for item in measured)
+            level = members[0].callspec.params["level"]
+            group = Group(key[0], label, catalogue[key[1]], level if isinstance(level, int) else None, adapters)
+            for place, item in enumerate(members):
                 item.stash[_POSITION] = place
+                item.stash[_GROUP] = group
                 ordered.append(item)
         ordered += [i for i in checks if i.callspec.params["bench_database"] == label]
     return ordered + restarts

@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "order_seed": None,
     "adapters": ",".join(BY_NAME),
     "scenarios": None,
+    "trials": None,
+    "affinity": "on",
 }
 """Each option's default, by its destination."""
 
@@ -57,6 +59,19 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--order-seed", type=int, default=None, help="seed of the adapters' order (default: random)")
     group.addoption("--adapters", default=DEFAULTS["adapters"], help="adapters to benchmark, comma-separated")
     group.addoption("--scenarios", default=None, help="scenario ids or families to run, comma-separated (all)")
+    group.addoption(
+        "--trials",
+        type=int,
+        default=None,
+        help="passes over the suite, each measuring every benchmark anew (default: the profile's, 3 full, 1 quick)",
+    )
+    group.addoption(
+        "--affinity",
+        choices=("on", "off"),
+        default=DEFAULTS["affinity"],
+        help="while PostgreSQL is measured, pin the throwaway server to the last CPU and the harness to the others "
+        "(on, where the machine allows it)",
+    )
 
 
 def given(config: pytest.Config) -> bool:
@@ -77,6 +92,8 @@ class BenchOptions:
     order_seed: int
     adapters: tuple[str, ...]
     scenarios: frozenset[str]
+    trials: int
+    affinity: bool
 
     @property
     def pool(self) -> dict[str, Any]:
@@ -125,15 +142,21 @@ def _parse(config: pytest.Config) -> BenchOptions:
     if not concurrency or min(concurrency) < 1 or pool_size < 1:
         raise pytest.UsageError("--concurrency and --pool-size must be positive")
     seed = config.getoption("order_seed")
+    profile = QUICK if config.getoption("quick") else FULL
+    trials = profile.trials if config.getoption("trials") is None else config.getoption("trials")
+    if trials < 1:
+        raise pytest.UsageError("--trials must be positive")
     return BenchOptions(
         databases=_databases(config.getoption("db") or ["sqlite"]),
-        profile=QUICK if config.getoption("quick") else FULL,
+        profile=profile,
         concurrency=concurrency,
         pool_size=pool_size,
         pool_tier=pool_tier,
         order_seed=random.SystemRandom().randrange(2**31) if seed is None else seed,
         adapters=adapters,
         scenarios=frozenset(scenarios),
+        trials=trials,
+        affinity=config.getoption("affinity") == "on",
     )
 
 
@@ -175,5 +198,5 @@ def summary(options: BenchOptions) -> str:
     return (
         f"orm-harness benchmarks: profile {options.profile.name}, databases {', '.join(options.databases)}, "
         f"pool size {options.pool_size}{tier}, concurrency {','.join(map(str, options.concurrency))}, "
-        f"order seed {options.order_seed}"
+        f"trials {options.trials}, order seed {options.order_seed}"
     )

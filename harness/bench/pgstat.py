@@ -7,6 +7,9 @@ an `executemany` and every statement of a multi-statement string, so they are co
 keyword). Left out on both sides: asyncpg's reset-on-release statements (pool housekeeping;
 harness/core/statements.py leaves them out too) and the pg_stat_statements queries themselves.
 
+A statement the server refused with an error (the duplicate INSERT of `sign_up_duplicate`) is left out of the
+harness's side: pg_stat_statements records completed statements only.
+
 One known gap of the server's count: PostgreSQL 15's pg_stat_statements counts a utility statement run from
 a named prepared statement on its first execution only (measured: `prepare("SAVEPOINT a")` executed three
 times shows 1 call). SQLAlchemy's asyncpg dialect sends SAVEPOINT, RELEASE and ROLLBACK TO that way, and
@@ -55,7 +58,8 @@ class Comparison:
     def sent(self) -> Counter[str]:
         counts: Counter[str] = Counter()
         for statement in self.log.statements:
-            counts[kind(statement.sql)] += statement.executions
+            if not statement.failed:
+                counts[kind(statement.sql)] += statement.executions
         return counts
 
     @property

@@ -25,6 +25,7 @@ _FACTS = pytest.StashKey[dict[str, Any]]()
 
 
 def start(config: pytest.Config, options: BenchOptions) -> None:
+    from harness.bench import affinity
     from harness.bench.environment import cpu, package_versions
     from harness.core.versions import pinned_status
     from scenarios import CATALOGUE
@@ -43,6 +44,13 @@ def start(config: pytest.Config, options: BenchOptions) -> None:
         "pool_tier": options.pool_tier,
         "concurrency": list(options.concurrency),
         "timer": "harness.bench.runner.loop_time: seconds inside the event loop (driving the loop left out)",
+        "trials": options.trials,
+        "precision": options.profile.precision,
+        "group_cap_s": options.profile.cap,
+        "rounds_bounds": list(options.profile.rounds),
+        "garbage_collection": "gc.collect() then gc.freeze() before each group (harness/bench/interleave.py)",
+        "settle": "PostgreSQL, before a writing scenario's rounds: VACUUM (ANALYZE the first time), CHECKPOINT",
+        "affinity": affinity.describe(options.affinity),
         "databases": {},
         "versions": package_versions(),
         "pinned": pinned_status(),

@@ -27,7 +27,6 @@ reads the socket in `PROBE_READ_SIZE` chunks instead (`allocated_by`); aiosqlite
 from __future__ import annotations
 
 import asyncio
-import math
 import platform
 import statistics
 import tracemalloc
@@ -48,14 +47,25 @@ from scenarios.base import Scenario, ScenarioFailed
 
 @dataclass(frozen=True)
 class Profile:
-    """How much to measure: the dataset, and each parameterised scenario's size (declared with it, `size`); a
-    benchmark's rounds, setups included, aim at `budget` seconds within the bounds."""
+    """How much to measure: the dataset, each parameterised scenario's size (declared with it, `size`), and
+    the rounds (harness/bench/interleave.py runs them).
+
+    trials: passes over the whole suite; each measures every benchmark anew, in a new random adapter order.
+    precision: the rounds of a group go on until every adapter's median is known to within this fraction (the
+        half-width of its 95 percent interval over the median) ...
+    cap: ... or until the group's rounds (setups included) have taken this many seconds, whichever comes first;
+        `rounds` bounds their number either way.
+    steady_round: a repeatable scenario (no setup: a call leaves the database as it found it) makes as many calls
+        per round as fit in this many seconds, so a round times the steady state rather than one cold call.
+    """
 
     name: Literal["quick", "full"]
     dataset: DatasetSize
-    budget: float
+    trials: int
+    precision: float
+    cap: float
     rounds: tuple[int, int]
-    warmup: tuple[int, int]
+    steady_round: float
 
     def size(self, scenario: Scenario) -> int:
         """The scenario's rows (`size`) or operations per round (`concurrency`) in this profile; 0 without."""
@@ -63,17 +73,17 @@ class Profile:
 
     @property
     def calibrated(self) -> bool:
-        """Whether rounds depend on a trial (else every benchmark gets the one fixed number, no trial)."""
-        return self.rounds[0] != self.rounds[1]
+        """Whether a checked, untimed first call calibrates the rounds (else one fixed round, no trial call)."""
+        return self.rounds[1] > 1
 
-    def calibrate(self, trial_seconds: float) -> tuple[int, int]:
-        """(rounds, warmup rounds) for a round (setup included: it is untimed but not free) that took
-        `trial_seconds`. The trial itself was a first warmup round, so slow operations get no other."""
-        rounds = math.ceil(self.budget / max(trial_seconds, 1e-6))
-        rounds = min(max(rounds, self.rounds[0]), self.rounds[1])
-        return rounds, min(max(rounds // 10, self.warmup[0]), self.warmup[1])
+    def calls_per_round(self, scenario: Scenario, call_seconds: float) -> int:
+        """How many calls a round of `scenario` times, given one call's time (see `steady_round`)."""
+        if scenario.setup is not None or scenario.parameter == "concurrency" or not self.calibrated:
+            return 1
+        return max(1, min(MAX_CALLS_PER_ROUND, int(self.steady_round / max(call_seconds, 1e-6))))
 
 
+MAX_CALLS_PER_ROUND = 50
 FULL = Profile(
     "full",
     DatasetSize(
@@ -82,13 +92,16 @@ FULL = Profile(
         comments_per_task=2,
         tags=50,
         tags_per_task=2,
+        audit_events=30_000,
         follows_per_user=10,
         communities=10,
         cache_entries=10_000,
     ),
-    budget=0.25,
-    rounds=(3, 200),
-    warmup=(0, 10),
+    trials=3,
+    precision=0.03,
+    cap=1.0,
+    rounds=(6, 300),
+    steady_round=0.002,
 )
 QUICK = Profile(
     "quick",
@@ -98,13 +111,16 @@ QUICK = Profile(
         comments_per_task=2,
         tags=10,
         tags_per_task=2,
+        audit_events=300,
         follows_per_user=4,
         communities=4,
         cache_entries=100,
     ),
-    budget=0.0,
+    trials=1,
+    precision=float("inf"),
+    cap=0.0,
     rounds=(1, 1),
-    warmup=(0, 0),
+    steady_round=0.0,
 )
 
 
@@ -155,6 +171,8 @@ class Case:
     workload: Workload
     arguments: dict[str, Any] = field(default_factory=dict)
     rounds: list[Round] = field(default_factory=list)
+    calls: int = 1
+    """Calls per timed round (`Profile.calls_per_round`); a round records the time per call."""
 
     @classmethod
     def build(cls, scenario: Scenario, workload: Workload, profile: Profile, concurrency: int | None = None) -> Case:
@@ -182,35 +200,41 @@ class Case:
         return arguments
 
     async def call(self, arguments: Mapping[str, Any]) -> Any:
-        """One timed call, recorded in `rounds` (concurrency runs also record each operation's latency)."""
+        """One timed round of `calls` calls, recorded in `rounds` as the time per call (concurrency runs also
+        record each operation's latency); returns the last call's result."""
         latencies: list[float] = []
         extra = {"latencies": latencies} if self.scenario.parameter == "concurrency" else {}
+        run, p, data = self.scenario.run, self.workload.provider, self.workload.dataset
         before = loop_time()
-        result = await _CLOCK.timed(
-            self.scenario.run, self.workload.provider, self.workload.dataset, **arguments, **extra
-        )
-        self.rounds.append(Round(loop_time() - before, latencies))
+        result = await _CLOCK.timed(run, p, data, **arguments, **extra)
+        for _ in range(self.calls - 1):
+            result = await _CLOCK.timed(run, p, data, **arguments, **extra)
+        self.rounds.append(Round((loop_time() - before) / self.calls, latencies))
         return result
 
     async def check(self, result: Any, arguments: Mapping[str, Any]) -> int:
         return await self.scenario.check(self.workload.provider, self.workload.dataset, result, **arguments)
 
-    async def trial(self) -> float:
-        """One checked round; its wall time with its setup, which is what each further round will cost."""
-        start = perf_counter()
+    async def calibrate(self) -> Round:
+        """One checked, untimed call (it also warms the path up): its time, from which the rounds are planned.
+        A wrong scenario fails here, before any round."""
         arguments = await self.setup()
         result = await self.call(arguments)
-        seconds = perf_counter() - start
         await self.check(result, arguments)
-        return seconds
+        return self.rounds.pop()
+
+    async def single_call(self, arguments: Mapping[str, Any]) -> Any:
+        """One call, not recorded: what the probes measure."""
+        extra: dict[str, list[float]] = {"latencies": []} if self.scenario.parameter == "concurrency" else {}
+        return await self.scenario.run(self.workload.provider, self.workload.dataset, **arguments, **extra)
 
     async def statements(self) -> StatementLog:
-        """The statements of one round, asserted against the scenario's expected count where it has one."""
+        """The statements of one call, asserted against the scenario's expected count where it has one."""
         arguments = await self.setup()
         p, data = self.workload.provider, self.workload.dataset
         expected = None if self.scenario.expected_queries is None else await self.scenario.expected_queries(p, data)
         async with capture() as log:
-            result = await self.call(arguments)
+            result = await self.single_call(arguments)
         await self.check(result, arguments)
         if expected is not None and log.queries != expected:
             sent = "\n  ".join(s.sql[:160] for s in log.statements)
@@ -220,7 +244,7 @@ class Case:
     async def peak_memory(self) -> int:
         """Bytes one round allocates at its peak, net of the driver's socket read buffer (`allocated_by`)."""
         arguments = await self.setup()
-        return await allocated_by(self.call, arguments)
+        return await allocated_by(self.single_call, arguments)
 
     async def pool(self) -> dict[str, Any] | None:
         """Pool metrics of one round; None where the adapter has no pool."""
@@ -228,7 +252,7 @@ class Case:
             return None
         arguments = await self.setup()
         async with observe_pool(self.workload.provider) as observer:
-            await self.call(arguments)
+            await self.single_call(arguments)
         return observer.summary()
 
     async def restore(self) -> None:
@@ -272,61 +296,24 @@ async def allocated_by(function: Callable[..., Awaitable[Any]], /, *args: Any, *
             tracemalloc.stop()
 
 
-def run_benchmark(
-    benchmark: BenchmarkFixture,
-    loop: asyncio.AbstractEventLoop,
-    case: Case,
-    profile: Profile,
-    facts: RunFacts,
-    order_position: int,
-) -> None:
-    """Time `case` with pytest-benchmark and fill the benchmark's extra_info (see the module docstring)."""
-    run = loop.run_until_complete
-    trial_seconds = run(case.trial()) if profile.calibrated else 0.0
-    rounds, warmup = profile.calibrate(trial_seconds)
-    last: dict[str, Any] = {}
-
-    def setup() -> tuple[tuple[()], dict[str, Any]]:
-        last.clear()
-        last.update(run(case.setup()))
-        return (), dict(last)
-
-    def target(**arguments: Any) -> Any:
-        return run(case.call(arguments))
-
-    try:
-        first = len(case.rounds)
-        result = benchmark.pedantic(target, setup=setup, rounds=rounds, warmup_rounds=warmup, iterations=1)
-        # The same times pytest-benchmark recorded (one clock), read here so --benchmark-disable works too.
-        timed = case.rounds[first:][-rounds:]
-        rows = run(case.check(result, last))
-        log = run(case.statements())
-        memory = run(case.peak_memory())
-        pool = run(case.pool())
-    finally:
-        run(case.restore())
-    benchmark.extra_info.update(
-        extra_info(
-            facts,
-            adapter=case.workload.adapter,
-            database=case.workload.database,
-            scenario=case.scenario.id,
-            family=case.scenario.family,
-            label=case.scenario.label,
-            parameter=case.parameter,
-            versions=case.workload.versions,
-            connection_model=case.workload.provider.capabilities.connection_model,
-            order_position=order_position,
-            rows_per_op=rows,
-            statements={"round_trips": log.round_trips, "executions": log.executions, "queries": log.queries},
-            memory_peak_bytes=memory,
-            pool=pool,
-            concurrency=_concurrency(case, timed),
-        )
+def case_info(facts: RunFacts, case: Case, trial: int, order_position: int) -> dict[str, Any]:
+    """The extra_info keys that say which benchmark this is (harness/bench/extra_info.py lists them all)."""
+    return extra_info(
+        facts,
+        adapter=case.workload.adapter,
+        database=case.workload.database,
+        scenario=case.scenario.id,
+        family=case.scenario.family,
+        label=case.scenario.label,
+        parameter=case.parameter,
+        versions=case.workload.versions,
+        connection_model=case.workload.provider.capabilities.connection_model,
+        order_position=order_position,
+        trial=trial,
     )
 
 
-def _concurrency(case: Case, timed: list[Round]) -> dict[str, Any] | None:
+def concurrency_figures(case: Case, timed: list[Round]) -> dict[str, Any] | None:
     """Throughput at the median round time, latency percentiles over every operation of the timed rounds."""
     if case.scenario.parameter != "concurrency":
         return None

@@ -137,6 +137,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
@@ -148,10 +149,13 @@ from harness.core.errors import (
     UnknownFieldError,
     translated_errors,
 )
-from harness.core.schema import ENTITIES, REVISIONS, TIER_TABLES, Entity, relation_chain
+from harness.core.schema import ENTITIES, REVISIONS, Entity, relation_chain
 from harness.core.sql import check_parameters
+from harness.core.workloads.audit import AuditOperations
 from harness.core.workloads.cache import CacheOperations
 from harness.core.workloads.graph import GraphOperations
+from harness.core.workloads.pending import create_pending_schema, drop_pending_tables
+from harness.core.workloads.users import UserOperations
 
 Operator = Literal["eq", "in", "gt", "gte", "lt", "lte"]
 OPERATORS: tuple[Operator, ...] = ("eq", "in", "gt", "gte", "lt", "lte")
@@ -412,7 +416,9 @@ class BaseDatabaseProvider(ABC):
     async def _ping(self) -> None: ...
 
 
-class BaseORMProvider(BaseDatabaseProvider, GraphOperations, CacheOperations, Generic[T]):
+class BaseORMProvider(
+    BaseDatabaseProvider, UserOperations, AuditOperations, GraphOperations, CacheOperations, Generic[T]
+):
     """The CRUD, bulk, eager-loading, transaction, pool and migration contract (see the module docstring),
     generic over the adapter's model type `T`, and the tier workloads' operations (harness/core/workloads/)."""
 
@@ -533,6 +539,17 @@ class BaseORMProvider(BaseDatabaseProvider, GraphOperations, CacheOperations, Ge
         with translated_errors():
             return await self._execute(query, params)
 
+    def sql_timestamp(self, moment: datetime) -> Any:
+        """`moment` (aware) as a parameter of SQL written by hand, in the form the adapter stores timestamps: on
+        PostgreSQL the datetime itself; on SQLite, where a timestamp is text compared as text, the text its ORM
+        writes (each ORM has its own format), so a hand-written range test agrees with the ORM's rows."""
+        return moment if self.dialect == "postgresql" else self._sqlite_timestamp(moment.astimezone(UTC))
+
+    def _sqlite_timestamp(self, moment: datetime) -> str:
+        """An aware UTC datetime as the adapter writes it on SQLite. Default: SQLite's own CURRENT_TIMESTAMP form
+        with microseconds, 'YYYY-MM-DD HH:MM:SS.ffffff', naive UTC."""
+        return moment.replace(tzinfo=None).isoformat(" ", timespec="microseconds")
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         """Commit on success, roll back on exception; nested use is a savepoint."""
@@ -541,10 +558,10 @@ class BaseORMProvider(BaseDatabaseProvider, GraphOperations, CacheOperations, Ge
                 yield
 
     async def create_schema(self) -> None:
-        """The shared schema at the head revision, through the adapter's migration tool, and the tier tables."""
+        """The shared schema at the head revision, through the adapter's migration tool (and, until revision
+        0003_tier_workloads exists, the tier workloads' schema: harness/core/workloads/pending.py)."""
         await self.migrate("head")
-        with translated_errors():
-            await self._create_tier_tables()
+        await create_pending_schema(self)
 
     async def create_schema_from_models(self) -> None:
         """The shared schema through the ORM's create-all path (no migration bookkeeping)."""
@@ -560,7 +577,7 @@ class BaseORMProvider(BaseDatabaseProvider, GraphOperations, CacheOperations, Ge
             )
         with translated_errors():
             if target is None:
-                await self._drop_tier_tables()
+                await drop_pending_tables(self)
             await self._migrate(target)
 
     async def run_migrations(self, revision: str = "head") -> None:
@@ -643,18 +660,6 @@ class BaseORMProvider(BaseDatabaseProvider, GraphOperations, CacheOperations, Ge
 
     @abstractmethod
     async def _drop_schema(self) -> None: ...
-
-    # The tier tables (harness.core.schema.TIER_TABLES) belong to no revision yet: `create_schema()` adds them after
-    # the head revision, through the ORM's create-all path for those models only, and migrating to base drops them
-    # first (their foreign keys would stop the tools dropping users). A revision of their own replaces both hooks.
-
-    @abstractmethod
-    async def _create_tier_tables(self) -> None:
-        """Create the tier tables, their constraints and indexes, as `create_schema_from_models()` would."""
-
-    async def _drop_tier_tables(self) -> None:
-        for table in reversed(TIER_TABLES):
-            await self.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 class BaseRawProvider(BaseDatabaseProvider):

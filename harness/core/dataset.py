@@ -3,12 +3,14 @@
 Rows carry no ids: they are inserted, in order, into fresh tables, so the database numbers them 1..N the same
 way for every adapter, and foreign keys are given as those positions. `load` checks that this held.
 
-The tier workloads' data: `follows`, the GRAPH tier's edges between the users, and `cache_entries`, the CACHE
-tier's keys. The follow graph has communities (consecutive blocks of users, each following mostly inside its own,
-so neighbourhoods grow hop by hop, slowly inside a community and faster once edges leave it), and in every
-community one user nobody follows (no path leads to them) and one who follows nobody (no path leaves them). A
-cache entry carries its time to live (`ttl`) rather than its expiry, as the cache's clock is the current time
-(harness/core/workloads/cache.py): `load` stores `now + ttl`, and about one entry in five has expired already.
+The tier workloads' data: users' last sign-ins and `audit_events` (drawn from a generator of their own), `follows`,
+the GRAPH tier's edges between the users, and `cache_entries`, the CACHE tier's keys (each from a generator of its
+own too, so no tier's data or size changes another's rows). The follow graph has communities (consecutive blocks of
+users, each following mostly inside its own, so neighbourhoods grow hop by hop, slowly inside a community and faster
+once edges leave it), and in every community one user nobody follows (no path leads to them) and one who follows
+nobody (no path leaves them). A cache entry carries its time to live (`ttl`) rather than its expiry, as the cache's
+clock is the current time (harness/core/workloads/cache.py): `load` stores `now + ttl`, and about one entry in five
+has expired already.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ from harness.core.workloads.cache import CacheItem, CacheOperations
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 STARTING_BALANCE = Decimal("1000.00")
+AUDIT_EPOCH = EPOCH + timedelta(days=30)
+AUDIT_SPACING = timedelta(seconds=90)
+"""Audit events are spread evenly, one per 90 seconds (960 a day), each at a random instant within its slot, so
+their ids follow their times."""
+AUDIT_ACTIONS = ("sign_in", "sign_out", "task.create", "task.update", "task.delete", "export", "role.grant")
+AUDIT_OUTCOMES = (("success", 0.93), ("denied", 0.05), ("error", 0.02))
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,7 @@ class DatasetSize:
     comments_per_task: int = 2
     tags: int = 20
     tags_per_task: int = 2
+    audit_events: int = 300
     follows_per_user: int = 3
     communities: int = 2
     cache_entries: int = 40
@@ -48,6 +57,7 @@ class Dataset:
     task_tags: list[tuple[int, int]]
     comments: list[dict[str, Any]]
     accounts: list[dict[str, Any]]
+    audit_events: list[dict[str, Any]]
     follows: list[dict[str, Any]]
     cache_entries: list[dict[str, Any]]
 
@@ -60,12 +70,15 @@ def generate(size: DatasetSize | None = None, seed: int = 42) -> Dataset:
     """The same rows for the same size and seed, on every machine."""
     size = size or DatasetSize()
     rng = random.Random(seed)
+    # The tier workloads' values come from a stream of their own, so the rows that existed before them stay the same.
+    tier_rng = random.Random(f"{seed}:tiers")
     users = [
         {
             "username": f"user{u:05d}",
             "email": f"user{u:05d}@example.org",
             "is_active": rng.random() < 0.9,
             "created_at": EPOCH + timedelta(minutes=u),
+            "last_sign_in_at": _last_sign_in(tier_rng),
         }
         for u in range(1, size.users + 1)
     ]
@@ -99,9 +112,31 @@ def generate(size: DatasetSize | None = None, seed: int = 42) -> Dataset:
         for c in range(1, size.comments_per_task + 1)
     ]
     accounts = [{"user_id": u, "balance": STARTING_BALANCE} for u in range(1, size.users + 1)]
-    follows = _follows(size, rng)
-    cache_entries = _cache_entries(size, rng)
-    return Dataset(size, seed, users, tasks, tags, task_tags, comments, accounts, follows, cache_entries)
+    audit_events = [_audit_event(tier_rng, n, size.users) for n in range(size.audit_events)]
+    follows = _follows(size, random.Random(f"{seed}:graph"))
+    cache_entries = _cache_entries(size, random.Random(f"{seed}:cache"))
+    return Dataset(size, seed, users, tasks, tags, task_tags, comments, accounts, audit_events, follows, cache_entries)
+
+
+def _last_sign_in(rng: random.Random) -> datetime | None:
+    """A user's last sign-in: never for 3 in 10, else some instant of the tenth day."""
+    return None if rng.random() < 0.3 else EPOCH + timedelta(days=10, microseconds=rng.randrange(86_400_000_000))
+
+
+def _audit_event(rng: random.Random, n: int, users: int) -> dict[str, Any]:
+    """The n-th event (from 0) of the audit log: who did what, and the request's details in the JSON payload."""
+    outcome = rng.choices([o for o, _ in AUDIT_OUTCOMES], [w for _, w in AUDIT_OUTCOMES])[0]
+    return {
+        "occurred_at": AUDIT_EPOCH + n * AUDIT_SPACING + timedelta(microseconds=rng.randrange(90_000_000)),
+        "actor_id": rng.randint(1, max(users, 1)),
+        "action": rng.choice(AUDIT_ACTIONS),
+        "payload": {
+            "outcome": outcome,
+            "ip": f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+            "target": f"task:{rng.randint(1, 100_000)}",
+            "request_id": f"{rng.getrandbits(64):016x}",
+        },
+    }
 
 
 def community_of(user: int, size: DatasetSize) -> range:
@@ -167,6 +202,7 @@ async def load(provider: BaseORMProvider, dataset: Dataset) -> None:
         (m.Tag, dataset.tags),
         (m.Comment, dataset.comments),
         (m.Account, dataset.accounts),
+        (m.AuditEvent, dataset.audit_events),
         (m.Follow, dataset.follows),
     ):
         await provider.create_many(model, rows)

@@ -48,13 +48,13 @@ class UnknownFieldError(HarnessError):
     """A model, field, filter suffix, ordering or relation the shared schema does not have."""
 
 
+class InvalidArgument(HarnessError):
+    """A tier operation was given an argument it cannot use (a naive datetime, an empty email, a JSON key that is
+    not a plain name, a depth below 1, an empty cache key), refused before any statement is sent."""
+
+
 class ParameterMismatch(HarnessError):
     """`execute` was given SQL whose `:name` parameters and the values passed do not match one to one."""
-
-
-class InvalidArgument(HarnessError):
-    """A tier operation was given an argument outside its domain (a depth below 1, an empty key, a naive
-    datetime), refused before any statement is sent."""
 
 
 class OperationUnavailable(HarnessError):

@@ -50,7 +50,7 @@ ENTITIES: dict[str, Entity] = {
         Entity(
             "User",
             "users",
-            ("id", "username", "email", "is_active", "created_at"),
+            ("id", "username", "email", "is_active", "created_at", "last_sign_in_at"),
             {
                 "tasks": Relation("reverse", "Task", "user_id"),
                 "accounts": Relation("reverse", "Account", "user_id"),
@@ -102,6 +102,13 @@ ENTITIES: dict[str, Entity] = {
             {},
             required=("from_account_id", "to_account_id", "amount"),
         ),
+        Entity(
+            "AuditEvent",
+            "audit_events",
+            ("id", "occurred_at", "actor_id", "action", "payload"),
+            {},
+            required=("actor_id", "action", "payload"),
+        ),
         # The GRAPH tier's edges: who follows whom (harness/core/workloads/graph.py traverses them).
         Entity(
             "Follow",
@@ -145,14 +152,10 @@ TABLES_IN_DEPENDENCY_ORDER = (
     "comments",
     "accounts",
     "transfer_log",
+    "audit_events",
     "follows",
     "cache_entries",
 )
-
-TIER_TABLES = ("follows", "cache_entries")
-"""The tier workloads' tables (the end of `TABLES_IN_DEPENDENCY_ORDER`). No revision of `REVISIONS` creates them
-yet: until one does, `create_schema()` adds them after the head revision through the adapter's create-all path, and
-migrating to base drops them first (harness/core/contract.py)."""
 
 
 def relation_kind(entity: str, path: str) -> RelationKind:

@@ -30,6 +30,7 @@ from typing import Any
 import aiosqlite
 import aiosqlite.core
 from asyncpg.connection import Connection
+from asyncpg.exceptions import PostgresError
 from asyncpg.prepared_stmt import PreparedStatement
 
 from harness.core.versions import require
@@ -39,8 +40,12 @@ _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "
 
 @dataclass(frozen=True, slots=True)
 class Statement:
+    """One statement sent. `failed`: PostgreSQL refused it with an error (a constraint violation, say), which
+    pg_stat_statements, counting completed statements only, leaves out."""
+
     sql: str
     executions: int = 1
+    failed: bool = False
 
     @property
     def is_transaction_control(self) -> bool:
@@ -54,9 +59,17 @@ class StatementLog:
     statements: list[Statement] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def record(self, sql: str, executions: int = 1) -> None:
+    def record(self, sql: str, executions: int = 1) -> int:
+        """Append a statement; returns its position, for `failed`."""
         with self._lock:
             self.statements.append(Statement(sql, executions))
+            return len(self.statements) - 1
+
+    def failed(self, position: int) -> None:
+        """Mark the statement recorded at `position` as refused by the server."""
+        with self._lock:
+            statement = self.statements[position]
+            self.statements[position] = Statement(statement.sql, statement.executions, failed=True)
 
     @property
     def round_trips(self) -> int:
@@ -88,6 +101,19 @@ def _trace(sql: str) -> None:
     log = _active
     if log is not None:
         log.record(sql)
+
+
+@asynccontextmanager
+async def _traced(sql: str, executions: int = 1) -> AsyncIterator[None]:
+    """Record an asyncpg statement, and whether the server refused it."""
+    log = _active
+    position = None if log is None else log.record(sql, executions)
+    try:
+        yield
+    except PostgresError:
+        if log is not None and position is not None:
+            log.failed(position)
+        raise
 
 
 def _sqlite_tracer() -> Callable[[str], None]:
@@ -149,19 +175,19 @@ def _asyncpg_wrappers() -> dict[tuple[type, str], Callable[..., Any]]:
     prepared_executemany = PreparedStatement.executemany
 
     async def wrapped_execute(self: Connection, query: str, *args: Any, **kwargs: Any) -> Any:
-        if not args and id(self) not in _resetting:
-            _trace(query)  # the simple-query protocol; with args, _execute records it
-        return await execute(self, query, *args, **kwargs)
+        if args or id(self) in _resetting:  # with args, _execute records it
+            return await execute(self, query, *args, **kwargs)
+        async with _traced(query):  # the simple-query protocol
+            return await execute(self, query, *args, **kwargs)
 
     async def wrapped__execute(self: Connection, query: str, *args: Any, **kwargs: Any) -> Any:
-        _trace(query)
-        return await _execute(self, query, *args, **kwargs)
+        async with _traced(query):
+            return await _execute(self, query, *args, **kwargs)
 
     async def wrapped__executemany(self: Connection, query: str, args: Any, *rest: Any, **kwargs: Any) -> Any:
         args = list(args)
-        if _active is not None:
-            _active.record(query, len(args))
-        return await _executemany(self, query, args, *rest, **kwargs)
+        async with _traced(query, len(args)):
+            return await _executemany(self, query, args, *rest, **kwargs)
 
     async def wrapped_reset(self: Connection, *args: Any, **kwargs: Any) -> Any:
         _resetting.add(id(self))
@@ -171,14 +197,13 @@ def _asyncpg_wrappers() -> dict[tuple[type, str], Callable[..., Any]]:
             _resetting.discard(id(self))
 
     async def wrapped_bind_execute(self: PreparedStatement, *args: Any, **kwargs: Any) -> Any:
-        _trace(self._query)
-        return await bind_execute(self, *args, **kwargs)
+        async with _traced(self._query):
+            return await bind_execute(self, *args, **kwargs)
 
     async def wrapped_prepared_executemany(self: PreparedStatement, args: Any, **kwargs: Any) -> Any:
         args = list(args)
-        if _active is not None:
-            _active.record(self._query, len(args))
-        return await prepared_executemany(self, args, **kwargs)
+        async with _traced(self._query, len(args)):
+            return await prepared_executemany(self, args, **kwargs)
 
     return {
         (Connection, "execute"): wrapped_execute,

@@ -33,7 +33,8 @@ WHERE n.nspname = 'public'
 INDEXES = """
 SELECT c.relname AS table, i.indisunique AS is_unique, i.indisprimary AS is_primary,
        ARRAY(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY k(attnum, pos)
-             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.pos) AS columns
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.pos) AS columns,
+       pg_get_expr(i.indexprs, i.indrelid) AS expressions
 FROM pg_index i
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -53,7 +54,8 @@ def _default(expression: str | None) -> str | None:
 
 
 async def describe(dsn: str) -> dict[str, Any]:
-    """Tables, columns (type, NOT NULL, default), constraints and indexes of the `public` schema."""
+    """Tables, columns (type, NOT NULL, default), constraints and indexes of the `public` schema. An index is
+    (table, unique, primary, its columns, its expressions: `lower((email)::text)` for an index on lower(email))."""
     connection = await asyncpg.connect(dsn)
     try:
         columns = await connection.fetch(COLUMNS)
@@ -72,7 +74,7 @@ async def describe(dsn: str) -> dict[str, Any]:
             (r["table"], r["kind"], r["definition"]) for r in constraints if r["table"] not in _IGNORED_TABLES
         ),
         "indexes": sorted(
-            (r["table"], r["is_unique"], r["is_primary"], tuple(r["columns"]))
+            (r["table"], r["is_unique"], r["is_primary"], tuple(r["columns"]), r["expressions"])
             for r in indexes
             if r["table"] not in _IGNORED_TABLES
         ),

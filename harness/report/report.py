@@ -235,10 +235,13 @@ def _environment_section(run: Run) -> list[Block]:
         Table(order(versions)),
         Bullets(_method_facts(run)),
         Paragraph(
-            "Each benchmark times one operation per round (a concurrency round: all its operations) with "
-            "pytest-benchmark, one event loop for the whole session, warmup rounds first; untimed setup puts the "
-            "data back before every round. The adapters of one scenario run back to back in a seeded, "
-            "recorded order. Median and interquartile range are over the rounds; the coefficient of variation "
+            "The adapters of one scenario are measured together, round by round in a new random order each "
+            "round (seeded, recorded), so the machine's drift falls on all of them alike; a round times one call, "
+            "or several of a repeatable one (no setup), or a concurrency round's operations, inside one event "
+            "loop, after an untimed setup that puts the data back (and, on PostgreSQL, a VACUUM for writing "
+            "scenarios). Rounds go on until each adapter's median is known to within the profile's precision or "
+            "the group's time cap; a run repeats this in several trials, pooled, and `trial spread` says how far "
+            "their medians differ. Median and interquartile range are over the rounds; the coefficient of variation "
             f"(CV = standard deviation / mean) flags a result as unstable at {UNSTABLE_CV:.0%} or more. "
             "Statements are counted at the driver, memory is tracemalloc's peak on a separate untimed round."
         ),
@@ -250,6 +253,28 @@ def _version_columns(facts: dict[str, Any]) -> dict[str, Any]:
     return {key.replace("_", " "): facts.get(key) if facts.get(key) is not None else "-" for key in keys}
 
 
+def _trial_facts(table: pd.DataFrame) -> list[str]:
+    """Trials and their spread, the precision reached and the calls per round (interleaved runs only)."""
+    metric = table.groupby("metric")["value"]
+    if "trial_spread" not in metric.groups:
+        return []
+    spread, trials = metric.get_group("trial_spread"), metric.get_group("trials")
+    facts = [
+        f"trials: {trials.max():.0f}; trial spread (largest trial median over the smallest) median "
+        f"{spread.median():.2f}, 90th percentile {spread.quantile(0.9):.2f}"
+    ]
+    if "median_precision" in metric.groups:
+        precision = metric.get_group("median_precision")
+        facts.append(
+            f"precision of the medians (95% interval half-width over the median): median {precision.median():.1%}, "
+            f"90th percentile {precision.quantile(0.9):.1%}"
+        )
+    if "calls_per_round" in metric.groups:
+        calls = metric.get_group("calls_per_round")
+        facts.append(f"calls per round: {calls.min():.0f} to {calls.max():.0f} (repeatable scenarios time several)")
+    return facts
+
+
 def _method_facts(run: Run) -> list[str]:
     env, table = run.environment, run.table
     harness, machine, commit = env.get("harness", {}), env.get("machine", {}), env.get("commit", {})
@@ -258,6 +283,7 @@ def _method_facts(run: Run) -> list[str]:
         f"profile **{env.get('profile')}**, adapters' order seed {env.get('order_seed')}, "
         f"pytest-benchmark {env.get('pytest_benchmark')}",
         f"rounds per benchmark: {rounds.min():.0f} to {rounds.max():.0f} (median {rounds.median():.0f})",
+        *_trial_facts(table),
         f"machine: {machine.get('cpu')} x {machine.get('cpu_count')}, {machine.get('system')}, {machine.get('python')}",
         f"commit: {commit.get('id', 'unknown')}{' (uncommitted changes)' if commit.get('dirty') else ''}",
     ]
@@ -348,8 +374,14 @@ def _family_table(rows: pd.DataFrame) -> pd.DataFrame:
             "rows/op": rows["rows_per_op"].map(_count),
             "memory KiB/op": (rows["memory_peak"] / 1024).map(_number),
             "rounds": rows["rounds"].map(_count),
+            "trial spread": rows["trial_spread"].map(_spread) if "trial_spread" in rows else "-",
         }
     )
+
+
+def _spread(value: float) -> str:
+    """The largest trial median over the smallest, as a percentage above 1: how far the trials disagree."""
+    return "-" if pd.isna(value) else f"{value - 1:.0%}"
 
 
 def _against_fastest(row: Any) -> str:

@@ -16,8 +16,12 @@ The environment is a dict: `schema_version`, `run_id`, `datetime`, `profile`, th
 and database, and each scenario's family and label.
 
 Schema versions: every benchmark carries `extra_info["harness_schema"]`. A file whose version is newer than
-`RESULTS_SCHEMA` (harness/bench/extra_info.py, which writes it) is refused with a message saying so; an older one
-would be migrated here (there is none yet).
+`RESULTS_SCHEMA` (harness/bench/extra_info.py, which writes it) is refused with a message saying so. Schema 1 (before
+trials and interleaved rounds) needs no migration: its benchmarks read as one trial each, their samples unpaired.
+
+Trials: a run measures each benchmark once per trial (harness/bench/interleave.py); `pooled_trials` makes them one
+benchmark before the table is built, every trial's samples together, plus `trials`, `trial_median` (one row per
+trial) and `trial_spread` (the largest trial median over the smallest).
 """
 
 from __future__ import annotations
@@ -82,6 +86,11 @@ METRICS: dict[str, str] = {
     "latency_p95": "ms",
     "latency_p99": "ms",
     "order_position": "position",
+    "calls_per_round": "calls",
+    "median_precision": "ratio",
+    "trials": "trials",
+    "trial_spread": "ratio",
+    "trial_median": "s",
 }
 """Every metric of the table and its unit."""
 
@@ -128,6 +137,7 @@ def load_run(path: str | Path) -> Run:
     if not benchmarks:
         raise ResultsError(f"results file {source} holds no adapter benchmarks")
     run_id = _run_id(document, source)
+    benchmarks = pooled_trials(benchmarks)
     rows = [row for bench in benchmarks for row in _rows(bench, run_id, source)]
     table = pd.DataFrame(rows, columns=COLUMNS)
     table["value"] = table["value"].astype(float)
@@ -135,6 +145,63 @@ def load_run(path: str | Path) -> Run:
     environment["overhead"] = _overhead([b for b in found if b not in benchmarks])
     environment["resilience"] = _resilience(found)
     return Run(table, environment, source)
+
+
+def pooled_trials(benchmarks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One benchmark per adapter, database, scenario and parameter: the run's trials of it pooled (`_pooled`)."""
+    trials: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for bench in benchmarks:
+        info = bench["extra_info"]
+        key = (info.get("adapter"), info.get("database"), info.get("scenario"), parameter_key(info.get("parameter")))
+        trials.setdefault(key, []).append(bench)
+    return [_pooled(sorted(group, key=lambda b: b["extra_info"].get("trial") or 1)) for group in trials.values()]
+
+
+def _pooled(trials: list[dict[str, Any]]) -> dict[str, Any]:
+    """A benchmark's trials as one: every trial's samples together, in trial order (the rounds of the adapters of
+    a group stay paired: each trial gave each adapter the same rounds), the statistics recomputed from them, the
+    first trial's probes (only it probes), and `trial_medians`. Without the samples (pytest-benchmark stores them
+    with --benchmark-save-data, which `orm-harness run` passes) the statistics are the first trial's."""
+    first = trials[0]
+    info = {**first["extra_info"], "trial_medians": [b["stats"]["median"] for b in trials]}
+    samples = [b["stats"].get("data") for b in trials]
+    if len(trials) == 1 or not all(samples):
+        return {**first, "extra_info": info}
+    data = [value for trial in samples for value in trial or ()]
+    stats = _statistics(data)
+    if (concurrency := info.get("concurrency")) is not None:
+        latencies = [b["extra_info"]["concurrency"]["latency_ms"] for b in trials]
+        info["concurrency"] = {
+            **concurrency,
+            "throughput_ops_s": round(concurrency["operations"] / stats["median"], 2),
+            "latency_ms": {q: _median_of([t.get(q) for t in latencies]) for q in concurrency["latency_ms"]},
+        }
+    return {**first, "stats": stats, "extra_info": info}
+
+
+def _statistics(data: list[float]) -> dict[str, Any]:
+    """pytest-benchmark's statistics of pooled samples (the ones the report reads)."""
+    values = pd.Series(data, dtype=float)
+    q1, median, q3 = (float(values.quantile(q)) for q in (0.25, 0.5, 0.75))
+    mean = float(values.mean())
+    return {
+        "min": float(values.min()),
+        "max": float(values.max()),
+        "mean": mean,
+        "median": median,
+        "stddev": float(values.std()) if len(values) > 1 else 0.0,
+        "q1": q1,
+        "q3": q3,
+        "iqr": q3 - q1,
+        "ops": 1 / mean if mean else None,
+        "rounds": len(values),
+        "data": data,
+    }
+
+
+def _median_of(values: list[Any]) -> float | None:
+    present = [float(v) for v in values if v is not None]
+    return float(pd.Series(present).median()) if present else None
 
 
 def _resilience(benchmarks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -235,6 +302,13 @@ def _metrics(info: Mapping[str, Any], stats: Mapping[str, Any]) -> Iterator[tupl
     yield "rows_per_op", info.get("rows_per_op")
     yield "memory_peak", info.get("memory_peak_bytes")
     yield "order_position", info.get("order_position")
+    yield "calls_per_round", info.get("calls_per_round")
+    yield "median_precision", info.get("median_precision")
+    medians = info.get("trial_medians") or [stats["median"]]
+    yield "trials", len(medians)
+    yield "trial_spread", max(medians) / min(medians) if min(medians) > 0 else None
+    for median in medians:
+        yield "trial_median", median
     pool = info.get("pool") or {}
     for gauge in ("min", "max", "size", "checked_out_peak", "idle", "overflow"):
         yield f"pool_{gauge}", pool.get(gauge)
@@ -332,7 +406,9 @@ def time_summary(table: pd.DataFrame) -> pd.DataFrame:
     is beyond it, None where there is no interval (and for the fastest ORM itself).
     `unstable` flags a CV of `UNSTABLE_CV` or more.
     """
-    wide = benchmarks_wide(table, ("time_median", "time_iqr", "time_q1", "time_q3", "time_cv", "rounds"))
+    wide = benchmarks_wide(
+        table, ("time_median", "time_iqr", "time_q1", "time_q3", "time_cv", "rounds", "calls_per_round", "trial_spread")
+    )
     case = ["run", "database", "scenario", "parameter"]
     orms = wide[wide["adapter"].isin(ORMS)].groupby(case)["time_median"]
     index = pd.MultiIndex.from_frame(wide[case])

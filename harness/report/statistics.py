@@ -3,7 +3,8 @@
 `resampled_medians` resamples one benchmark's raw timing samples with replacement, `BOOTSTRAP_RESAMPLES` times,
 and returns the median of each resample. The tier recommendation (harness/report/tiers.py) builds its margin's
 interval from it; `ratio_interval` builds the 95 percent interval of one adapter's time over another's (the
-ratio of their medians, each benchmark's samples resampled independently), which the report's tables, the
+ratio of their medians, each benchmark's samples resampled independently, or round by round where the rounds
+were interleaved), which the report's tables, the
 ratio chart and `orm-harness stability` show. With fewer than `MIN_SAMPLES` rounds there is no interval: the
 spread of one or two rounds says nothing. An interval that includes 1.0 is a tie: the two adapters are not
 told apart beyond the noise between rounds.
@@ -53,10 +54,19 @@ def ratio_interval(
     denominator: Sequence[float] | None,
     generator: np.random.Generator | None = None,
 ) -> tuple[float, float] | None:
-    """The bootstrap interval of median(numerator) / median(denominator), or None with too few samples."""
+    """The bootstrap interval of median(numerator) / median(denominator), or None with too few samples.
+
+    With as many samples on both sides, a resample draws the same rounds from both: interleaved rounds
+    (harness/bench/interleave.py) are paired, sample i of each measured in the same round, so what the machine did
+    in a round stays on both sides of the ratio instead of widening it. For samples that are not paired, drawing
+    the same indices changes nothing: each side is still a uniform resample of its own rounds."""
     if not numerator or not denominator or min(len(numerator), len(denominator)) < MIN_SAMPLES:
         return None
     generator = generator if generator is not None else rng()
+    if len(numerator) == len(denominator):
+        top, bottom = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
+        rounds = generator.integers(0, len(top), (BOOTSTRAP_RESAMPLES, len(top)))
+        return percentile_interval(np.median(top[rounds], axis=1) / np.median(bottom[rounds], axis=1))
     return percentile_interval(resampled_medians(numerator, generator) / resampled_medians(denominator, generator))
 
 

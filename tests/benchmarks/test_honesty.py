@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from harness.bench.runner import QUICK, Case, Profile
+from harness.bench.runner import QUICK, Case
 from harness.bench.workload import Workload, Workloads
 from harness.core.concurrency import percentiles, run_concurrently
 from harness.core.config import DatabaseConfig
 from harness.core.contract import BaseORMProvider
-from harness.core.dataset import DatasetSize, generate, load
+from harness.core.dataset import generate, load
 from harness.core.factory import adapter_class
 from harness.databases.catalog import table_layout
 from harness.databases.targets import SqliteTarget
@@ -57,7 +57,7 @@ async def test_every_scenario_passes_and_leaves_the_dataset_as_loaded(workload: 
     before = await table_sizes(workload)
     for scenario in (s for s in CATALOGUE if CATALOGUE[s].prepare is None):  # not on the dataset's database
         benchmark = case(workload, scenario)
-        await benchmark.trial()
+        await benchmark.calibrate()
         await benchmark.statements()
         await benchmark.restore()
         assert await table_sizes(workload) == before, scenario
@@ -78,7 +78,7 @@ async def test_a_migration_scenario_runs_on_a_database_of_its_own(own_workloads:
         benchmark = Case.build(scenario, workload, QUICK)
         assert benchmark.arguments == {"size": QUICK.size(scenario)} == {"size": 2000}
         benchmark.arguments["size"] = 300
-        await benchmark.trial()
+        await benchmark.calibrate()
         await benchmark.statements()
         await benchmark.restore()
         columns, indexes = await table_layout(workload.provider.config.url, "tasks")
@@ -118,7 +118,7 @@ async def test_a_rollback_that_keeps_its_work_is_caught(workload: Workload[BaseO
 
     p.transaction = leaky  # type: ignore[method-assign]
     with pytest.raises(ScenarioFailed, match="tasks left by the rollback"):
-        await case(workload, "rollback").trial()
+        await case(workload, "rollback").calibrate()
 
 
 async def test_wrong_rows_are_caught(workload: Workload[BaseORMProvider]) -> None:
@@ -130,7 +130,7 @@ async def test_wrong_rows_are_caught(workload: Workload[BaseORMProvider]) -> Non
 
     p.get = off_by_one  # type: ignore[method-assign]
     with pytest.raises(ScenarioFailed, match="user fetched"):
-        await case(workload, "get_by_pk").trial()
+        await case(workload, "get_by_pk").calibrate()
 
 
 async def test_more_statements_than_documented_are_caught(workload: Workload[BaseORMProvider]) -> None:
@@ -156,7 +156,7 @@ async def test_lost_money_is_caught(workload: Workload[BaseORMProvider]) -> None
 
     p.update = skimming  # type: ignore[method-assign]
     with pytest.raises(ScenarioFailed, match="sum of the balances"):
-        await case(workload, "concurrent_transfer").trial()
+        await case(workload, "concurrent_transfer").calibrate()
 
 
 async def test_run_concurrently_keeps_order_and_bounds_concurrency() -> None:
@@ -180,11 +180,3 @@ def test_percentiles_are_nearest_rank() -> None:
     assert percentiles(values, (50, 95, 99)) == {"p50": 50.0, "p95": 95.0, "p99": 99.0}
     assert percentiles([7.0], (50, 99)) == {"p50": 7.0, "p99": 7.0}
     assert percentiles([], (50,)) == {"p50": None}
-
-
-def test_calibration_stays_within_bounds() -> None:
-    profile = Profile("full", DatasetSize(), budget=0.4, rounds=(3, 200), warmup=(0, 10))
-    assert profile.calibrate(1e-5) == (200, 10)
-    assert profile.calibrate(0.01) == (40, 4)
-    assert profile.calibrate(2.0) == (3, 0)
-    assert not QUICK.calibrated and QUICK.calibrate(0.0) == (1, 0)

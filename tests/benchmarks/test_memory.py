@@ -54,7 +54,7 @@ async def workloads(postgresql_target: PostgresTarget) -> AsyncIterator[dict[str
 async def probe(workload: Workload[BaseORMProvider], scenario: str) -> int:
     """The runner's memory probe on one checked round of `scenario` (after a first, warming round)."""
     case = Case.build(CATALOGUE[scenario], workload, QUICK)
-    await case.trial()
+    await case.calibrate()
     await case.restore()
     try:
         return await case.peak_memory()
@@ -85,7 +85,7 @@ async def test_the_read_buffer_was_the_excess(workloads: dict[str, Workload[Base
     operation, made the 262 KiB."""
     workload = workloads["raw"]
     case = Case.build(CATALOGUE["get_by_pk"], workload, QUICK)
-    await case.trial()
+    await case.calibrate()
     default = asyncio.selector_events._SelectorSocketTransport.max_size  # type: ignore[attr-defined]
     arguments = await case.setup()
     small = await allocated_by(case.call, arguments)

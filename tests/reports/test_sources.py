@@ -50,8 +50,7 @@ def family_code(family: str, adapter: str) -> str:
 def test_hooks_are_read_from_the_contract() -> None:
     assert contract_hooks("expected_eager_statements") == ("_eager_statements",)
     assert contract_hooks("get_with_relations") == ("_get_many_optimized",)
-    # through migrate(); the tier tables' hooks until a revision creates them (harness/core/schema.py, TIER_TABLES)
-    assert contract_hooks("create_schema") == ("_drop_tier_tables", "_migrate", "_create_tier_tables")
+    assert contract_hooks("create_schema") == ("_migrate",)  # through migrate()
     for method in CONTRACT_METHODS:
         hooks = contract_hooks(method)
         assert hooks, method

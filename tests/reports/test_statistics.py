@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from harness.report import statistics
 from harness.report.compare import _status
@@ -114,3 +115,13 @@ def test_an_orm_beating_raw_beyond_the_noise_fails_the_honesty_check() -> None:
 def test_below_raw_within_the_noise_or_without_an_interval_passes() -> None:
     assert below_the_floor(time_summary(_one_benchmark({"raw": 1.0, "tortoise": 1.0, "piccolo": 1.3}))) == []
     assert below_the_floor(time_summary(_one_benchmark({"raw": 1.0, "tortoise": 0.5}, rounds=1))) == []
+
+
+def test_interleaved_rounds_are_paired_so_shared_drift_cancels() -> None:
+    drift = np.random.default_rng(1).uniform(1.0, 2.0, 40)  # the machine, round by round, for both adapters
+    slow, fast = list(1.2 * drift), list(1.0 * drift)
+    paired = statistics.ratio_interval(slow, fast, statistics.rng())
+    unpaired = statistics.ratio_interval(slow, fast[:-1], statistics.rng())
+    assert paired is not None and unpaired is not None
+    assert paired == pytest.approx((1.2, 1.2))
+    assert unpaired[1] - unpaired[0] > 0.2

@@ -20,6 +20,7 @@ APP_CONFIG = AppConfig(
         _models.Comment,
         _models.Account,
         _models.TransferLog,
+        _models.AuditEvent,
         _models.Follow,
         _models.CacheEntry,
     ],

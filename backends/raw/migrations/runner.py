@@ -31,9 +31,6 @@ _CREATE_BOOKKEEPING = f"""CREATE TABLE IF NOT EXISTS {BOOKKEEPING} (
   revision TEXT PRIMARY KEY,
   applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP)"""
 
-TIER_FILES = ("tier_graph_cache",)
-"""The tier tables' DDL, `<name>.<dialect>.sql`: no revision creates them yet (harness.core.schema.TIER_TABLES)."""
-
 Direction = Literal["up", "down"]
 
 
@@ -53,19 +50,9 @@ def migration_file(revision: str, direction: Direction, dialect: str) -> Path:
 
 
 async def create_all(db: ScriptRunner, dialect: str) -> None:
-    """The head schema without bookkeeping: every up file and the tier tables, in one transaction (the raw baseline
-    has no models to create tables from, and a second copy of the DDL would drift from the migrations)."""
-    files = [migration_file(r, "up", dialect) for r in REVISIONS] + _tier_files(dialect)
-    await db.atomic_script("\n".join(file.read_text() for file in files))
-
-
-async def create_tier_tables(db: ScriptRunner, dialect: str) -> None:
-    """The tier tables, in one transaction, on a schema at the head revision."""
-    await db.atomic_script("\n".join(file.read_text() for file in _tier_files(dialect)))
-
-
-def _tier_files(dialect: str) -> list[Path]:
-    return [FOLDER / f"{name}.{dialect}.sql" for name in TIER_FILES]
+    """The head schema without bookkeeping: every up file, in one transaction (the raw baseline has no models
+    to create tables from, and a second copy of the DDL would drift from the migrations)."""
+    await db.atomic_script("\n".join(migration_file(r, "up", dialect).read_text() for r in REVISIONS))
 
 
 async def migrate(db: ScriptRunner, dialect: str, target: str | None) -> None:

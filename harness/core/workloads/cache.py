@@ -11,9 +11,8 @@ clock decides on every database (and Redis, the reference line, expires by its o
     cache_get_many(keys): the live entries among these keys, as {key: value} (a multi-get, one statement).
     cache_delete(keys): remove these keys' entries, live or not (an invalidation); returns how many were there.
     cache_sweep(): remove every expired entry (through the index on expires_at); returns how many.
-On SQLite a timestamp is text compared as text, so every write and comparison of one adapter must use one format.
-The raw-SQL path below writes the raw baseline's ('YYYY-MM-DD HH:MM:SS[.ffffff]', UTC); each ORM writes its own, so
-an ORM adapter does all of these through its ORM or none (all three ORMs do them all natively).
+On SQLite a timestamp is text compared as text: the raw-SQL path below binds its times in the adapter's own format
+(`sql_timestamp`), so it agrees with the rows the adapter's ORM writes.
 """
 
 from __future__ import annotations
@@ -116,6 +115,8 @@ class CacheOperations:
 
         def transaction(self) -> AbstractAsyncContextManager[None]: ...
 
+        def sql_timestamp(self, moment: datetime) -> Any: ...
+
     async def cache_upsert(self, key: str, value: str, ttl: timedelta) -> None:
         """Store `value` under `key`, live for `ttl` from now, whether or not the key has an entry."""
         check_item(key, value, ttl)
@@ -163,12 +164,6 @@ class CacheOperations:
 
     # The raw-SQL path.
 
-    def _sql_time(self, moment: datetime) -> Any:
-        """A timestamp as this path binds it: as is on PostgreSQL, the raw baseline's UTC text on SQLite."""
-        if self.dialect != "sqlite":
-            return moment
-        return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-
     async def _cache_upsert(self, item: CacheItem, clock: datetime) -> None:
         await self._cache_upsert_many([item], clock)
 
@@ -184,18 +179,18 @@ class CacheOperations:
     async def _upsert_batch(self, items: list[CacheItem], clock: datetime) -> None:
         params: dict[str, Any] = {}
         for n, (key, value, ttl) in enumerate(items):
-            params |= {f"k{n}": key, f"v{n}": value, f"e{n}": self._sql_time(clock + ttl)}
+            params |= {f"k{n}": key, f"v{n}": value, f"e{n}": self.sql_timestamp(clock + ttl)}
         rows = ", ".join(f"(:k{n}, :v{n}, :e{n})" for n in range(len(items)))
         await self.execute(UPSERT_SQL.format(rows=rows), params)
 
     async def _cache_get(self, key: str, clock: datetime) -> str | None:
-        rows = await self.execute(GET_SQL, {"key": key, "now": self._sql_time(clock)})
+        rows = await self.execute(GET_SQL, {"key": key, "now": self.sql_timestamp(clock)})
         return rows[0]["value"] if rows else None
 
     async def _cache_get_many(self, keys: list[str], clock: datetime) -> dict[str, str]:
         found: dict[str, str] = {}
         for names, params in _key_batches(keys):
-            rows = await self.execute(GET_MANY_SQL.format(keys=names), {**params, "now": self._sql_time(clock)})
+            rows = await self.execute(GET_MANY_SQL.format(keys=names), {**params, "now": self.sql_timestamp(clock)})
             found |= {row["key"]: row["value"] for row in rows}
         return found
 
@@ -206,7 +201,7 @@ class CacheOperations:
         return deleted
 
     async def _cache_sweep(self, clock: datetime) -> int:
-        return await self._delete_where("expires_at <= :now", {"now": self._sql_time(clock)})
+        return await self._delete_where("expires_at <= :now", {"now": self.sql_timestamp(clock)})
 
     async def _delete_where(self, condition: str, params: dict[str, Any]) -> int:
         rows = await self.execute(DELETE_SQL[self.dialect].format(condition=condition), params)

@@ -1,0 +1,187 @@
+"""The interleaved group measurement (harness/bench/interleave.py) and what the report makes of its trials.
+
+Real adapters on real SQLite files (and the throwaway PostgreSQL cluster for the settler); each test states the
+behaviour the figures rest on: every adapter gets the same rounds, in varying order, until the precision or the
+cap says stop; a broken adapter fails alone; the samples reach pytest-benchmark unchanged; trials pool.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from harness.bench import affinity
+from harness.bench.interleave import fresh_process_state, measure_group, median_precision, replay
+from harness.bench.runner import FULL, QUICK, Case, loop_time
+from harness.bench.settle import Settler
+from harness.bench.workload import Workload
+from harness.core.config import DatabaseConfig
+from harness.core.dataset import generate, load
+from harness.core.factory import adapter_class
+from harness.databases.targets import PostgresTarget
+from harness.report.results import pooled_trials
+from scenarios import CATALOGUE
+
+DATA = generate(QUICK.dataset)
+ADAPTERS = ("raw", "sqlalchemy", "tortoise")
+MEASURED = replace(FULL, dataset=QUICK.dataset, precision=0.0, cap=float("inf"), rounds=(8, 8))
+"""A full-profile group that always runs exactly 8 rounds (no precision is ever enough, no cap stops it early)."""
+
+
+@pytest.fixture
+async def workloads(tmp_path: Path) -> AsyncIterator[dict[str, Workload]]:
+    loaded: dict[str, Workload] = {}
+    try:
+        for adapter in ADAPTERS:
+            config = DatabaseConfig(f"sqlite:///{tmp_path / adapter}.sqlite")
+            provider = adapter_class(adapter)(config)
+            await provider.connect()
+            loaded[adapter] = Workload(adapter, "sqlite", provider, DATA, {})
+            await provider.create_schema()
+            await load(provider, DATA)
+        yield loaded
+    finally:
+        for workload in loaded.values():
+            await workload.provider.disconnect()
+
+
+def cases(workloads: dict[str, Workload], scenario: str) -> dict[str, Case]:
+    return {adapter: Case.build(CATALOGUE[scenario], w, MEASURED) for adapter, w in workloads.items()}
+
+
+async def test_every_adapter_gets_the_same_rounds_in_a_new_order_each_round(workloads: dict[str, Workload]) -> None:
+    order: list[str] = []
+    group = cases(workloads, "update_one")
+    for adapter, case in group.items():
+        setup = case.setup
+
+        async def noted(adapter: str = adapter, setup: Any = setup) -> dict[str, Any]:
+            order.append(adapter)
+            return await setup()
+
+        case.setup = noted  # type: ignore[method-assign]
+    outcomes = await measure_group(group, MEASURED, random.Random(1), probe=True)
+    assert {a: len(o.samples) for a, o in outcomes.items()} == dict.fromkeys(ADAPTERS, 8)
+    assert all(o.error is None and o.measured["stopped_by"] == "max_rounds" for o in outcomes.values())
+    # One setup per adapter to calibrate, then 8 rounds of 3, then the probes' own setups.
+    rounds = [tuple(order[i : i + 3]) for i in range(3, 3 + 8 * 3, 3)]
+    assert all(sorted(r) == sorted(ADAPTERS) for r in rounds) and len(set(rounds)) > 1
+    assert outcomes["raw"].measured["statements"]["queries"] == 1  # probed in the first trial
+    assert await workloads["raw"].provider.count(workloads["raw"].provider.models.Task, {}) == len(DATA.tasks)
+
+
+async def test_a_repeatable_scenario_times_several_calls_per_round(workloads: dict[str, Workload]) -> None:
+    outcomes = await measure_group(cases(workloads, "get_by_pk"), MEASURED, random.Random(2), probe=False)
+    calls = {o.measured["calls_per_round"] for o in outcomes.values()}
+    assert len(calls) == 1 and calls.pop() > 1  # the same for every adapter: the same work in paired rounds
+    assert outcomes["raw"].measured.get("statements") is None  # not probed outside the first trial
+    writing = await measure_group(cases(workloads, "update_one"), MEASURED, random.Random(2), probe=False)
+    assert {o.measured["calls_per_round"] for o in writing.values()} == {1}
+
+
+async def test_precision_stops_the_rounds_when_reached(workloads: dict[str, Workload]) -> None:
+    lenient = replace(MEASURED, precision=float("inf"), rounds=(6, 300))  # any precision is enough
+    outcomes = await measure_group(cases(workloads, "count"), lenient, random.Random(3), probe=False)
+    assert {(o.measured["stopped_by"], len(o.samples)) for o in outcomes.values()} == {("precision", 6)}
+    capped = replace(MEASURED, precision=0.0, cap=0.05, rounds=(6, 10_000))
+    outcomes = await measure_group(cases(workloads, "count"), capped, random.Random(3), probe=False)
+    assert {o.measured["stopped_by"] for o in outcomes.values()} == {"cap"}
+
+
+async def test_a_broken_adapter_fails_alone(workloads: dict[str, Workload]) -> None:
+    await workloads["tortoise"].provider.disconnect()
+    outcomes = await measure_group(cases(workloads, "get_by_pk"), MEASURED, random.Random(4), probe=False)
+    assert outcomes["tortoise"].error is not None and outcomes["tortoise"].samples == []
+    assert all(outcomes[a].error is None and len(outcomes[a].samples) == 8 for a in ("raw", "sqlalchemy"))
+
+
+def test_median_precision_is_the_order_statistics_interval() -> None:
+    assert median_precision([1.0] * 5) == float("inf")
+    samples = [float(v) for v in range(1, 101)]  # ranks 40 and 60 (0-based) bound the median, 50.5
+    assert median_precision(samples) == pytest.approx((61 - 41) / (2 * 50.5))
+    assert median_precision([2.0] * 50) == 0.0
+
+
+def test_earlier_objects_are_frozen_out_of_the_collections() -> None:
+    kept: list[list[int]] = [[] for _ in range(1000)]  # noqa: F841 (alive, so the freeze holds them)
+    with fresh_process_state():
+        assert gc.get_freeze_count() >= 1000
+    assert gc.get_freeze_count() == 0
+
+
+class Recorder:
+    """pytest-benchmark's `pedantic`, as far as replay uses it: time each round with the benchmark's timer."""
+
+    def __init__(self) -> None:
+        self.extra_info: dict[str, Any] = {}
+        self.times: list[float] = []
+
+    def pedantic(self, target: Callable[..., Any], **options: Any) -> None:
+        for _ in range(options["rounds"]):
+            before = loop_time()
+            target()
+            self.times.append(loop_time() - before)
+
+
+def test_replay_gives_pytest_benchmark_the_measured_times() -> None:
+    recorder, samples = Recorder(), [0.001, 0.0025, 0.0004]
+    replay(recorder, samples)
+    assert recorder.times == pytest.approx(samples, rel=1e-9)
+
+
+def bench(adapter: str, trial: int, data: list[float]) -> dict[str, Any]:
+    info = {"adapter": adapter, "database": "sqlite", "scenario": "count", "parameter": {}, "trial": trial}
+    return {"extra_info": info, "stats": {"median": sorted(data)[len(data) // 2], "data": data}}
+
+
+def test_trials_pool_into_one_benchmark_in_trial_order() -> None:
+    pooled = pooled_trials([bench("raw", 2, [3.0, 4.0, 5.0]), bench("raw", 1, [1.0, 2.0, 3.0])])
+    assert len(pooled) == 1
+    assert pooled[0]["stats"]["data"] == [1.0, 2.0, 3.0, 3.0, 4.0, 5.0]
+    assert pooled[0]["stats"]["median"] == 3.0 and pooled[0]["stats"]["rounds"] == 6
+    assert pooled[0]["extra_info"]["trial_medians"] == [2.0, 4.0]
+
+
+@pytest.mark.postgresql
+async def test_the_settler_vacuums_a_writing_scenario_on_postgresql(postgresql_target: PostgresTarget) -> None:
+    url = await postgresql_target.new_database("settle")
+    provider = adapter_class("raw")(DatabaseConfig(url))
+    await provider.connect()
+    try:
+        await provider.create_schema()
+        await load(provider, DATA)
+        workload = Workload("raw", "postgresql", provider, DATA, {})
+        assert Settler.for_case(Case.build(CATALOGUE["get_by_pk"], workload, MEASURED))._dsn is None  # reads only
+        settler = Settler.for_case(Case.build(CATALOGUE["update_one"], workload, MEASURED))
+        await settler.settle()
+        await settler.close()
+        connection = await asyncpg.connect(provider.config.postgres_dsn)
+        try:
+            vacuumed = await connection.fetchval("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'tasks'")
+        finally:
+            await connection.close()
+        assert vacuumed is not None
+    finally:
+        await provider.disconnect()
+
+
+@pytest.mark.postgresql
+def test_client_and_server_run_on_separate_cpus_then_share_again(postgresql_target: PostgresTarget) -> None:
+    if not affinity.available():
+        pytest.skip("needs Linux CPU affinity and at least 2 CPUs")
+    assert postgresql_target.server is not None
+    data_dir, everything = postgresql_target.server.data_dir, os.sched_getaffinity(0)
+    client, server = affinity.split()
+    with affinity.separate_cpus(data_dir):
+        assert os.sched_getaffinity(0) == client
+        assert {frozenset(os.sched_getaffinity(pid)) for pid in affinity.server_pids(data_dir)} == {frozenset(server)}
+    assert os.sched_getaffinity(0) == everything
+    assert all(os.sched_getaffinity(pid) == everything for pid in affinity.server_pids(data_dir))
