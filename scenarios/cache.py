@@ -223,6 +223,6 @@ SCENARIOS = (
         setup=_put_back_hot,
         restore=_put_back_hot,
         parameter="concurrency",
-        sizes=Sizes(quick=32, full=128),
+        sizes=Sizes(quick=32, full=64),
     ),
 )
