@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 
 from harness.core.contract import BaseORMProvider
-from harness.core.dataset import Dataset
+from harness.core.dataset import Dataset, DatasetSize
 from harness.core.statements import capture
 from scenarios.base import Scenario, Step, expect
 
@@ -41,11 +41,18 @@ def within(data: Dataset, start: int, depth: int) -> list[int]:
     return sorted(user for user, hops in hops_from(data, start).items() if hops <= depth)
 
 
+_FAR_TARGETS: dict[tuple[DatasetSize, int], int] = {}
+"""`far_target` of each dataset, by what determines it (its size and seed): the timed calls ask for it."""
+
+
 def far_target(data: Dataset) -> int:
     """The user `START` reaches last within `MAX_DEPTH` hops (the lowest id among those)."""
-    hops = {user: h for user, h in hops_from(data, START).items() if h <= MAX_DEPTH}
-    farthest = max(hops.values())
-    return min(user for user, h in hops.items() if h == farthest)
+    key = (data.size, data.seed)
+    if key not in _FAR_TARGETS:
+        hops = {user: h for user, h in hops_from(data, START).items() if h <= MAX_DEPTH}
+        farthest = max(hops.values())
+        _FAR_TARGETS[key] = min(user for user, h in hops.items() if h == farthest)
+    return _FAR_TARGETS[key]
 
 
 def unreachable_target(data: Dataset) -> int:
