@@ -17,11 +17,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from harness.core.contract import BaseORMProvider
+from harness.core.contract import BaseDatabaseProvider, BaseORMProvider
 from harness.core.dataset import Dataset
 
 Family = Literal[
-    "crud", "eager", "bulk", "transactions", "concurrency", "migrations", "users", "audit", "graph", "cache"
+    "crud",
+    "eager",
+    "bulk",
+    "transactions",
+    "concurrency",
+    "migrations",
+    "users",
+    "audit",
+    "embeddings",
+    "graph",
+    "cache",
 ]
 Parameter = Literal["size", "concurrency"]
 Step = Callable[..., Awaitable[Any]]
@@ -60,6 +70,11 @@ class Scenario:
     prepare: set for a scenario that changes the schema: it runs on a database of its own, not on the dataset's;
         the database is created at head by the adapter's migrate, filled once by `prepare(p, size)`, and dropped
         with its provider after the benchmark (harness/bench/workload.py, `Workloads.own`).
+    operations: the tier operations `run` calls (harness/core/workloads/): where the adapter declares one of them
+        `unavailable` on the database (`Capabilities.paths`), the benchmark is skipped with the declared reason,
+        which the run records.
+    quality: after the last timed round, `quality(p, data, result, **arguments)` returns figures of the answer's
+        quality that timing cannot show (an approximate search's recall), recorded with the benchmark.
     """
 
     run: Step
@@ -71,6 +86,8 @@ class Scenario:
     parameter: Parameter | None = None
     sizes: Sizes | None = None
     prepare: Prepare | None = None
+    operations: tuple[str, ...] = ()
+    quality: Step | None = None
 
     def __post_init__(self) -> None:
         if (self.parameter is None) != (self.sizes is None):
@@ -79,6 +96,14 @@ class Scenario:
     @property
     def id(self) -> str:
         return self.run.__name__
+
+    def unavailable(self, p: BaseDatabaseProvider) -> str | None:
+        """Why `p` cannot run this scenario (one of its `operations` declared unavailable there), or None."""
+        for operation in self.operations:
+            path = p.capabilities.paths.get(operation)
+            if path is not None and path.kind == "unavailable":
+                return f"{p.name} on {p.dialect} has no {operation}: {path.note}"
+        return None
 
     @property
     def label(self) -> str:

@@ -133,9 +133,21 @@ async def _two_statements(p: BaseORMProvider, data: Dataset) -> int:
 
 
 SCENARIOS = (
-    Scenario(k_hop_2, "graph", _check_neighbourhood(2), expected_queries=one_statement),
-    Scenario(k_hop_3, "graph", _check_neighbourhood(3), expected_queries=one_statement),
-    Scenario(reachable, "graph", _check_reachable, expected_queries=_two_statements),
-    Scenario(shortest_path, "graph", _check_shortest_path, expected_queries=one_statement),
-    Scenario(friends_of_friends, "graph", _check_friends_of_friends, expected_queries=one_statement),
+    Scenario(k_hop_2, "graph", _check_neighbourhood(2), expected_queries=one_statement, operations=("neighbourhood",)),
+    Scenario(k_hop_3, "graph", _check_neighbourhood(3), expected_queries=one_statement, operations=("neighbourhood",)),
+    Scenario(reachable, "graph", _check_reachable, expected_queries=_two_statements, operations=("reachable",)),
+    Scenario(
+        shortest_path,
+        "graph",
+        _check_shortest_path,
+        expected_queries=one_statement,
+        operations=("shortest_path_length",),
+    ),
+    Scenario(
+        friends_of_friends,
+        "graph",
+        _check_friends_of_friends,
+        expected_queries=one_statement,
+        operations=("friends_of_friends",),
+    ),
 )

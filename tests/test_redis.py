@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 
-from backends.redis.provider import RedisProvider
+from backends.redis.provider import PATHS, RedisProvider
 from harness.core.adapters import BY_NAME
 from harness.core.config import DatabaseConfig
 from harness.core.contract import BaseRawProvider
@@ -46,6 +46,12 @@ def server() -> Iterator[ThrowawayRedis]:
     server = ThrowawayRedis.start_new()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def redis_declared() -> RedisProvider:
+    """A provider not connected: its declarations need no server."""
+    return RedisProvider(DatabaseConfig("redis://127.0.0.1/0"))
 
 
 @pytest.fixture
@@ -91,9 +97,7 @@ def test_paths_declare_the_cache_operations_and_why_the_rest_is_unavailable() ->
     unavailable = {operation for operation, path in paths.items() if path.kind == "unavailable"}
     assert unavailable == {*GraphOperations.OPERATIONS, "cache_sweep"}
     assert all(f"_{operation}" in vars(RedisProvider) for operation in CacheOperations.OPERATIONS)
-    cache = {s.id for s in CATALOGUE.values() if s.family == "cache"}
-    assert set(BY_NAME["redis"].reference) == cache - {"cache_sweep"}  # the cache family, less what needs a sweep
-    assert not BY_NAME["redis"].runs("cache_sweep") and not BY_NAME["redis"].runs("get_by_pk")
+    assert BY_NAME["redis"].runs("cache") and not BY_NAME["redis"].runs("graph") and not BY_NAME["redis"].runs("crud")
 
 
 async def test_upsert_get_and_delete(redis: RedisProvider) -> None:
@@ -104,6 +108,13 @@ async def test_upsert_get_and_delete(redis: RedisProvider) -> None:
     assert await redis.cache_get_many(["a", "b", "c", "d"]) == {"a": "two", "b": "x", "c": "y"}
     assert await redis.cache_delete(["a", "b", "d"]) == 2
     assert await redis.cache_get_many(["a", "b", "c"]) == {"c": "y"}
+
+
+def test_the_sweep_is_skipped_on_redis_with_the_reason_and_only_the_sweep(redis_declared: RedisProvider) -> None:
+    cache = [s for s in CATALOGUE.values() if s.family == "cache"]
+    reasons = {s.id: s.unavailable(redis_declared) for s in cache}
+    assert reasons.pop("cache_sweep") == f"redis on redis has no cache_sweep: {PATHS['cache_sweep'].note}"
+    assert set(reasons.values()) == {None}
 
 
 async def test_redis_expires_the_entries_itself(redis: RedisProvider) -> None:

@@ -69,6 +69,9 @@ def cluster() -> Iterator[Cluster]:
     hba.write_text(lines + hba.read_text())
     asyncio.run(_admin(server.url(), *[f"CREATE ROLE {r} LOGIN {o} PASSWORD '{PASSWORD}'" for r, o in ROLES.items()]))
     asyncio.run(_admin(server.url(), "SELECT pg_reload_conf()"))
+    # What a server's administrator does once for orm-harness's roles, who may not create pgvector's extension
+    # themselves: install it in template1, so every database created from it (theirs too) has it.
+    asyncio.run(_admin(server.url("template1"), "CREATE EXTENSION vector"))
     yield Cluster(server)
     server.stop()
 
@@ -194,6 +197,20 @@ async def test_a_marked_empty_database_is_used_one_adapter_at_a_time(cluster: Cl
     finally:
         await connection.close()
     await _admin(cluster.admin, "DROP DATABASE lent WITH (FORCE)")
+
+
+async def test_a_database_without_pgvector_that_the_role_cannot_add_is_refused_in_one_line(cluster: Cluster) -> None:
+    await _admin(
+        cluster.admin, "DROP DATABASE IF EXISTS bare", "CREATE DATABASE bare OWNER harness_nocreate TEMPLATE template0"
+    )
+    url = cluster.url("bare", "harness_nocreate", PASSWORD)
+    assert cli("db", "mark", url).returncode == 0
+    target = open_target(url)
+    with pytest.raises(ConfigurationError, match="cannot create pgvector's extension in 'bare'") as refused:
+        await target.new_database("bench_raw")
+    assert "\n" not in str(refused.value) and PASSWORD not in str(refused.value)
+    await target.close()
+    await _admin(cluster.admin, "DROP DATABASE bare WITH (FORCE)")
 
 
 async def test_a_killed_runs_tables_are_reclaimed_but_foreign_ones_refused(cluster: Cluster) -> None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from piccolo.columns import (
     JSON,
     JSONB,
     M2M,
     Boolean,
+    Column,
     ForeignKey,
     Integer,
     Numeric,
@@ -27,6 +29,25 @@ from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
 from harness.core.contract import Models
+from harness.core.schema import EMBEDDING_DIMENSIONS
+
+
+class Vector(Column):
+    """pgvector's `vector(n)`. Piccolo has no vector column (its column types stop at arrays and JSON), so this one
+    only names the type; values are lists of floats, which pgvector's asyncpg codec on the provider's pool binds
+    and reads (PostgreSQL), and which Piccolo's own list adapter stores as JSON text (SQLite)."""
+
+    value_type = list
+
+    def __init__(self, dimensions: int, **kwargs: Any) -> None:
+        self.dimensions = dimensions
+        self.default = None
+        kwargs["dimensions"] = dimensions  # kept for Piccolo's migrations, like every column's arguments
+        super().__init__(**kwargs)
+
+    @property
+    def column_type(self) -> str:
+        return f"vector({self.dimensions})"
 
 
 @dataclass
@@ -105,6 +126,11 @@ def make_tables(postgres: bool = True) -> Models:
         action = Varchar(length=50, default=None)
         payload = (JSONB if postgres else JSON)(default=None)
 
+    class Document(Table, tablename="documents"):
+        title = Varchar(length=255, default=None)
+        category = Varchar(length=50, default=None, index=True)
+        embedding = Vector(EMBEDDING_DIMENSIONS)
+
     class Follow(Table, tablename="follows"):
         follower_id = _fk(User)  # the unique pair below indexes it first
         followee_id = _fk(User, index=True)
@@ -124,6 +150,7 @@ def make_tables(postgres: bool = True) -> Models:
         Account=Account,
         TransferLog=TransferLog,
         AuditEvent=AuditEvent,
+        Document=Document,
         Follow=Follow,
         CacheEntry=CacheEntry,
     )

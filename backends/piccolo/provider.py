@@ -43,7 +43,7 @@ from piccolo.table import Table, drop_db_tables
 
 from backends.piccolo import tiers
 from backends.piccolo.migrations.runner import applied, drop_bookkeeping, migrate, sqlite_create_table
-from backends.piccolo.models import make_tables
+from backends.piccolo.models import Vector, make_tables
 from harness.core.config import DatabaseConfig
 from harness.core.contract import BaseORMProvider, Capabilities, Condition, MigrationFacts, OperationPath, Selection
 from harness.core.errors import ConnectionFailed, translated_errors
@@ -54,6 +54,7 @@ from harness.core.workloads.audit import EVENT_COLUMNS, check_scan
 from harness.core.workloads.cache import CacheItem
 from harness.core.workloads.records import check_moment, object_record
 from harness.core.workloads.users import USER_COLUMNS, check_email
+from harness.core.workloads.vector_support import NO_SQLITE_INDEX, register_vector_codec
 
 SQLITE_SCHEMA_DIFFERENCES = (
     "Piccolo declares SmallInt as INTEGER and writes DEFAULT null on NOT NULL columns that have no default (no "
@@ -96,6 +97,32 @@ PATHS = {
     "purge_audit_events": OperationPath(
         "native", "delete().where(occurred_at < cutoff).returning(id): Piccolo's delete gives no row count."
     ),
+}
+VECTOR_PATHS: dict[str, dict[str, OperationPath]] = {
+    "postgresql": {
+        "nearest_documents": OperationPath(
+            "raw SQL",
+            "Piccolo has no vector column or distance operator (the column is a Column subclass naming the type): "
+            "the <=> query goes through Table.raw.",
+        ),
+        "build_vector_index": OperationPath(
+            "raw SQL",
+            "Piccolo's create_index knows btree, hash, gist and gin, without operator classes or WITH parameters: "
+            "CREATE INDEX ... USING hnsw through Table.raw.",
+        ),
+        "approximate_nearest_documents": OperationPath(
+            "raw SQL", "SET LOCAL (set_config) and the <=> query through Table.raw, in Piccolo's transaction."
+        ),
+    },
+    "sqlite": {
+        "nearest_documents": OperationPath(
+            "unavailable",
+            "Piccolo's SQLiteEngine opens a new connection per query outside a transaction and has no hook to load "
+            "sqlite-vec into it.",
+        ),
+        "build_vector_index": NO_SQLITE_INDEX,
+        "approximate_nearest_documents": NO_SQLITE_INDEX,
+    },
 }
 
 _COMPARISONS = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
@@ -171,7 +198,7 @@ def _grouped(pairs: Iterable[tuple[int, Table]]) -> dict[int, list[Table]]:
 def _drop_null_defaults(table: type[Table]) -> list[str]:
     """Piccolo writes `DEFAULT <default>` on every column: with default=None, PostgreSQL keeps
     `DEFAULT NULL::character varying` (or `NULL::numeric`, the typmod's cast) where the schema has none."""
-    columns = [c for c in table._meta.columns if c.default is None and isinstance(c, (Varchar, Numeric))]
+    columns = [c for c in table._meta.columns if c.default is None and isinstance(c, (Varchar, Numeric, Vector))]
     if not columns:
         return []
     alter = table.alter()
@@ -211,10 +238,12 @@ class PiccoloProvider(BaseORMProvider[Table]):
         self.models = m = make_tables(postgres)
         self._task_tag: type[Table] = m.Task.tags._meta.resolved_joining_table
         shared = (m.User, m.Task, m.Tag, self._task_tag, m.Comment, m.Account, m.TransferLog)
-        self._tables = (*shared, m.AuditEvent, m.Follow, m.CacheEntry)  # FK order
+        self._tables = (*shared, m.AuditEvent, m.Document, m.Follow, m.CacheEntry)  # FK order
         self._engine: Engine | None = None
         # SQLite keeps NUMERIC as REAL or INTEGER, so Piccolo reads Decimal('1000'): restore the 2 places.
         self._numeric = {} if postgres else {m.Account: ("balance",), m.TransferLog: ("amount",)}
+        # SQLite keeps a vector as JSON text (Piccolo's list adapter); pgvector's codec gives lists on PostgreSQL.
+        self._json = {} if postgres else {m.Document: ("embedding",)}
         pool_notes = (
             (
                 "Not applied: pool_timeout (Piccolo acquires from its asyncpg pool without a timeout and has no "
@@ -238,10 +267,15 @@ class PiccoloProvider(BaseORMProvider[Table]):
                 "Eager loading: one is_in query per reverse or many-to-many path, forward paths joined by Piccolo's "
                 "FK prefetch; the adapter groups the children onto their parents (objects() prefetches forward keys "
                 "only).",
+                *(
+                    ("Vectors travel in pgvector's binary format: its asyncpg codec is registered on Piccolo's pool.",)
+                    if postgres
+                    else ()
+                ),
                 *pool_notes,
             ),
             schema_differences=() if postgres else SQLITE_SCHEMA_DIFFERENCES,
-            paths=PATHS | tiers.PATHS,
+            paths=PATHS | tiers.PATHS | VECTOR_PATHS[config.dialect],
         )
 
     @property
@@ -271,7 +305,9 @@ class PiccoloProvider(BaseORMProvider[Table]):
                 table._meta.db = self._engine
         try:
             if isinstance(self._engine, PostgresEngine):
-                await self._engine.start_connection_pool(min_size=self.config.pool_min, max_size=self.config.pool_max)
+                await self._engine.start_connection_pool(
+                    min_size=self.config.pool_min, max_size=self.config.pool_max, init=register_vector_codec
+                )
             else:
                 await self._ping()
         except (OSError, asyncpg.PostgresError, sqlite3.OperationalError) as exc:  # refused, unknown database, ...
@@ -294,6 +330,8 @@ class PiccoloProvider(BaseORMProvider[Table]):
                 setattr(obj, name, getattr(obj, name).quantize(CENT))
             if isinstance(obj, self.models.AuditEvent) and isinstance(obj.payload, str):
                 obj.payload = json.loads(obj.payload)  # Piccolo returns JSON as text
+            for name in self._json.get(type(obj), ()):
+                setattr(obj, name, json.loads(getattr(obj, name)))
         return objects
 
     def _row(self, model: Any, rows: list[dict[str, Any]]) -> Any | None:

@@ -82,6 +82,14 @@ class AuditEvent:
 
 
 @dataclass(slots=True, eq=False)
+class Document:
+    id: int
+    title: str
+    category: str
+    embedding: list[float]
+
+
+@dataclass(slots=True, eq=False)
 class Follow:
     id: int
     follower_id: int

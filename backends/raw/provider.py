@@ -10,6 +10,9 @@ per call, on both dialects unless noted:
     transaction: BEGIN/COMMIT or ROLLBACK; nested: SAVEPOINT/RELEASE or ROLLBACK TO;
     find_user_by_email, audit_events_between, purge_audit_events: 1; sign_in: a transaction of a SELECT and an
         UPDATE (the tier operations are the contract's SQL defaults, the purge reads its count from the driver).
+    nearest_documents, build_vector_index: 1; approximate_nearest_documents: BEGIN, set_config, SELECT, COMMIT.
+Vectors: pgvector's binary asyncpg codec on every pooled connection (lists of floats in and out); on SQLite
+pgvector's text form, searched with sqlite-vec where the interpreter can load it (loaded at connect).
 On PostgreSQL every call outside a transaction acquires a connection from asyncpg's Pool. Its release skips
 asyncpg's default reset query (`RESET ALL; UNLISTEN *; CLOSE ALL; ...`, one more round trip per call): this
 adapter never changes session state, so there is nothing to reset, and the baseline takes the fastest correct path.
@@ -37,7 +40,18 @@ import aiosqlite
 import asyncpg
 
 from backends.raw.migrations import runner as migrations
-from backends.raw.models import Account, AuditEvent, CacheEntry, Comment, Follow, Tag, Task, TransferLog, User
+from backends.raw.models import (
+    Account,
+    AuditEvent,
+    CacheEntry,
+    Comment,
+    Document,
+    Follow,
+    Tag,
+    Task,
+    TransferLog,
+    User,
+)
 from harness.core.config import DatabaseConfig
 from harness.core.contract import (
     BaseORMProvider,
@@ -55,22 +69,28 @@ from harness.core.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, la
 from harness.core.sql import PlaceholderStyle, bind
 from harness.core.workloads.audit import AuditOperations
 from harness.core.workloads.cache import CacheOperations
+from harness.core.workloads.embeddings import EmbeddingsOperations, Neighbour, neighbours, vector_text
 from harness.core.workloads.graph import GraphOperations
 from harness.core.workloads.pending import create_pending_schema
 from harness.core.workloads.records import check_moment
 from harness.core.workloads.users import UserOperations
+from harness.core.workloads.vector_support import (
+    NO_SQLITE_INDEX,
+    SQLITE_VEC_PROBLEM,
+    load_sqlite_vec,
+    register_vector_codec,
+    sqlite_vec_path,
+)
 
 _COLUMNS = {name: ", ".join(entity.columns) for name, entity in ENTITIES.items()}
 _OPERATORS = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 # The m2m relations through task_tags: (link column pointing at the owner, link column pointing at the target).
 _LINK_COLUMNS = {"Task": ("task_id", "tag_id"), "Tag": ("tag_id", "task_id")}
 _CENTS = Decimal("0.01")
+_NATIVE = OperationPath("native", "Hand-written SQL on the bare driver, the baseline's only API.")
 # SQL on the bare driver is the baseline's own API: the workloads' SQL, written once in harness/core/workloads/.
 PATHS = {
-    **{
-        operation: OperationPath("native", "Hand-written SQL on the bare driver, the baseline's only API.")
-        for operation in (*UserOperations.OPERATIONS, *AuditOperations.OPERATIONS)
-    },
+    **{operation: _NATIVE for operation in (*UserOperations.OPERATIONS, *AuditOperations.OPERATIONS)},
     **{
         operation: OperationPath("native", "The workload's SQL (harness/core/workloads/graph.py) on the driver.")
         for operation in GraphOperations.OPERATIONS
@@ -84,6 +104,12 @@ PATHS = {
 }
 
 
+async def _prepare_connection(connection: asyncpg.Connection) -> None:
+    """Every pooled connection's codecs: JSON as Python objects, pgvector's vectors as lists of floats."""
+    await _json_codec(connection)
+    await register_vector_codec(connection)
+
+
 async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
     """The pool's reset: none beyond asyncpg's own rollback of an open transaction (see the module docstring)."""
 
@@ -95,6 +121,8 @@ class _Postgres:
     placeholder_style: ClassVar[PlaceholderStyle] = "dollar"
     row_locks = True
     no_limit = ""
+    distance = "embedding <=> $1"  # a list of floats, bound by pgvector's binary codec
+    paths: ClassVar[dict[str, OperationPath]] = dict.fromkeys(EmbeddingsOperations.OPERATIONS, _NATIVE)
     readers: ClassVar[dict[str, Callable[[Any], Any]]] = {}  # asyncpg already returns bool, Decimal, aware datetime
     writers: ClassVar[dict[str, Callable[[Any], Any]]] = {}
     notes = (
@@ -102,6 +130,7 @@ class _Postgres:
         "(copy_records_to_table) would be about 3x faster but no ORM uses it.",
         "Each call outside a transaction acquires from asyncpg's Pool; its release sends no reset query (the "
         "adapter changes no session state), where the ORMs on asyncpg's Pool send one per call.",
+        "Vectors travel in pgvector's binary format (its asyncpg codec, registered on every pooled connection).",
         "Not applied: echo (no ORM, so no SQL logging).",
     )
 
@@ -127,7 +156,7 @@ class _Postgres:
                 min_size=self._config.pool_min,
                 max_size=self._config.pool_max,
                 reset=_nothing_to_reset,
-                init=_json_codec,
+                init=_prepare_connection,
             )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             message = f"cannot connect to {self._config.redacted_url}: {type(exc).__name__}: {exc}"
@@ -263,6 +292,14 @@ class _SQLite:
     placeholder_style: ClassVar[PlaceholderStyle] = "qmark"
     row_locks = False
     no_limit = " LIMIT -1"  # SQLite takes no OFFSET without a LIMIT
+    distance = "vec_distance_cosine(embedding, ?)"  # sqlite-vec; the vector as pgvector's text form (JSON)
+    paths: ClassVar[dict[str, OperationPath]] = {
+        "nearest_documents": sqlite_vec_path(
+            OperationPath("native", "Hand-written SQL with sqlite-vec's vec_distance_cosine, loaded at connect.")
+        ),
+        "build_vector_index": NO_SQLITE_INDEX,
+        "approximate_nearest_documents": NO_SQLITE_INDEX,
+    }
     readers: ClassVar[dict[str, Callable[[Any], Any]]] = {
         "is_active": bool,
         "completed": bool,
@@ -273,6 +310,7 @@ class _SQLite:
         "last_sign_in_at": _optional_datetime_out,
         "occurred_at": _datetime_out,
         "payload": json.loads,
+        "embedding": json.loads,
         "expires_at": _datetime_out,
     }
     writers: ClassVar[dict[str, Callable[[Any], Any]]] = {
@@ -283,6 +321,7 @@ class _SQLite:
         "last_sign_in_at": _datetime_in,
         "occurred_at": _datetime_in,
         "payload": json.dumps,
+        "embedding": vector_text,
         "expires_at": _datetime_in,
     }
     notes = (
@@ -316,6 +355,8 @@ class _SQLite:
         except sqlite3.Error as exc:
             raise ConnectionFailed(f"cannot open SQLite database {self._path!r}: {exc}") from exc
         await connection.execute_fetchall("PRAGMA foreign_keys = ON")
+        if SQLITE_VEC_PROBLEM is None:
+            await load_sqlite_vec(connection)
         self._connection = connection
 
     async def close(self) -> None:
@@ -464,11 +505,14 @@ class RawProvider(BaseORMProvider[Any]):
             Account=Account,
             TransferLog=TransferLog,
             AuditEvent=AuditEvent,
+            Document=Document,
             Follow=Follow,
             CacheEntry=CacheEntry,
         )
         self._db = _Postgres(config) if config.dialect == "postgresql" else _SQLite(config)
-        self.capabilities = Capabilities(self._db.connection_model, self._db.row_locks, self._db.notes, paths=PATHS)
+        self.capabilities = Capabilities(
+            self._db.connection_model, self._db.row_locks, self._db.notes, paths=PATHS | dict(self._db.paths)
+        )
         self._readers = {
             name: [(i, self._db.readers[c]) for i, c in enumerate(entity.columns) if c in self._db.readers]
             for name, entity in ENTITIES.items()
@@ -663,6 +707,26 @@ class RawProvider(BaseORMProvider[Any]):
     @staticmethod
     def _select_sql(entity: Entity, condition: str) -> str:
         return f"SELECT {_COLUMNS[entity.name]} FROM {entity.table} WHERE {condition}"
+
+    # -- embeddings: the query vector bound in the driver's own format (the default sends pgvector's text form)
+
+    async def _nearest_documents(self, query: list[float], k: int, category: str | None) -> list[Neighbour]:
+        return neighbours(await self._db.rows(*self._nearest_sql(query, k, category)))
+
+    async def _approximate_nearest_documents(self, query: list[float], k: int, ef_search: int) -> list[Neighbour]:
+        async with self._db.transaction():
+            await self._db.fetch("SELECT set_config('hnsw.ef_search', $1, true)", [str(ef_search)])
+            return neighbours(await self._db.rows(*self._nearest_sql(query, k, None)))
+
+    def _nearest_sql(self, query: list[float], k: int, category: str | None) -> tuple[str, list[Any]]:
+        params: list[Any] = [query if self.dialect == "postgresql" else vector_text(query)]
+        where = ""
+        if category is not None:
+            params.append(category)
+            where = f" WHERE category = {self._db.placeholder(len(params))}"
+        params.append(k)
+        sql = f"SELECT id, title, {self._db.distance} AS distance FROM documents{where} ORDER BY distance"
+        return f"{sql} LIMIT {self._db.placeholder(len(params))}", params
 
     def _transaction(self) -> contextlib.AbstractAsyncContextManager[None]:
         return self._db.transaction()

@@ -10,6 +10,8 @@ Statements per call, both dialects: create, get, get_many, update, delete, count
 BEGIN ... COMMIT, as sqlite3 would commit each row); get_many_optimized and get_with_relations: see
 expected_eager_statements. Tier operations: find_user_by_email, audit_events_between, purge_audit_events: 1;
 sign_in: a transaction of a SELECT and the UPDATE its unit of work flushes at commit.
+nearest_documents, build_vector_index: 1; approximate_nearest_documents: BEGIN,
+set_config, SELECT, COMMIT. Vectors: pgvector's SQLAlchemy type (its text form in and out).
 
 Pool settings: pool_min is QueuePool's `pool_size`, pool_max - pool_min its `max_overflow`, `pool_timeout` and
 `echo` are create_async_engine's own; on SQLite the pool is one connection whatever the sizes say.
@@ -29,6 +31,8 @@ from time import perf_counter
 from typing import Any, cast
 
 from sqlalchemy import (
+    Index,
+    MetaData,
     Select,
     delete,
     event,
@@ -53,6 +57,7 @@ from backends.sqlalchemy.models import (
     Base,
     CacheEntry,
     Comment,
+    Document,
     Follow,
     Tag,
     Task,
@@ -75,8 +80,15 @@ from harness.core.schema import Entity, latest_revision, relation_chain, relatio
 from harness.core.versions import require
 from harness.core.workloads.audit import EVENT_COLUMNS, check_scan
 from harness.core.workloads.cache import CacheItem
+from harness.core.workloads.embeddings import HNSW_INDEX, Neighbour, neighbours, vector_text
 from harness.core.workloads.records import check_moment, object_record
 from harness.core.workloads.users import USER_COLUMNS, check_email
+from harness.core.workloads.vector_support import (
+    NO_SQLITE_INDEX,
+    SQLITE_VEC_PROBLEM,
+    load_sqlite_vec,
+    sqlite_vec_path,
+)
 
 require("sqlalchemy")
 
@@ -145,11 +157,33 @@ def _sqlite_events(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        if SQLITE_VEC_PROBLEM is None:
+            dbapi_connection.run_async(load_sqlite_vec)  # on the aiosqlite connection underneath
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Any) -> None:
         if not connection.get_execution_options().get("sqlite_autocommit"):
             connection.exec_driver_sql("BEGIN")
+
+
+_POSTGRES_PATHS = {
+    "nearest_documents": OperationPath(
+        "plugin", "pgvector's SQLAlchemy type: select(...).order_by(Document.embedding.cosine_distance(query))."
+    ),
+    "build_vector_index": OperationPath(
+        "native", "SQLAlchemy's Index with postgresql_using='hnsw', postgresql_with and postgresql_ops, created."
+    ),
+    "approximate_nearest_documents": OperationPath(
+        "plugin", "In the session's transaction, func.set_config for hnsw.ef_search, then the cosine_distance query."
+    ),
+}
+_SQLITE_PATHS = {
+    "nearest_documents": sqlite_vec_path(
+        OperationPath("native", "func.vec_distance_cosine (sqlite-vec, loaded by a connect event) in select().")
+    ),
+    "build_vector_index": NO_SQLITE_INDEX,
+    "approximate_nearest_documents": NO_SQLITE_INDEX,
+}
 
 
 class SQLAlchemyProvider(BaseORMProvider[Base]):
@@ -180,6 +214,7 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
             Account=Account,
             TransferLog=TransferLog,
             AuditEvent=AuditEvent,
+            Document=Document,
             Follow=Follow,
             CacheEntry=CacheEntry,
         )
@@ -202,7 +237,7 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
                     )
                 ),
             ),
-            paths={**PATHS, **tiers.PATHS},
+            paths=PATHS | tiers.PATHS | (_POSTGRES_PATHS if postgres else _SQLITE_PATHS),
         )
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
@@ -471,6 +506,39 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
         """One SELECT for the parents (forward relations joined into it, or into their parent's SELECT) plus
         one per list relation path, as long as no level has more than 500 rows (selectinload's chunk size)."""
         return 1 + sum(relation_kind(entity.name, p) != "forward" for p in paths)
+
+    # -- embeddings -----------------------------------------------------------------------------------
+
+    def _nearest(self, query: list[float], k: int, category: str | None) -> Select[Any]:
+        if self.config.dialect == "postgresql":
+            distance = Document.embedding.cosine_distance(query).label("distance")
+        else:
+            distance = func.vec_distance_cosine(Document.embedding, vector_text(query)).label("distance")
+        stmt = select(Document.id, Document.title, distance).order_by(distance).limit(k)
+        return stmt if category is None else stmt.where(Document.category == category)
+
+    async def _nearest_documents(self, query: list[float], k: int, category: str | None) -> list[Neighbour]:
+        async with self._session() as session:
+            return neighbours((await session.execute(self._nearest(query, k, category))).mappings().all())
+
+    async def _approximate_nearest_documents(self, query: list[float], k: int, ef_search: int) -> list[Neighbour]:
+        async with self._transaction(), self._session() as session:
+            # set_config(..., true): SET LOCAL with a bind parameter, ended with the transaction.
+            await session.execute(select(func.set_config("hnsw.ef_search", str(ef_search), True)))
+            return neighbours((await session.execute(self._nearest(query, k, None))).mappings().all())
+
+    async def _build_vector_index(self, m: int, ef_construction: int) -> None:
+        # On a copy of the table: an Index joins its table, and the shared metadata's create_all must not make it.
+        documents = Base.metadata.tables["documents"].to_metadata(MetaData())
+        index = Index(
+            HNSW_INDEX,
+            documents.c.embedding,
+            postgresql_using="hnsw",
+            postgresql_with={"m": m, "ef_construction": ef_construction},
+            postgresql_ops={"embedding": "vector_cosine_ops"},
+        )
+        async with self._connected_engine.begin() as connection:
+            await connection.run_sync(index.create, checkfirst=True)
 
     # -- tier workloads (tiers.py builds the statements) -----------------------------------------------
 

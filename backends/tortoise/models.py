@@ -13,6 +13,9 @@ from tortoise.fields.db_defaults import Now
 from tortoise.functions import Lower
 from tortoise.indexes import Index
 from tortoise.models import Model
+from tortoise_vector.field import VectorField
+
+from harness.core.schema import EMBEDDING_DIMENSIONS
 
 
 class _CheckMixin:
@@ -46,6 +49,15 @@ class UniqueIndex(Index):
 
     def get_sql(self, schema_generator: BaseSchemaGenerator, model: type[Model], safe: bool) -> str:
         return super().get_sql(schema_generator, model, safe).replace("CREATE INDEX", "CREATE UNIQUE INDEX", 1)
+
+
+class UnqualifiedVectorField(VectorField):
+    """tortoise-vector's field (pgvector's text form in and out), its type written `vector(384)`: the plugin's own
+    `public.vector(384)` is a syntax error in SQLite's DDL, and PostgreSQL finds `vector` on the search path."""
+
+    def __init__(self, vector_size: int, **kwargs: Any) -> None:
+        super().__init__(vector_size, **kwargs)
+        self._schema = ""  # the plugin turns schema="" into "public."
 
 
 def _fk(target: str, related_name: str | Literal[False], index: bool = True) -> Any:
@@ -155,6 +167,15 @@ def declare_models() -> dict[str, type[Model]]:
             table = "audit_events"
             indexes = (("occurred_at",), ("actor_id", "occurred_at"))
 
+    class Document(Model):
+        id = fields.IntField(primary_key=True)
+        title = fields.CharField(max_length=255)
+        category = fields.CharField(max_length=50, db_index=True)
+        embedding = UnqualifiedVectorField(vector_size=EMBEDDING_DIMENSIONS)
+
+        class Meta:
+            table = "documents"
+
     class Follow(Model):
         id = fields.IntField(primary_key=True)
         follower = _fk("User", False, index=False)  # the unique pair below indexes it first
@@ -172,5 +193,5 @@ def declare_models() -> dict[str, type[Model]]:
         class Meta:
             table = "cache_entries"
 
-    models = (User, Task, Tag, TaskTag, Comment, Account, TransferLog, AuditEvent, Follow, CacheEntry)
+    models = (User, Task, Tag, TaskTag, Comment, Account, TransferLog, AuditEvent, Document, Follow, CacheEntry)
     return {m.__name__: m for m in models}

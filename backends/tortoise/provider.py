@@ -49,6 +49,7 @@ from tortoise.functions import Lower
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
+from tortoise_vector.expression import CosineSimilarity
 
 from backends.tortoise import tiers
 from backends.tortoise.migrations import runner
@@ -65,13 +66,22 @@ from harness.core.contract import (
 )
 from harness.core.errors import NotNullViolation, translated_errors
 from harness.core.pools import asyncpg_pool_gauges
-from harness.core.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, latest_revision, relation_chain
+from harness.core.schema import (
+    EMBEDDING_DIMENSIONS,
+    ENTITIES,
+    TABLES_IN_DEPENDENCY_ORDER,
+    Entity,
+    latest_revision,
+    relation_chain,
+)
 from harness.core.sql import bind
 from harness.core.versions import require
 from harness.core.workloads.audit import EVENT_COLUMNS, check_scan
 from harness.core.workloads.cache import CacheItem
+from harness.core.workloads.embeddings import Neighbour
 from harness.core.workloads.records import check_moment, object_record
 from harness.core.workloads.users import USER_COLUMNS, check_email
+from harness.core.workloads.vector_support import NO_SQLITE_INDEX
 
 require("tortoise-orm")
 
@@ -93,6 +103,38 @@ AERICH_VERSIONS = {
     "0002_task_due_date": "1_20261123163624_task_due_date",
 }
 """harness.core.schema.REVISIONS -> aerich's version files (number_timestamp_name) in migrations/models/."""
+
+VECTOR_PATHS: dict[str, dict[str, OperationPath]] = {
+    "postgresql": {
+        "nearest_documents": OperationPath(
+            "plugin",
+            "tortoise-vector: annotate(distance=CosineSimilarity(...)).order_by('distance'), its VectorField for "
+            "the column; the expression writes the query vector into the SQL text (an ARRAY literal) and calls "
+            "the cosine_distance() function.",
+        ),
+        "build_vector_index": OperationPath(
+            "raw SQL",
+            "Tortoise's PostgreSQL indexes (tortoise.contrib.postgres.indexes) are declared in Meta for "
+            "generate_schemas and have no HNSW method, operator class or WITH parameters: CREATE INDEX through "
+            "Tortoise's connection.",
+        ),
+        "approximate_nearest_documents": OperationPath(
+            "raw SQL",
+            "tortoise-vector's CosineSimilarity calls cosine_distance(), which an HNSW index cannot serve (pgvector "
+            "indexes the <=> operator), and Tortoise has no expression for the operator: the query and SET LOCAL "
+            "go through Tortoise's connection, in its transaction.",
+        ),
+    },
+    "sqlite": {
+        "nearest_documents": OperationPath(
+            "unavailable",
+            "tortoise-vector's expression is PostgreSQL SQL (public.COSINE_DISTANCE over array_to_vector), and "
+            "Tortoise's SQLite client offers no hook to load sqlite-vec into its connection.",
+        ),
+        "build_vector_index": NO_SQLITE_INDEX,
+        "approximate_nearest_documents": NO_SQLITE_INDEX,
+    },
+}
 
 _SUFFIX = {"eq": "", "in": "__in", "gt": "__gt", "gte": "__gte", "lt": "__lt", "lte": "__lte"}
 _INSTANCES = itertools.count(1)
@@ -241,7 +283,10 @@ class TortoiseProvider(BaseORMProvider[Model]):
                 "Tortoise has no echo setting.",
             ),
             schema_differences=SCHEMA_DIFFERENCES[config.dialect],
-            paths=PATHS | tiers.PATHS | {"audit_events_between": SCAN_PATHS[config.dialect]},
+            paths=PATHS
+            | tiers.PATHS
+            | {"audit_events_between": SCAN_PATHS[config.dialect]}
+            | VECTOR_PATHS[config.dialect],
         )
         self._ctx = TortoiseContext()
         self._client: BaseDBAsyncClient | None = None
@@ -433,6 +478,20 @@ class TortoiseProvider(BaseORMProvider[Model]):
         rows: User ("tasks",) 2, ("tasks", "tasks.comments") 3, Task ("tags",) 3, ("user",) 1."""
         _, prefetched = _eager_plan(entity.name, paths)
         return 1 + sum(_cost(entity.name, p) for p in prefetched)
+
+    # Embeddings
+
+    @_in_context
+    async def _nearest_documents(self, query: list[float], k: int, category: str | None) -> list[Neighbour]:
+        documents = self.models.Document.all() if category is None else self.models.Document.filter(category=category)
+        distance = CosineSimilarity("embedding", query, EMBEDDING_DIMENSIONS)
+        rows = (
+            await documents.annotate(distance=distance)
+            .order_by("distance")
+            .limit(k)
+            .values_list("id", "title", "distance")
+        )
+        return [Neighbour(int(i), str(title), float(d)) for i, title, d in rows]
 
     # Tier workloads (tiers.py builds the queries; the recursive walks are the contract's SQL through execute)
 

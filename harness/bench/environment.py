@@ -60,7 +60,8 @@ def versions(adapter: str, dialect: str, server: str) -> dict[str, str | None]:
 
 
 async def database_facts(dialect: str, dsn: str | None) -> dict[str, Any]:
-    """The server's version and the settings that shape its speed (`fsync` and co. on PostgreSQL)."""
+    """The server's version, the settings that shape its speed (`fsync` and co. on PostgreSQL) and, on PostgreSQL,
+    the extensions of the database and their versions (`vector`, `pg_stat_statements`)."""
     if dialect == "sqlite":
         return {"server": f"SQLite {sqlite3.sqlite_version}", "settings": dict(SQLITE_SETTINGS)}
     connection = await asyncpg.connect(dsn)
@@ -68,10 +69,17 @@ async def database_facts(dialect: str, dsn: str | None) -> dict[str, Any]:
         version = await connection.fetchval("SHOW server_version")
         query = "SELECT name, current_setting(name) AS value FROM pg_settings WHERE name = ANY($1)"
         rows = await connection.fetch(query, PG_SETTINGS)
+        extensions = await connection.fetch(
+            "SELECT extname, extversion FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY extname"
+        )
     finally:
         await connection.close()
     settings = {r["name"]: r["value"] for r in rows}
-    return {"server": f"PostgreSQL {version.split()[0]}", "settings": settings}
+    return {
+        "server": f"PostgreSQL {version.split()[0]}",
+        "settings": settings,
+        "extensions": {r["extname"]: r["extversion"] for r in extensions},
+    }
 
 
 def cpu() -> dict[str, Any]:

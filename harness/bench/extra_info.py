@@ -28,6 +28,9 @@ and what the benchmark measured (harness/bench/interleave.py, harness/bench/runn
         "acquires"} (harness/bench/pool.py);
     concurrency: None, or {"tasks", "operations", "throughput_ops_s" (operations / median round time),
         "latency_ms": {"p50", "p95", "p99"}} over every operation of the timed rounds;
+    quality: None, or what the scenario measures of its answer after the timed rounds (`Scenario.quality`): for
+        an approximate nearest-neighbour search (scenarios/embeddings.py, knn_hnsw) {"recall_at_k" (the share of
+        the exact top-k found, mean over the queries), "k", "queries", "ef_search", "m", "ef_construction"};
     the round overhead (family `HARNESS_FAMILY`) adds `driving_median_us`, the server restart (family
     "resilience") `resilience` (scenarios/resilience.py) in their place.
 """

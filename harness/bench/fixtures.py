@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from harness.bench.interleave import Outcome
     from harness.bench.workload import Workloads
     from harness.databases.targets import PostgresTarget, Target
+    from scenarios.base import Scenario
 
 
 @pytest.fixture(scope="session")
@@ -54,14 +55,13 @@ async def bench_loop() -> asyncio.AbstractEventLoop:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def harness_cluster() -> AsyncIterator[PostgresTarget]:
-    from harness.databases.pgserver import find_binaries
+    from harness.databases.pgserver import NO_BINARIES, find_binaries
     from harness.databases.targets import PostgresTarget, open_target
 
     if find_binaries() is None:
-        reason = "no PostgreSQL server binaries (initdb, pg_ctl) on PATH or in /usr/lib/postgresql/*/bin"
         if os.environ.get("CI"):
-            pytest.fail(f"CI needs PostgreSQL: {reason}")
-        pytest.skip(reason)
+            pytest.fail(f"CI needs PostgreSQL: {NO_BINARIES}")
+        pytest.skip(NO_BINARIES)
     target = open_target("postgresql")
     assert isinstance(target, PostgresTarget)
     yield target
@@ -111,13 +111,17 @@ def measure_scenario(
     run_facts: RunFacts,
 ) -> Callable[[], None]:
     """Record the test's benchmark: its group is measured by whichever of its adapters' tests comes first
-    (harness.bench.interleave), then each test gives its own adapter's rounds to pytest-benchmark."""
+    (harness.bench.interleave), then each test gives its own adapter's rounds to pytest-benchmark. Skip it, recording
+    why, where the adapter declares one of its operations unavailable on the database."""
     from harness.bench.interleave import replay
     from harness.bench.runner import case_info
 
     group = group_of(request.node)
 
     def measure() -> None:
+        if (reason := _unavailable(bench_loop, bench_database, request.function.scenario, adapter)) is not None:
+            run_info.record_skip(request.config, group.database, adapter, group.scenario, reason)
+            pytest.skip(reason)
         if group not in measured_groups:
             measured_groups[group] = _measure_group(request, bench_loop, bench_database, group, options)
         outcomes = measured_groups[group]
@@ -156,6 +160,8 @@ def _measure_group(
     cases = {}
     try:
         for adapter in group.adapters:
+            if _unavailable(loop, workloads, scenario, adapter) is not None:
+                continue  # its own test skips, saying why
             if BY_NAME[adapter].is_reference:
                 workload: Any = run(workloads.reference(adapter))
             else:
@@ -169,6 +175,17 @@ def _measure_group(
         if own:
             for case in cases.values():
                 run(workloads.release(case.workload))
+
+
+def _unavailable(loop: asyncio.AbstractEventLoop, workloads: Workloads, scenario: Scenario, adapter: str) -> str | None:
+    """Why the adapter cannot run the scenario on this database (an operation it declares unavailable), or None."""
+    from harness.core.adapters import BY_NAME
+
+    if not scenario.operations:
+        return None
+    if BY_NAME[adapter].is_reference:
+        return scenario.unavailable(loop.run_until_complete(workloads.reference(adapter)).provider)
+    return scenario.unavailable(loop.run_until_complete(workloads.get(adapter)).provider)
 
 
 def _local_server(target: Target) -> Path | None:

@@ -187,6 +187,7 @@ async def _finish(case: Case, outcome: Outcome, ending: tuple[StopReason, Any, d
     try:
         outcome.measured = {
             "rows_per_op": await case.check(result, arguments),
+            "quality": await case.quality(result, arguments),
             "calls_per_round": case.calls,
             "stopped_by": stopped_by,
             "median_precision": _rounded(median_precision(outcome.samples)),

@@ -6,7 +6,7 @@ repository's pg_stat_statements check); the plugin parametrizes, selects and ord
   and trial, ids like `[tortoise-postgresql-c8-t2]` (no `-tN` with one trial); its pytest-benchmark group is the
   scenario (plus level) and the database, so each table sets the adapters side by side, and its timer
   `harness.bench.runner.loop_time` (time inside the loop). A reference store (harness/core/adapters.py) has one
-  only for the scenarios it declares, skipped with the reason where its server is missing (under CI, not skipped:
+  only for the families it declares, skipped with the reason where its server is missing (under CI, not skipped:
   its group fails saying what to install), and it takes no part in the statement checks or the restarts.
 - "overhead": the harness's own cost per round, selected like a scenario `round_overhead` of family "harness".
 - "resilience": the server restart per adapter, where the throwaway cluster is benchmarked and the concurrency
@@ -126,7 +126,7 @@ def _matrix(options: BenchOptions, scenario: Scenario) -> list[Any]:
             for trial in range(1, options.trials + 1):
                 name = f"{database}{suffix}" + (f"-t{trial}" if options.trials > 1 else "")
                 for adapter in options.adapters:
-                    if BY_NAME[adapter].runs(scenario.id):
+                    if BY_NAME[adapter].runs(scenario.family):
                         own = marks + _reference_marks(adapter)
                         params.append(pytest.param(adapter, database, level, trial, id=f"{adapter}-{name}", marks=own))
     return params

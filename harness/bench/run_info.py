@@ -3,7 +3,8 @@
 `start(config, options)` gathers them once the session has collected harness tests (a session that collected none
 has none, and its machine_info stays pytest-benchmark's own): the results schema, run id and start, profile, sizes,
 order seed, selection, pool size, versions, whether they are the pinned set, the CPU, and each adapter's migration
-facts where the run times the migrations family. `record_database` adds each database's facts as it is loaded.
+facts where the run times the migrations family. `record_database` adds each database's facts as it is loaded,
+`record_skip` each benchmark skipped because the adapter declares an operation of it unavailable there.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def start(config: pytest.Config, options: BenchOptions) -> None:
         "pinned": pinned_status(),
         "cpu": cpu(),
         "migrations": _migration_facts(options),
+        "skipped": [],
     }
 
 
@@ -78,9 +80,10 @@ def _migration_facts(options: BenchOptions) -> dict[str, dict[str, Any]]:
 
 
 def record_database(config: pytest.Config, label: str, workloads: Workloads) -> None:
-    """Add the facts of the database labelled `label` (dialect, server, settings), once it holds a workload."""
-    from harness.databases.pgserver import SERVER_SETTINGS
-    from harness.databases.targets import SqliteTarget
+    """Add the facts of the database labelled `label` (dialect, server, settings, extensions; for the throwaway
+    cluster its settings and where its binaries come from), once it holds a workload."""
+    from harness.databases.pgserver import SERVER_SETTINGS, binaries_source
+    from harness.databases.targets import PostgresTarget, SqliteTarget
 
     run = facts(config)
     if run is None or not workloads.facts:
@@ -89,6 +92,15 @@ def record_database(config: pytest.Config, label: str, workloads: Workloads) -> 
     spec = bench_options(config).spec(label)
     if spec == "postgresql":
         recorded["throwaway_cluster_settings"] = dict(SERVER_SETTINGS)
+        if isinstance(workloads.target, PostgresTarget) and workloads.target.server is not None:
+            recorded["throwaway_cluster_binaries"] = binaries_source(workloads.target.server.bindir)
     elif spec == "sqlite" and isinstance(workloads.target, SqliteTarget):
         recorded["directory"] = str(workloads.target.directory)
     run["databases"][label] = recorded
+
+
+def record_skip(config: pytest.Config, label: str, adapter: str, scenario: str, reason: str) -> None:
+    """Record a benchmark not run: `adapter` declares an operation of `scenario` unavailable on database `label`
+    (`Scenario.unavailable`), for the report to show with its reason."""
+    if (run := facts(config)) is not None:
+        run["skipped"].append({"database": label, "adapter": adapter, "scenario": scenario, "reason": reason})

@@ -7,7 +7,8 @@ One benchmark, all of it in the session's one event loop:
 2. timed rounds through pytest-benchmark's `pedantic`: warmup rounds, then the rounds, each after an untimed
    setup. A round is timed inside the event loop (`loop_time`, given to pytest-benchmark as its timer), so
    driving the loop from synchronous code (15-30 us a round here) stays out of the figures.
-3. the last round's result is checked.
+3. the last round's result is checked, and its quality measured where the scenario has a measure of it (an
+   approximate search's recall).
 4. untimed probe rounds, each after its own setup: statements sent (asserted where the count is the point),
    memory the operation allocates (`allocated_by`, below), and on a pooled database the pool.
 5. restore: the database holds exactly the dataset again.
@@ -93,6 +94,7 @@ FULL = Profile(
         tags=50,
         tags_per_task=2,
         audit_events=30_000,
+        documents=5000,
         follows_per_user=10,
         communities=10,
         cache_entries=10_000,
@@ -112,6 +114,7 @@ QUICK = Profile(
         tags=10,
         tags_per_task=2,
         audit_events=300,
+        documents=500,
         follows_per_user=4,
         communities=4,
         cache_entries=100,
@@ -214,6 +217,12 @@ class Case:
 
     async def check(self, result: Any, arguments: Mapping[str, Any]) -> int:
         return await self.scenario.check(self.workload.provider, self.workload.dataset, result, **arguments)
+
+    async def quality(self, result: Any, arguments: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The scenario's figures of the answer's quality (`Scenario.quality`), or None where it has none."""
+        if self.scenario.quality is None:
+            return None
+        return await self.scenario.quality(self.workload.provider, self.workload.dataset, result, **arguments)
 
     async def calibrate(self) -> Round:
         """One checked, untimed call (it also warms the path up): its time, from which the rounds are planned.
@@ -365,6 +374,7 @@ def run_overhead(
             memory_peak_bytes=0,
             pool=None,
             concurrency=None,
+            quality=None,
             driving_median_us=None if driving_median is None else round(driving_median * 1e6, 3),
         )
     )

@@ -6,7 +6,7 @@ pyproject.toml that installs what it needs, the distribution of its ORM (recorde
 for the raw-SQL baseline, which has no ORM), its colour in every chart, and whether it is the baseline every ORM is
 measured against (scored for scale, never recommended). A reference is not an adapter of the contract but another
 store the seed names for a tier (Redis, its CACHE choice): a raw provider (`BaseRawProvider`) that runs only the
-scenarios it declares, shown next to the ORMs for scale, never ranked, counted as fastest or recommended. Adding an
+families it declares, shown next to the ORMs for scale, never ranked, counted as fastest or recommended. Adding an
 adapter is one entry here plus its package in `backends/`; tests/test_factory.py checks each entry against
 pyproject.toml's extras.
 """
@@ -31,16 +31,17 @@ class Adapter:
     baseline: bool = False
     """The raw-SQL floor every ORM is measured against: shown for scale, never recommended."""
     reference: tuple[str, ...] = ()
-    """For a reference store, the scenario ids it runs (its tier's workload, less what it cannot do: its provider's
-    `capabilities.paths` says why); empty for an adapter of the contract, which runs every scenario."""
+    """For a reference store, the scenario families it runs (its tier's workload; a scenario needing an operation
+    its provider declares unavailable is skipped there with the declared reason, recorded with the run); empty for
+    an adapter of the contract, which runs every scenario."""
 
     @property
     def is_reference(self) -> bool:
         return bool(self.reference)
 
-    def runs(self, scenario: str) -> bool:
-        """Whether the benchmarks run `scenario` on this adapter."""
-        return not self.reference or scenario in self.reference
+    def runs(self, family: str) -> bool:
+        """Whether the benchmarks run the scenarios of `family` on this adapter."""
+        return not self.reference or family in self.reference
 
     @property
     def requirement(self) -> str:
@@ -59,7 +60,7 @@ REGISTRY: tuple[Adapter, ...] = (
         "redis",
         None,
         "#d62728",
-        reference=("cache_upsert_one", "cache_upsert_many", "cache_get_live", "cache_hot_keys"),
+        reference=("cache",),
     ),
 )
 """Every adapter, in the order the harness runs and lists them."""

@@ -19,13 +19,13 @@ Schema and migrations
     `drop_schema()` removes every table, the migration tool's bookkeeping included.
 
 Models
-    `provider.models.User` (and `.Task`, `.Tag`, `.Comment`, `.Account`, `.TransferLog`, `.Follow`,
+    `provider.models.User` (and `.Task`, `.Tag`, `.Comment`, `.Account`, `.TransferLog`, `.Document`, `.Follow`,
     `.CacheEntry`) are the adapter's own model classes; `BaseORMProvider` is generic over their type
     (`SQLAlchemyProvider` is a `BaseORMProvider[Base]`: `create(model: type[T], ...) -> T`). A scenario passes
     them back to the provider and never touches the ORM itself:
     `await p.create(p.models.User, {"username": "ada", "email": "ada@example.org"})`.
     Objects returned expose every column of `harness.core.schema.ENTITIES` as an attribute (`task.user_id`,
-    `account.balance` as a `Decimal`, `created_at` as an aware `datetime`).
+    `account.balance` as a `Decimal`, `created_at` as an aware `datetime`, `document.embedding` a list of floats).
 
 Filters
     A dict of `field: value` (equality; `None` means IS NULL) and `field__op: value` with `op` one of
@@ -153,6 +153,7 @@ from harness.core.schema import ENTITIES, REVISIONS, Entity, relation_chain
 from harness.core.sql import check_parameters
 from harness.core.workloads.audit import AuditOperations
 from harness.core.workloads.cache import CacheOperations
+from harness.core.workloads.embeddings import EmbeddingsOperations
 from harness.core.workloads.graph import GraphOperations
 from harness.core.workloads.pending import create_pending_schema, drop_pending_tables
 from harness.core.workloads.users import UserOperations
@@ -417,7 +418,13 @@ class BaseDatabaseProvider(ABC):
 
 
 class BaseORMProvider(
-    BaseDatabaseProvider, UserOperations, AuditOperations, GraphOperations, CacheOperations, Generic[T]
+    BaseDatabaseProvider,
+    UserOperations,
+    AuditOperations,
+    EmbeddingsOperations,
+    GraphOperations,
+    CacheOperations,
+    Generic[T],
 ):
     """The CRUD, bulk, eager-loading, transaction, pool and migration contract (see the module docstring),
     generic over the adapter's model type `T`, and the tier workloads' operations (harness/core/workloads/)."""

@@ -3,6 +3,13 @@
 Rows carry no ids: they are inserted, in order, into fresh tables, so the database numbers them 1..N the same
 way for every adapter, and foreign keys are given as those positions. `load` checks that this held.
 
+The documents' embeddings are synthetic: unit vectors of `EMBEDDING_DIMENSIONS` float32 values around
+`EMBEDDING_CLUSTERS` random centres (a topic each), so a document's nearest neighbours are mostly of its topic, as
+with real sentence embeddings; categories are drawn independently of topics, so a category filter changes the
+answer. They are kept as one numpy matrix (`document_vectors`, row i is document i + 1) rather than as millions of
+Python floats; `document_rows` turns a slice into the rows `create_many` takes. `query_vectors` are new points drawn
+the same way, the queries the nearest-neighbour scenarios ask.
+
 The tier workloads' data: users' last sign-ins and `audit_events` (drawn from a generator of their own), `follows`,
 the GRAPH tier's edges between the users, and `cache_entries`, the CACHE tier's keys (each from a generator of its
 own too, so no tier's data or size changes another's rows). The follow graph has communities (consecutive blocks of
@@ -16,12 +23,15 @@ has expired already.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+
 from harness.core.contract import BaseORMProvider
+from harness.core.schema import EMBEDDING_DIMENSIONS
 from harness.core.workloads.cache import CacheItem, CacheOperations
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -32,6 +42,13 @@ AUDIT_SPACING = timedelta(seconds=90)
 their ids follow their times."""
 AUDIT_ACTIONS = ("sign_in", "sign_out", "task.create", "task.update", "task.delete", "export", "role.grant")
 AUDIT_OUTCOMES = (("success", 0.93), ("denied", 0.05), ("error", 0.02))
+CATEGORIES = ("news", "science", "sports", "finance", "health", "travel", "food", "culture")
+EMBEDDING_CLUSTERS = 24
+EMBEDDING_SPREAD = 0.8
+"""Length of a vector's offset from its topic's centre before normalising (the centre has length 1): a document's
+cosine similarity to its centre is about 0.8, to another document of its topic about 0.6, to other topics about 0."""
+LOAD_CHUNK = 1000
+"""Documents per `create_many` in `load`: their embeddings become Python floats one chunk at a time."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,8 @@ class DatasetSize:
     tags: int = 20
     tags_per_task: int = 2
     audit_events: int = 300
+    documents: int = 100
+    embedding_queries: int = 10
     follows_per_user: int = 3
     communities: int = 2
     cache_entries: int = 40
@@ -60,6 +79,10 @@ class Dataset:
     audit_events: list[dict[str, Any]]
     follows: list[dict[str, Any]]
     cache_entries: list[dict[str, Any]]
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    """Each document's title and category; its embedding is the same row of `document_vectors`."""
+    document_vectors: np.ndarray = field(default_factory=lambda: _no_vectors(), compare=False)
+    query_vectors: np.ndarray = field(default_factory=lambda: _no_vectors(), compare=False)
 
     @property
     def total_balance(self) -> Decimal:
@@ -113,9 +136,26 @@ def generate(size: DatasetSize | None = None, seed: int = 42) -> Dataset:
     ]
     accounts = [{"user_id": u, "balance": STARTING_BALANCE} for u in range(1, size.users + 1)]
     audit_events = [_audit_event(tier_rng, n, size.users) for n in range(size.audit_events)]
+    documents = [{"title": f"document {d}", "category": rng.choice(CATEGORIES)} for d in range(1, size.documents + 1)]
+    vectors = embeddings(size.documents + size.embedding_queries, seed)
     follows = _follows(size, random.Random(f"{seed}:graph"))
     cache_entries = _cache_entries(size, random.Random(f"{seed}:cache"))
-    return Dataset(size, seed, users, tasks, tags, task_tags, comments, accounts, audit_events, follows, cache_entries)
+    return Dataset(
+        size,
+        seed,
+        users,
+        tasks,
+        tags,
+        task_tags,
+        comments,
+        accounts,
+        audit_events,
+        follows,
+        cache_entries,
+        documents,
+        vectors[: size.documents],
+        vectors[size.documents :],
+    )
 
 
 def _last_sign_in(rng: random.Random) -> datetime | None:
@@ -137,6 +177,29 @@ def _audit_event(rng: random.Random, n: int, users: int) -> dict[str, Any]:
             "request_id": f"{rng.getrandbits(64):016x}",
         },
     }
+
+
+def embeddings(count: int, seed: int) -> np.ndarray:
+    """`count` unit vectors (float32, one per row) around `EMBEDDING_CLUSTERS` seeded random centres."""
+    generator = np.random.default_rng(seed)
+    centres = _unit(generator.standard_normal((EMBEDDING_CLUSTERS, EMBEDDING_DIMENSIONS)))
+    topics = generator.integers(EMBEDDING_CLUSTERS, size=count)
+    offsets = generator.standard_normal((count, EMBEDDING_DIMENSIONS)) * (EMBEDDING_SPREAD / EMBEDDING_DIMENSIONS**0.5)
+    return _unit(centres[topics] + offsets).astype(np.float32)
+
+
+def _no_vectors() -> np.ndarray:
+    return np.zeros((0, EMBEDDING_DIMENSIONS), np.float32)
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def document_rows(dataset: Dataset, start: int, stop: int) -> list[dict[str, Any]]:
+    """Documents start..stop-1 (0-based) as rows for `create_many`, each embedding a list of Python floats."""
+    vectors = dataset.document_vectors[start:stop].tolist()
+    return [{**row, "embedding": vector} for row, vector in zip(dataset.documents[start:stop], vectors, strict=True)]
 
 
 def community_of(user: int, size: DatasetSize) -> range:
@@ -211,6 +274,10 @@ async def load(provider: BaseORMProvider, dataset: Dataset) -> None:
                 f"{provider.name}: {model!r} rows were not numbered 1..{len(rows)}: is the schema fresh?"
             )
     await provider.link_tags(dataset.task_tags)
+    for start in range(0, len(dataset.documents), LOAD_CHUNK):
+        await provider.create_many(m.Document, document_rows(dataset, start, start + LOAD_CHUNK))
+    if dataset.documents and not await provider.exists(m.Document, {"id": len(dataset.documents)}):
+        raise RuntimeError(f"{provider.name}: documents were not numbered 1..{len(dataset.documents)}")
     await provider.create_many(m.CacheEntry, cache_rows(dataset.cache_entries, datetime.now(UTC)))
 
 

@@ -53,12 +53,13 @@ class InvalidArgument(HarnessError):
     not a plain name, a depth below 1, an empty cache key), refused before any statement is sent."""
 
 
+class OperationUnavailable(HarnessError):
+    """A tier operation the adapter declares `unavailable` on this database or interpreter
+    (`Capabilities.paths`); the message gives the declared reason."""
+
+
 class ParameterMismatch(HarnessError):
     """`execute` was given SQL whose `:name` parameters and the values passed do not match one to one."""
-
-
-class OperationUnavailable(HarnessError):
-    """A tier operation the provider declares unavailable (`capabilities.paths`: kind "unavailable", with why)."""
 
 
 class AmbiguousFilter(HarnessError):

@@ -109,6 +109,13 @@ ENTITIES: dict[str, Entity] = {
             {},
             required=("actor_id", "action", "payload"),
         ),
+        Entity(
+            "Document",
+            "documents",
+            ("id", "title", "category", "embedding"),
+            {},
+            required=("title", "category", "embedding"),
+        ),
         # The GRAPH tier's edges: who follows whom (harness/core/workloads/graph.py traverses them).
         Entity(
             "Follow",
@@ -129,6 +136,9 @@ ENTITIES: dict[str, Entity] = {
         ),
     )
 }
+
+EMBEDDING_DIMENSIONS = 384
+"""Dimensions of `documents.embedding` (pgvector's `vector(384)`), the size of small sentence-embedding models."""
 
 REVISIONS = ("0001_shared_schema", "0002_task_due_date")
 """The schema's migrations, oldest first, the same in every adapter's own migration tool: 0001 creates the
@@ -153,6 +163,7 @@ TABLES_IN_DEPENDENCY_ORDER = (
     "accounts",
     "transfer_log",
     "audit_events",
+    "documents",
     "follows",
     "cache_entries",
 )

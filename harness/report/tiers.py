@@ -37,6 +37,7 @@ from harness.report.statistics import (
     percentile_interval,
     resampled_medians,
 )
+from scenarios import FAMILIES
 
 DEFAULT_TIERS = Path(__file__).with_name("tiers.toml")
 
@@ -51,6 +52,8 @@ class Tier:
     description: str
     weights: dict[str, float]
     """Scenario id (or `id[parameter]`) -> weight."""
+    workload: str | None = None
+    """The scenario family that measures the work this tier exists for (its own section in the report)."""
 
 
 @dataclass(frozen=True)
@@ -109,9 +112,14 @@ def _tier(path: Path, name: str, body: Any, known: set[str] | None) -> Tier:
     where = f"tier file {path}, tier {name}"
     if not isinstance(body, dict) or not isinstance(body.get("weights"), dict):
         raise TierFileError(f"{where}: needs a [{name}.weights] table of scenario = weight")
-    unexpected = set(body) - {"description", "weights"}
+    unexpected = set(body) - {"description", "weights", "workload"}
     if unexpected:
-        raise TierFileError(f"{where}: unknown keys {', '.join(sorted(unexpected))} (use description, weights)")
+        raise TierFileError(
+            f"{where}: unknown keys {', '.join(sorted(unexpected))} (use description, workload, weights)"
+        )
+    workload = body.get("workload")
+    if workload is not None and workload not in FAMILIES:
+        raise TierFileError(f"{where}: workload {workload!r} is not a scenario family ({', '.join(FAMILIES)})")
     weights = {key: _weight(where, key, value) for key, value in body["weights"].items()}
     if not any(weights.values()):
         raise TierFileError(f"{where}: every weight is zero")
@@ -119,7 +127,7 @@ def _tier(path: Path, name: str, body: Any, known: set[str] | None) -> Tier:
         unknown = sorted({_split(key)[0] for key in weights} - known)
         if unknown:
             raise TierFileError(f"{where}: unknown scenario {', '.join(unknown)} (see `orm-harness list`)")
-    return Tier(name, str(body.get("description", "")), weights)
+    return Tier(name, str(body.get("description", "")), weights, workload)
 
 
 def _weight(where: str, key: str, value: Any) -> float:

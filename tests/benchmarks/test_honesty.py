@@ -46,7 +46,7 @@ def case(workload: Workload[BaseORMProvider], scenario: str) -> Case:
 
 async def table_sizes(workload: Workload[BaseORMProvider]) -> dict[str, Any]:
     p = workload.provider
-    sizes = {name: await p.count(getattr(p.models, name)) for name in ("User", "Task", "Tag", "Comment")}
+    sizes = {name: await p.count(getattr(p.models, name)) for name in ("User", "Task", "Tag", "Comment", "Document")}
     sizes["balance"] = sum(a.balance for a in await p.get_many(p.models.Account))
     sizes["completed"] = await p.count(p.models.Task, {"completed": True})
     sizes["transfers"] = await p.count(p.models.TransferLog)
@@ -55,7 +55,11 @@ async def table_sizes(workload: Workload[BaseORMProvider]) -> dict[str, Any]:
 
 async def test_every_scenario_passes_and_leaves_the_dataset_as_loaded(workload: Workload[BaseORMProvider]) -> None:
     before = await table_sizes(workload)
-    for scenario in (s for s in CATALOGUE if CATALOGUE[s].prepare is None):  # not on the dataset's database
+    # Not those on a database of their own, nor those the adapter cannot run here (vectors on this SQLite).
+    runnable = [
+        s for s, found in CATALOGUE.items() if found.prepare is None and not found.unavailable(workload.provider)
+    ]
+    for scenario in runnable:
         benchmark = case(workload, scenario)
         await benchmark.calibrate()
         await benchmark.statements()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from harness.bench.matrix import harness_test
 from harness.bench.options import BenchOptions
 from harness.bench.pgstat import compare_round
@@ -28,6 +30,8 @@ def test_statements_match_pg_stat_statements(
 ) -> None:
     run = bench_loop.run_until_complete
     workload = run(bench_database.get(adapter))
+    if (reason := checked.unavailable(workload.provider)) is not None:
+        pytest.skip(reason)
     case = Case.build(checked, workload, options.profile, CONCURRENCY)
     comparison = run(compare_round(case, workload.provider.config.postgres_dsn))
     assert comparison.log.executions > 0

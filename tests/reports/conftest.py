@@ -22,7 +22,9 @@ from harness.report.results import BENCHMARK_FILE
 REFERENCE = Path(__file__).resolve().parents[2] / "results" / "reference"
 """The committed reference run (full profile): real samples of many rounds, where the quick profile has one."""
 ADAPTERS = "raw,sqlalchemy,tortoise"
-SCENARIOS = "get_by_pk,n_plus_one,one_level,insert_1k,transfer,concurrent_get_by_pk,add_due_date"
+SCENARIOS = (
+    "get_by_pk,n_plus_one,one_level,insert_1k,transfer,concurrent_get_by_pk,add_due_date,email_lookup,audit_scan"
+)
 
 
 @dataclass(frozen=True)

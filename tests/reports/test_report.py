@@ -39,7 +39,8 @@ def report(small_run: SmallRun) -> Written:
 def test_every_chart_is_written(report: Written, small_run: SmallRun) -> None:
     names = {chart.stem for chart in report.charts}
     expected = {"ratio_to_raw", "statements", "concurrency", "memory"}
-    expected |= {f"family_{f}" for f in ("crud", "eager", "bulk", "transactions", "concurrency", "migrations")}
+    families = ("crud", "eager", "bulk", "transactions", "concurrency", "migrations", "users", "audit")
+    expected |= {f"family_{f}" for f in families}
     if "postgresql" in small_run.databases:
         expected.add("pool")
     assert names == expected
@@ -161,6 +162,21 @@ def test_each_adapter_s_declared_capabilities_are_shown(report: Written, small_r
             assert declared.connection_model in line
             for sentence in (*declared.notes, *declared.schema_differences):
                 assert sentence in line, (adapter, database, sentence)
+
+
+def test_a_tier_with_a_workload_says_how_each_adapter_does_each_operation(report: Written, small_run: SmallRun) -> None:
+    """The USERS and AUDIT sections list their operations with each adapter's declared path (harness/report/
+    workloads.py); a path that is not native carries its reason."""
+    text = report.markdown.read_text()
+    assert "## Tiers and the work they exist for" in text
+    for tier, workload in (("USERS", "users"), ("AUDIT", "audit")):
+        assert f"### {tier}: the `{workload}` workload" in text
+    for operation in ("find_user_by_email", "sign_in", "audit_events_between", "purge_audit_events"):
+        assert any(line.startswith(f"| {operation} |") for line in text.splitlines()), operation
+    declared = adapter_class("tortoise")(DatabaseConfig(_url("sqlite"))).capabilities.paths["audit_events_between"]
+    assert (
+        declared.kind == "raw SQL" and f"tortoise, `audit_events_between` on sqlite: raw SQL: {declared.note}" in text
+    )
 
 
 def _url(database: str) -> str:

@@ -21,6 +21,7 @@ APP_CONFIG = AppConfig(
         _models.Account,
         _models.TransferLog,
         _models.AuditEvent,
+        _models.Document,
         _models.Follow,
         _models.CacheEntry,
     ],

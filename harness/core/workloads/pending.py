@@ -1,18 +1,21 @@
 """INTERIM, until revision 0003_tier_workloads exists in every adapter's migration tool: the tier workloads' schema.
 
 The migrations stop at 0002, while every adapter's models (and so its inserts of users) have what the tier
-workloads add: `users.last_sign_in_at` and the unique index on lower(email), and the `audit_events`, `follows` and
-`cache_entries` tables (docs/schema.md). `create_schema()` migrates to head and then runs these statements through
-`execute`, so every database the tests and benchmarks create has them; the raw adapter's create-all path runs them
-too. Migrating to base drops the tables first (`drop_pending_tables`): follows references users, which the tools'
-own downgrades would otherwise fail to drop on PostgreSQL. The raw baseline's DDL is written here once: it becomes
-the raw adapter's 0003 files, and the other tools' 0003 revisions are made from their models, when this module goes.
+workloads add: `users.last_sign_in_at` and the unique index on lower(email), the `audit_events` table, the
+`documents` table with its vector column, and the `follows` and `cache_entries` tables (docs/schema.md).
+`create_schema()` migrates to head and then runs these statements through `execute`, so every database the tests
+and benchmarks create has them; the raw adapter's create-all path runs them too. Migrating to base drops the tables
+first (`drop_pending_tables`): follows references users, which the tools' own downgrades would otherwise fail to
+drop on PostgreSQL. The raw baseline's DDL is written here once: it becomes the raw adapter's 0003 files, and the
+other tools' 0003 revisions are made from their models, when this module goes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Protocol
+
+from harness.core.schema import EMBEDDING_DIMENSIONS
 
 PENDING_DDL: dict[str, tuple[str, ...]] = {
     "postgresql": (
@@ -26,6 +29,12 @@ PENDING_DDL: dict[str, tuple[str, ...]] = {
   payload JSONB NOT NULL)""",
         "CREATE INDEX ix_audit_events_occurred_at ON audit_events (occurred_at)",
         "CREATE INDEX ix_audit_events_actor_id_occurred_at ON audit_events (actor_id, occurred_at)",
+        f"""CREATE TABLE documents (
+  id SERIAL PRIMARY KEY,
+  title VARCHAR(255) NOT NULL,
+  category VARCHAR(50) NOT NULL,
+  embedding vector({EMBEDDING_DIMENSIONS}) NOT NULL)""",
+        "CREATE INDEX ix_documents_category ON documents (category)",
         """CREATE TABLE follows (
   id SERIAL PRIMARY KEY,
   follower_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -51,6 +60,13 @@ PENDING_DDL: dict[str, tuple[str, ...]] = {
   payload JSON NOT NULL)""",
         "CREATE INDEX ix_audit_events_occurred_at ON audit_events (occurred_at)",
         "CREATE INDEX ix_audit_events_actor_id_occurred_at ON audit_events (actor_id, occurred_at)",
+        # SQLite has no vector type: the column keeps pgvector's text form, a JSON array, which sqlite-vec reads.
+        f"""CREATE TABLE documents (
+  id INTEGER PRIMARY KEY,
+  title VARCHAR(255) NOT NULL,
+  category VARCHAR(50) NOT NULL,
+  embedding vector({EMBEDDING_DIMENSIONS}) NOT NULL)""",
+        "CREATE INDEX ix_documents_category ON documents (category)",
         """CREATE TABLE follows (
   id INTEGER PRIMARY KEY,
   follower_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -64,7 +80,7 @@ PENDING_DDL: dict[str, tuple[str, ...]] = {
         "CREATE INDEX ix_cache_entries_expires_at ON cache_entries (expires_at)",
     ),
 }
-PENDING_TABLES = ("audit_events", "follows", "cache_entries")
+PENDING_TABLES = ("audit_events", "documents", "follows", "cache_entries")
 """The tables the statements above create, in creation order."""
 
 
