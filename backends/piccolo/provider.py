@@ -73,6 +73,7 @@ PICCOLO_MIGRATIONS: dict[str, tuple[str, ...]] = {
     # multi-column index, dropped NULL defaults): Piccolo runs a manual step before the auto operations.
     "0001_shared_schema": ("2026-11-23T16:36:19:705945", "2026-11-23T16:37:03:368598"),
     "0002_task_due_date": ("2026-11-23T16:37:13:339258", "2026-11-23T16:37:16:299511"),
+    "0003_tier_workloads": ("2026-11-30T16:53:58:298912", "2026-11-30T16:54:30:118200"),
 }
 """Harness revision (harness.core.schema.REVISIONS) -> Piccolo migration ids, oldest first."""
 

@@ -71,7 +71,6 @@ from harness.core.workloads.audit import AuditOperations
 from harness.core.workloads.cache import CacheOperations
 from harness.core.workloads.embeddings import EmbeddingsOperations, Neighbour, neighbours, vector_text
 from harness.core.workloads.graph import GraphOperations
-from harness.core.workloads.pending import create_pending_schema
 from harness.core.workloads.records import check_moment
 from harness.core.workloads.users import UserOperations
 from harness.core.workloads.vector_support import (
@@ -733,7 +732,6 @@ class RawProvider(BaseORMProvider[Any]):
 
     async def _create_schema(self) -> None:
         await migrations.create_all(self._db, self.dialect)
-        await create_pending_schema(self)
 
     def _sqlite_timestamp(self, moment: datetime) -> str:
         return cast(str, _datetime_in(moment))

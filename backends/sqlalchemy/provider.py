@@ -191,7 +191,7 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
     migration_facts = MigrationFacts(
         tool=f"Alembic {alembic_runner.ALEMBIC_VERSION} (async env, run in-process on the provider's connection)",
         autogenerate="Yes: `alembic revision --autogenerate` diffs the models against a database at the previous "
-        "revision; 0001 and 0002 were made so against PostgreSQL and reviewed, and `alembic check` finds no "
+        "revision; 0001, 0002 and 0003 were made so against PostgreSQL and reviewed, and `alembic check` finds no "
         "difference at head on either database.",
         downgrade="Yes: each revision is generated with its downgrade() (0002: drop the index, then the column); "
         "base leaves only an empty alembic_version table, which drop_schema removes.",

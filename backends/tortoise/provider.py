@@ -101,6 +101,7 @@ SCHEMA_DIFFERENCES["sqlite"] = (
 AERICH_VERSIONS = {
     "0001_shared_schema": "0_20261123163610_init",
     "0002_task_due_date": "1_20261123163624_task_due_date",
+    "0003_tier_workloads": "2_20261130165341_tier_workloads",
 }
 """harness.core.schema.REVISIONS -> aerich's version files (number_timestamp_name) in migrations/models/."""
 

@@ -155,7 +155,6 @@ from harness.core.workloads.audit import AuditOperations
 from harness.core.workloads.cache import CacheOperations
 from harness.core.workloads.embeddings import EmbeddingsOperations
 from harness.core.workloads.graph import GraphOperations
-from harness.core.workloads.pending import create_pending_schema, drop_pending_tables
 from harness.core.workloads.users import UserOperations
 
 Operator = Literal["eq", "in", "gt", "gte", "lt", "lte"]
@@ -565,10 +564,8 @@ class BaseORMProvider(
                 yield
 
     async def create_schema(self) -> None:
-        """The shared schema at the head revision, through the adapter's migration tool (and, until revision
-        0003_tier_workloads exists, the tier workloads' schema: harness/core/workloads/pending.py)."""
+        """The shared schema at the head revision, through the adapter's migration tool."""
         await self.migrate("head")
-        await create_pending_schema(self)
 
     async def create_schema_from_models(self) -> None:
         """The shared schema through the ORM's create-all path (no migration bookkeeping)."""
@@ -583,8 +580,6 @@ class BaseORMProvider(
                 f"unknown revision {revision!r}: choose base, head or one of {', '.join(REVISIONS)}"
             )
         with translated_errors():
-            if target is None:
-                await drop_pending_tables(self)
             await self._migrate(target)
 
     async def run_migrations(self, revision: str = "head") -> None:

@@ -140,10 +140,12 @@ ENTITIES: dict[str, Entity] = {
 EMBEDDING_DIMENSIONS = 384
 """Dimensions of `documents.embedding` (pgvector's `vector(384)`), the size of small sentence-embedding models."""
 
-REVISIONS = ("0001_shared_schema", "0002_task_due_date")
+REVISIONS = ("0001_shared_schema", "0002_task_due_date", "0003_tier_workloads")
 """The schema's migrations, oldest first, the same in every adapter's own migration tool: 0001 creates the
-shared schema without `tasks.due_date`; 0002 adds the nullable `tasks.due_date` (a timestamptz) and an index on
-(user_id, due_date). The head revision is the shared schema the models describe."""
+shared schema without `tasks.due_date` and the tier workloads' schema; 0002 adds the nullable `tasks.due_date` (a
+timestamptz) and an index on (user_id, due_date); 0003 adds the tier workloads' schema (`users.last_sign_in_at`, the
+unique index on lower(email), `audit_events`, `documents`, `follows`, `cache_entries`). The head revision is the
+shared schema the models describe."""
 
 
 def latest_revision(applied: Iterable[str]) -> str | None:
