@@ -7,7 +7,7 @@ never from a row below it; tests/test_layers.py checks this, and that no import 
 | ------------------- | ------------------------------------------------------------------------- | ---------------- |
 | `harness.core`      | provider contract, schema, errors, config, dataset, versions, the tiers   | nothing else     |
 |                     | enum + adapter registry + factory, statement counter, concurrency helpers |                  |
-| `harness.databases` | throwaway PostgreSQL, targets, isolation, ownership, catalog              | core             |
+| `harness.databases` | throwaway PostgreSQL and Redis, targets, isolation, ownership, catalog    | core             |
 | `scenarios`         | the benchmark scenarios (a top-level package): async functions            | core, databases  |
 | `harness.bench`     | the benchmark runner, workloads, pool and pg_stat probes, run log, the    | the rows above   |
 |                     | pytest plugin (entry point `orm_harness`) and the suite it runs           |                  |

@@ -10,12 +10,12 @@ bench or report code: tests/test_layers.py checks it); harness.bench runs the sc
 
 from __future__ import annotations
 
-from scenarios import audit, bulk, concurrency, crud, eager, embeddings, migrations, transactions, users
+from scenarios import audit, bulk, cache, concurrency, crud, eager, embeddings, graph, migrations, transactions, users
 from scenarios.base import Scenario, ScenarioFailed, Sizes
 
 CATALOGUE: dict[str, Scenario] = {
     s.id: s
-    for family in (crud, eager, bulk, transactions, concurrency, migrations, users, audit, embeddings)
+    for family in (crud, eager, bulk, transactions, concurrency, migrations, users, audit, embeddings, graph, cache)
     for s in family.SCENARIOS
 }
 FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(s.family for s in CATALOGUE.values()))

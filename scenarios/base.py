@@ -17,10 +17,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from harness.core.contract import BaseORMProvider
+from harness.core.contract import BaseDatabaseProvider, BaseORMProvider
 from harness.core.dataset import Dataset
 
-Family = Literal["crud", "eager", "bulk", "transactions", "concurrency", "migrations", "users", "audit", "embeddings"]
+Family = Literal[
+    "crud",
+    "eager",
+    "bulk",
+    "transactions",
+    "concurrency",
+    "migrations",
+    "users",
+    "audit",
+    "embeddings",
+    "graph",
+    "cache",
+]
 Parameter = Literal["size", "concurrency"]
 Step = Callable[..., Awaitable[Any]]
 
@@ -85,7 +97,7 @@ class Scenario:
     def id(self) -> str:
         return self.run.__name__
 
-    def unavailable(self, p: BaseORMProvider) -> str | None:
+    def unavailable(self, p: BaseDatabaseProvider) -> str | None:
         """Why `p` cannot run this scenario (one of its `operations` declared unavailable there), or None."""
         for operation in self.operations:
             path = p.capabilities.paths.get(operation)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 
-from harness.core.adapters import BY_NAME
+from harness.core.adapters import CONTRACT
 from harness.core.config import DatabaseConfig
 from harness.core.contract import BaseORMProvider
 from harness.core.dataset import Dataset, DatasetSize, generate, load
@@ -27,7 +27,7 @@ from harness.core.statements import stop_open_sqlite_connections
 from harness.databases.targets import PostgresTarget, SqliteTarget, Target
 
 DIALECTS = ("sqlite", "postgresql")
-TARGETS = [(adapter, dialect) for dialect in DIALECTS for adapter in BY_NAME]
+TARGETS = [(adapter, dialect) for dialect in DIALECTS for adapter in CONTRACT]
 CONTRACT_SIZE = DatasetSize(users=6, tasks_per_user=3, comments_per_task=2, tags=4, tags_per_task=2)
 
 

@@ -25,7 +25,7 @@ import pytest
 
 from harness.bench.runlog import STOP_STATUS
 from harness.bench.runrecord import append_line, read_record, recover, write_atomic
-from harness.core.adapters import BY_NAME
+from harness.core.adapters import CONTRACT
 from harness.core.config import DatabaseConfig
 from harness.core.dataset import DatasetSize, generate, load
 from harness.core.factory import adapter_class
@@ -270,7 +270,7 @@ def restartable() -> Iterator[PostgresTarget]:
 
 
 @pytest.mark.postgresql
-@pytest.mark.parametrize("adapter", list(BY_NAME))
+@pytest.mark.parametrize("adapter", list(CONTRACT))
 async def test_every_adapter_recovers_from_a_server_restart_without_reconnecting(
     adapter: str, restartable: PostgresTarget
 ) -> None:

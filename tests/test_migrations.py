@@ -1,10 +1,11 @@
-"""Every adapter's own migration tool: the shared schema at head, and 0002 (tasks.due_date) up, down, up."""
+"""Every adapter's own migration tool: the shared schema at head, and 0002 (tasks.due_date) and 0003 (the tier
+workloads' schema) down and up again."""
 
 from __future__ import annotations
 
 import pytest
 
-from harness.core.adapters import BY_NAME
+from harness.core.adapters import CONTRACT
 from harness.core.config import DatabaseConfig
 from harness.core.contract import BaseORMProvider
 from harness.core.dataset import DatasetSize, generate, load
@@ -15,6 +16,15 @@ from harness.databases.targets import PostgresTarget, Target
 from tests.conftest import DIALECTS
 
 DUE_DATE_INDEX = ("user_id", "due_date")
+TIER_TABLES = ("audit_events", "documents", "follows", "cache_entries")
+
+
+async def has_tier_schema(url: str) -> bool:
+    """Whether 0003's schema is there: every tier table and users.last_sign_in_at (none of it after its downgrade)."""
+    found = [bool((await table_layout(url, table))[0]) for table in TIER_TABLES]
+    found.append("last_sign_in_at" in (await table_layout(url, "users"))[0])
+    assert all(found) or not any(found), f"0003 half applied: {found}"
+    return all(found)
 
 
 async def fresh_provider(target: Target, name: str, adapter: str) -> BaseORMProvider:
@@ -28,7 +38,7 @@ def target(request: pytest.FixtureRequest) -> Target:
     return request.getfixturevalue(f"{request.param}_target")
 
 
-@pytest.mark.parametrize("adapter", list(BY_NAME))
+@pytest.mark.parametrize("adapter", list(CONTRACT))
 async def test_upgrade_downgrade_upgrade_keeps_the_rows(target: Target, adapter: str) -> None:
     p = await fresh_provider(target, f"updown_{adapter}", adapter)
     url = p.config.url
@@ -38,12 +48,15 @@ async def test_upgrade_downgrade_upgrade_keeps_the_rows(target: Target, adapter:
         await load(p, dataset)
         columns, indexes = await table_layout(url, "tasks")
         assert "due_date" in columns and DUE_DATE_INDEX in indexes
+        assert await has_tier_schema(url)
         await p.migrate(REVISIONS[0])
         columns, indexes = await table_layout(url, "tasks")
         assert "due_date" not in columns and DUE_DATE_INDEX not in indexes
+        assert not await has_tier_schema(url)
         await p.migrate("head")
         columns, indexes = await table_layout(url, "tasks")
         assert "due_date" in columns and DUE_DATE_INDEX in indexes
+        assert await has_tier_schema(url)
         assert await p.count(p.models.Task) == len(dataset.tasks)
         assert await p.count(p.models.Task, {"due_date": None}) == len(dataset.tasks)
         await p.migrate("base")
@@ -52,7 +65,7 @@ async def test_upgrade_downgrade_upgrade_keeps_the_rows(target: Target, adapter:
         await p.disconnect()
 
 
-@pytest.mark.parametrize("adapter", list(BY_NAME))
+@pytest.mark.parametrize("adapter", list(CONTRACT))
 async def test_run_migrations_and_the_current_revision(target: Target, adapter: str) -> None:
     p = await fresh_provider(target, f"current_{adapter}", adapter)
     try:
@@ -71,7 +84,7 @@ async def test_run_migrations_and_the_current_revision(target: Target, adapter: 
 
 
 @pytest.mark.postgresql
-@pytest.mark.parametrize("adapter", list(BY_NAME))
+@pytest.mark.parametrize("adapter", list(CONTRACT))
 async def test_migrations_and_create_all_give_the_same_schema(postgresql_target: PostgresTarget, adapter: str) -> None:
     schemas = []
     for path in ("migrations", "models"):

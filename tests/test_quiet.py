@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.adapters import BY_NAME
+from harness.core.adapters import CONTRACT
 from harness.core.config import DatabaseConfig
 from harness.core.factory import adapter_class
 from harness.databases.targets import SqliteTarget
@@ -27,7 +27,7 @@ def test_importing_the_library_prints_nothing(tmp_path: Path) -> None:
     assert (done.stdout, done.stderr) == ("", "")
 
 
-@pytest.mark.parametrize("adapter", list(BY_NAME))
+@pytest.mark.parametrize("adapter", list(CONTRACT))
 async def test_create_schema_prints_nothing(
     adapter: str, sqlite_target: SqliteTarget, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.adapters import BY_NAME
+from harness.core.adapters import CONTRACT
 from harness.core.config import DatabaseConfig
 from harness.core.errors import ConfigurationError, ConnectionFailed, LockTimeout, StatementTimeout, redact, translate
 from harness.core.factory import adapter_class
@@ -390,7 +390,7 @@ def test_a_real_run_writes_no_password_anywhere(cluster: Cluster, tmp_path: Path
 # --- timeouts ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("adapter", list(BY_NAME))
+@pytest.mark.parametrize("adapter", list(CONTRACT))
 async def test_a_lock_wait_is_cut_by_the_lock_timeout(
     adapter: str, cluster: Cluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:

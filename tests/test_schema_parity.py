@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.core.adapters import BY_NAME
+from harness.core.adapters import CONTRACT
 from harness.core.config import DatabaseConfig
 from harness.core.factory import adapter_class
 from harness.databases.catalog import describe
@@ -27,7 +27,7 @@ async def schema_of(target: PostgresTarget, adapter: str) -> dict:
 _schemas: dict[str, dict] = {}
 
 
-@pytest.mark.parametrize("adapter", [a for a in BY_NAME if a != "raw"])
+@pytest.mark.parametrize("adapter", [a for a in CONTRACT if a != "raw"])
 @pytest.mark.parametrize("part", ["tables", "columns", "constraints", "indexes"])
 async def test_schema_matches_the_raw_baseline(postgresql_target: PostgresTarget, adapter: str, part: str) -> None:
     for name in ("raw", adapter):
@@ -38,7 +38,7 @@ async def test_schema_matches_the_raw_baseline(postgresql_target: PostgresTarget
 
 
 async def test_drop_schema_removes_every_table(postgresql_target: PostgresTarget) -> None:
-    for adapter in BY_NAME:
+    for adapter in CONTRACT:
         url = await postgresql_target.new_database(f"drop_{adapter}")
         provider = adapter_class(adapter)(DatabaseConfig(url, pool_min=1, pool_max=2))
         await provider.connect()

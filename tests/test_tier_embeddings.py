@@ -15,7 +15,7 @@ import asyncpg
 import numpy as np
 import pytest
 
-from harness.core.adapters import BY_NAME
+from harness.core.adapters import CONTRACT
 from harness.core.config import DatabaseConfig
 from harness.core.contract import BaseORMProvider
 from harness.core.dataset import CATEGORIES, DatasetSize, generate
@@ -49,7 +49,7 @@ def queries(db: Loaded) -> list[list[float]]:
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
-@pytest.mark.parametrize("adapter", list(BY_NAME))
+@pytest.mark.parametrize("adapter", CONTRACT)
 def test_every_operation_is_declared_and_the_declaration_matches_the_code(adapter: str, dialect: str) -> None:
     """`native`/`plugin` exactly where the adapter overrides the operation's hook, `raw SQL` where it inherits the
     default; `unavailable` either way, with a reason. The raw baseline's SQL is its native path."""

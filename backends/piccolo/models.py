@@ -131,6 +131,16 @@ def make_tables(postgres: bool = True) -> Models:
         category = Varchar(length=50, default=None, index=True)
         embedding = Vector(EMBEDDING_DIMENSIONS)
 
+    class Follow(Table, tablename="follows"):
+        follower_id = _fk(User)  # the unique pair below indexes it first
+        followee_id = _fk(User, index=True)
+        follows_follower_id_followee_id_key = Unique([follower_id, followee_id])
+
+    class CacheEntry(Table, tablename="cache_entries"):
+        key = Varchar(length=255, primary_key=True, default=None)
+        value = Text(default=None)
+        expires_at = Timestamptz(index=True, default=None)
+
     local["TaskTag"] = TaskTag
     return Models(
         User=User,
@@ -141,4 +151,6 @@ def make_tables(postgres: bool = True) -> Models:
         TransferLog=TransferLog,
         AuditEvent=AuditEvent,
         Document=Document,
+        Follow=Follow,
+        CacheEntry=CacheEntry,
     )

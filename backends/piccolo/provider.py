@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from piccolo.columns import Column, ForeignKey, Numeric, Varchar
@@ -41,6 +41,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.query.functions.string import Lower
 from piccolo.table import Table, drop_db_tables
 
+from backends.piccolo import tiers
 from backends.piccolo.migrations.runner import applied, drop_bookkeeping, migrate, sqlite_create_table
 from backends.piccolo.models import Vector, make_tables
 from harness.core.config import DatabaseConfig
@@ -50,6 +51,7 @@ from harness.core.pools import asyncpg_pool_gauges
 from harness.core.schema import Entity, Relation, latest_revision, relation_chain, relation_kind
 from harness.core.sql import bind
 from harness.core.workloads.audit import EVENT_COLUMNS, check_scan
+from harness.core.workloads.cache import CacheItem
 from harness.core.workloads.records import check_moment, object_record
 from harness.core.workloads.users import USER_COLUMNS, check_email
 from harness.core.workloads.vector_support import NO_SQLITE_INDEX, register_vector_codec
@@ -71,6 +73,7 @@ PICCOLO_MIGRATIONS: dict[str, tuple[str, ...]] = {
     # multi-column index, dropped NULL defaults): Piccolo runs a manual step before the auto operations.
     "0001_shared_schema": ("2026-11-23T16:36:19:705945", "2026-11-23T16:37:03:368598"),
     "0002_task_due_date": ("2026-11-23T16:37:13:339258", "2026-11-23T16:37:16:299511"),
+    "0003_tier_workloads": ("2026-11-30T16:53:58:298912", "2026-11-30T16:54:30:118200"),
 }
 """Harness revision (harness.core.schema.REVISIONS) -> Piccolo migration ids, oldest first."""
 
@@ -235,18 +238,8 @@ class PiccoloProvider(BaseORMProvider[Table]):
         postgres = config.dialect == "postgresql"
         self.models = m = make_tables(postgres)
         self._task_tag: type[Table] = m.Task.tags._meta.resolved_joining_table
-        # FK order
-        self._tables = (
-            m.User,
-            m.Task,
-            m.Tag,
-            self._task_tag,
-            m.Comment,
-            m.Account,
-            m.TransferLog,
-            m.AuditEvent,
-            m.Document,
-        )
+        shared = (m.User, m.Task, m.Tag, self._task_tag, m.Comment, m.Account, m.TransferLog)
+        self._tables = (*shared, m.AuditEvent, m.Document, m.Follow, m.CacheEntry)  # FK order
         self._engine: Engine | None = None
         # SQLite keeps NUMERIC as REAL or INTEGER, so Piccolo reads Decimal('1000'): restore the 2 places.
         self._numeric = {} if postgres else {m.Account: ("balance",), m.TransferLog: ("amount",)}
@@ -283,7 +276,7 @@ class PiccoloProvider(BaseORMProvider[Table]):
                 *pool_notes,
             ),
             schema_differences=() if postgres else SQLITE_SCHEMA_DIFFERENCES,
-            paths=PATHS | VECTOR_PATHS[config.dialect],
+            paths=PATHS | tiers.PATHS | VECTOR_PATHS[config.dialect],
         )
 
     @property
@@ -525,6 +518,38 @@ class PiccoloProvider(BaseORMProvider[Table]):
         rows = await link.objects(*prefetch).where(getattr(link, near).is_in(ids))
         _move_joined([getattr(row, far) for row in rows], relation.target, forward)
         return _grouped((getattr(row, near), getattr(row, far)) for row in rows)
+
+    # -- tier workloads (tiers.py builds the queries; the recursive walks are the contract's SQL through execute) -
+
+    async def _friends_of_friends(self, user: int) -> list[int]:
+        # output(as_list=True) gives the column's values; Piccolo's annotations say rows.
+        return cast(list[int], await tiers.friends_of_friends(self.models.Follow, user))
+
+    async def _cache_upsert(self, item: CacheItem, clock: datetime) -> None:
+        (statement,) = tiers.upserts(self.models.CacheEntry, [item], clock)
+        await statement
+
+    async def _cache_upsert_many(self, items: list[CacheItem], clock: datetime) -> None:
+        statements = tiers.upserts(self.models.CacheEntry, items, clock)
+        if len(statements) == 1:
+            await statements[0]
+            return
+        async with self.transaction():
+            for statement in statements:
+                await statement
+
+    async def _cache_get(self, key: str, clock: datetime) -> str | None:
+        row = await tiers.live_value(self.models.CacheEntry, key, clock)
+        return None if row is None else row["value"]
+
+    async def _cache_get_many(self, keys: list[str], clock: datetime) -> dict[str, str]:
+        return {row["key"]: row["value"] for row in await tiers.live_values(self.models.CacheEntry, keys, clock)}
+
+    async def _cache_delete(self, keys: list[str]) -> int:
+        return len(await tiers.delete_keys(self.models.CacheEntry, keys))
+
+    async def _cache_sweep(self, clock: datetime) -> int:
+        return len(await tiers.delete_expired(self.models.CacheEntry, clock))
 
     # -- transactions and schema ------------------------------------------------------------------------------
 

@@ -87,3 +87,17 @@ class Document:
     title: str
     category: str
     embedding: list[float]
+
+
+@dataclass(slots=True, eq=False)
+class Follow:
+    id: int
+    follower_id: int
+    followee_id: int
+
+
+@dataclass(slots=True, eq=False)
+class CacheEntry:
+    key: str
+    value: str
+    expires_at: datetime

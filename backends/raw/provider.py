@@ -40,7 +40,18 @@ import aiosqlite
 import asyncpg
 
 from backends.raw.migrations import runner as migrations
-from backends.raw.models import Account, AuditEvent, Comment, Document, Tag, Task, TransferLog, User
+from backends.raw.models import (
+    Account,
+    AuditEvent,
+    CacheEntry,
+    Comment,
+    Document,
+    Follow,
+    Tag,
+    Task,
+    TransferLog,
+    User,
+)
 from harness.core.config import DatabaseConfig
 from harness.core.contract import (
     BaseORMProvider,
@@ -57,8 +68,9 @@ from harness.core.pools import asyncpg_pool_gauges
 from harness.core.schema import ENTITIES, TABLES_IN_DEPENDENCY_ORDER, Entity, latest_revision
 from harness.core.sql import PlaceholderStyle, bind
 from harness.core.workloads.audit import AuditOperations
+from harness.core.workloads.cache import CacheOperations
 from harness.core.workloads.embeddings import EmbeddingsOperations, Neighbour, neighbours, vector_text
-from harness.core.workloads.pending import create_pending_schema
+from harness.core.workloads.graph import GraphOperations
 from harness.core.workloads.records import check_moment
 from harness.core.workloads.users import UserOperations
 from harness.core.workloads.vector_support import (
@@ -76,6 +88,20 @@ _OPERATORS = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 _LINK_COLUMNS = {"Task": ("task_id", "tag_id"), "Tag": ("tag_id", "task_id")}
 _CENTS = Decimal("0.01")
 _NATIVE = OperationPath("native", "Hand-written SQL on the bare driver, the baseline's only API.")
+# SQL on the bare driver is the baseline's own API: the workloads' SQL, written once in harness/core/workloads/.
+PATHS = {
+    **{operation: _NATIVE for operation in (*UserOperations.OPERATIONS, *AuditOperations.OPERATIONS)},
+    **{
+        operation: OperationPath("native", "The workload's SQL (harness/core/workloads/graph.py) on the driver.")
+        for operation in GraphOperations.OPERATIONS
+    },
+    **{
+        operation: OperationPath("native", "The workload's SQL (harness/core/workloads/cache.py) on the driver.")
+        for operation in CacheOperations.OPERATIONS
+    },
+    "cache_delete": OperationPath("native", "DELETE ... WHERE key IN (...), counted by the driver's row count."),
+    "cache_sweep": OperationPath("native", "DELETE ... WHERE expires_at <= now, counted by the driver's row count."),
+}
 
 
 async def _prepare_connection(connection: asyncpg.Connection) -> None:
@@ -284,6 +310,7 @@ class _SQLite:
         "occurred_at": _datetime_out,
         "payload": json.loads,
         "embedding": json.loads,
+        "expires_at": _datetime_out,
     }
     writers: ClassVar[dict[str, Callable[[Any], Any]]] = {
         "balance": _decimal_in,
@@ -294,6 +321,7 @@ class _SQLite:
         "occurred_at": _datetime_in,
         "payload": json.dumps,
         "embedding": vector_text,
+        "expires_at": _datetime_in,
     }
     notes = (
         "One aiosqlite connection behind an asyncio.Lock, held by a transaction for its whole duration.",
@@ -357,9 +385,16 @@ class _SQLite:
             return cast(list[Any], await self._connected_db.execute_fetchall(sql, params))
 
     async def rows(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
-        async with self._turn(), self._connected_db.execute(sql, params) as cursor:
-            names = [column[0] for column in cursor.description or ()]
-            return [dict(zip(names, row, strict=True)) for row in await cursor.fetchall()]
+        # One hop to aiosqlite's thread, as fetch: execute_fetchall with sqlite3.Row as the row factory, which knows
+        # the column names (a cursor would cost two more hops, fetchall and close). The factory is the connection's,
+        # so it is set only while this call has the connection to itself (its turn).
+        async with self._turn():
+            connection = self._connected_db
+            connection.row_factory = sqlite3.Row
+            try:
+                return [dict(row) for row in await connection.execute_fetchall(sql, params)]
+            finally:
+                connection.row_factory = None
 
     async def read(self, sql: str, params: Sequence[Any]) -> list[Any]:
         """`fetch` for a statement that writes nothing, which takes the lock only while a transaction holds it:
@@ -483,14 +518,12 @@ class RawProvider(BaseORMProvider[Any]):
             TransferLog=TransferLog,
             AuditEvent=AuditEvent,
             Document=Document,
+            Follow=Follow,
+            CacheEntry=CacheEntry,
         )
         self._db = _Postgres(config) if config.dialect == "postgresql" else _SQLite(config)
-        paths = {
-            operation: OperationPath("native", "Hand-written SQL on the bare driver, the baseline's only API.")
-            for operation in (*UserOperations.OPERATIONS, *AuditOperations.OPERATIONS)
-        }
         self.capabilities = Capabilities(
-            self._db.connection_model, self._db.row_locks, self._db.notes, paths=paths | dict(self._db.paths)
+            self._db.connection_model, self._db.row_locks, self._db.notes, paths=PATHS | dict(self._db.paths)
         )
         self._readers = {
             name: [(i, self._db.readers[c]) for i, c in enumerate(entity.columns) if c in self._db.readers]
@@ -744,7 +777,6 @@ class RawProvider(BaseORMProvider[Any]):
 
     async def _create_schema(self) -> None:
         await migrations.create_all(self._db, self.dialect)
-        await create_pending_schema(self)
 
     def _sqlite_timestamp(self, moment: datetime) -> str:
         return cast(str, _datetime_in(moment))
@@ -756,6 +788,18 @@ class RawProvider(BaseORMProvider[Any]):
         sql = f"DELETE FROM audit_events WHERE occurred_at < {self._db.placeholder(1)}"
         with translated_errors():
             return await self._db.execute(sql, [self.sql_timestamp(before)])
+
+    # The cache's deletes count their rows as every write here does, by the driver's row count (the workload's SQL
+    # path can only return the rows, being execute(): harness/core/workloads/cache.py).
+
+    async def _cache_delete(self, keys: list[str]) -> int:
+        params: list[Any] = []
+        condition = self._db.in_list("key", keys, params)
+        return await self._db.execute(f"DELETE FROM cache_entries WHERE {condition}", params)
+
+    async def _cache_sweep(self, clock: datetime) -> int:
+        sql = f"DELETE FROM cache_entries WHERE expires_at <= {self._db.placeholder(1)}"
+        return await self._db.execute(sql, [self.sql_timestamp(clock)])
 
     async def _migrate(self, revision: str | None) -> None:
         await migrations.migrate(self._db, self.dialect, revision)

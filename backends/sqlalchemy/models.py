@@ -187,3 +187,22 @@ class Document(Base):
     category: Mapped[str] = mapped_column(String(50), index=True)
     # pgvector's SQLAlchemy type: vector(384) on PostgreSQL; on SQLite the same text form, which sqlite-vec reads.
     embedding: Mapped[list[float]] = mapped_column(Vector(EMBEDDING_DIMENSIONS))
+
+
+class Follow(Base):
+    """An edge of the GRAPH tier: `follower_id` follows `followee_id`. The unique pair is the forward index."""
+
+    __tablename__ = "follows"
+    __table_args__ = (UniqueConstraint("follower_id", "followee_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follower_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    followee_id: Mapped[int] = _fk("users.id")
+
+
+class CacheEntry(Base):
+    __tablename__ = "cache_entries"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp, index=True)

@@ -50,13 +50,16 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql import ColumnElement
 
+from backends.sqlalchemy import tiers
 from backends.sqlalchemy.migrations import runner as alembic_runner
 from backends.sqlalchemy.models import (
     Account,
     AuditEvent,
     Base,
+    CacheEntry,
     Comment,
     Document,
+    Follow,
     Tag,
     Task,
     TransferLog,
@@ -77,6 +80,7 @@ from harness.core.errors import ConnectionFailed, redact, translated_errors
 from harness.core.schema import Entity, latest_revision, relation_chain, relation_kind
 from harness.core.versions import require
 from harness.core.workloads.audit import EVENT_COLUMNS, check_scan
+from harness.core.workloads.cache import CacheItem
 from harness.core.workloads.embeddings import HNSW_INDEX, Neighbour, neighbours, vector_text
 from harness.core.workloads.records import check_moment, object_record
 from harness.core.workloads.users import USER_COLUMNS, check_email
@@ -190,7 +194,7 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
     migration_facts = MigrationFacts(
         tool=f"Alembic {alembic_runner.ALEMBIC_VERSION} (async env, run in-process on the provider's connection)",
         autogenerate="Yes: `alembic revision --autogenerate` diffs the models against a database at the previous "
-        "revision; 0001 and 0002 were made so against PostgreSQL and reviewed, and `alembic check` finds no "
+        "revision; 0001, 0002 and 0003 were made so against PostgreSQL and reviewed, and `alembic check` finds no "
         "difference at head on either database.",
         downgrade="Yes: each revision is generated with its downgrade() (0002: drop the index, then the column); "
         "base leaves only an empty alembic_version table, which drop_schema removes.",
@@ -214,6 +218,8 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
             TransferLog=TransferLog,
             AuditEvent=AuditEvent,
             Document=Document,
+            Follow=Follow,
+            CacheEntry=CacheEntry,
         )
         postgres = config.dialect == "postgresql"
         self.capabilities = Capabilities(
@@ -234,7 +240,7 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
                     )
                 ),
             ),
-            paths=PATHS | (_POSTGRES_PATHS if postgres else _SQLITE_PATHS),
+            paths=PATHS | tiers.PATHS | (_POSTGRES_PATHS if postgres else _SQLITE_PATHS),
         )
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
@@ -549,6 +555,46 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
         )
         async with self._connected_engine.begin() as connection:
             await connection.run_sync(index.create, checkfirst=True)
+
+    # -- tier workloads (tiers.py builds the statements) -----------------------------------------------
+
+    async def _scalar(self, stmt: Any) -> Any:
+        async with self._reading() as session:
+            return await session.scalar(stmt)
+
+    async def _neighbourhood(self, start: int, depth: int) -> list[int]:
+        return await self._select(tiers.neighbourhood(start, depth))
+
+    async def _reachable(self, source: int, target: int, max_depth: int) -> bool:
+        return bool(await self._scalar(tiers.reachable(source, target, max_depth)))
+
+    async def _shortest_path_length(self, source: int, target: int, max_depth: int) -> int | None:
+        return await self._scalar(tiers.shortest_path_length(source, target, max_depth))
+
+    async def _friends_of_friends(self, user: int) -> list[int]:
+        return await self._select(tiers.friends_of_friends(user))
+
+    async def _cache_upsert(self, item: CacheItem, clock: datetime) -> None:
+        async with self._writing() as session:
+            await session.execute(tiers.upsert(self.dialect), tiers.cache_row(item.key, item.value, clock + item.ttl))
+
+    async def _cache_upsert_many(self, items: list[CacheItem], clock: datetime) -> None:
+        rows = [tiers.cache_row(key, value, clock + ttl) for key, value, ttl in items]
+        async with self._writing(bulk=True) as session:
+            await session.execute(tiers.upsert(self.dialect), rows)
+
+    async def _cache_get(self, key: str, clock: datetime) -> str | None:
+        return await self._scalar(tiers.live_value(key, clock))
+
+    async def _cache_get_many(self, keys: list[str], clock: datetime) -> dict[str, str]:
+        async with self._reading() as session:
+            return {key: value for key, value in await session.execute(tiers.live_values(keys, clock))}
+
+    async def _cache_delete(self, keys: list[str]) -> int:
+        return await self._execute_dml(tiers.delete_keys(keys))
+
+    async def _cache_sweep(self, clock: datetime) -> int:
+        return await self._execute_dml(tiers.delete_expired(clock))
 
     # -- schema ---------------------------------------------------------------------------------------
 

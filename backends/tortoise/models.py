@@ -176,4 +176,22 @@ def declare_models() -> dict[str, type[Model]]:
         class Meta:
             table = "documents"
 
-    return {m.__name__: m for m in (User, Task, Tag, TaskTag, Comment, Account, TransferLog, AuditEvent, Document)}
+    class Follow(Model):
+        id = fields.IntField(primary_key=True)
+        follower = _fk("User", False, index=False)  # the unique pair below indexes it first
+        followee = _fk("User", False)
+
+        class Meta:
+            table = "follows"
+            unique_together = (("follower", "followee"),)
+
+    class CacheEntry(Model):
+        key = fields.CharField(max_length=255, primary_key=True)
+        value = fields.TextField()
+        expires_at = fields.DatetimeField(db_index=True)
+
+        class Meta:
+            table = "cache_entries"
+
+    models = (User, Task, Tag, TaskTag, Comment, Account, TransferLog, AuditEvent, Document, Follow, CacheEntry)
+    return {m.__name__: m for m in models}

@@ -38,7 +38,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from functools import wraps
 from types import ModuleType
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 from pypika_tortoise.terms import ValueWrapper
 from tortoise import connections
@@ -51,6 +51,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 from tortoise_vector.expression import CosineSimilarity
 
+from backends.tortoise import tiers
 from backends.tortoise.migrations import runner
 from backends.tortoise.models import declare_models
 from harness.core.config import DatabaseConfig
@@ -76,6 +77,7 @@ from harness.core.schema import (
 from harness.core.sql import bind
 from harness.core.versions import require
 from harness.core.workloads.audit import EVENT_COLUMNS, check_scan
+from harness.core.workloads.cache import CacheItem
 from harness.core.workloads.embeddings import Neighbour
 from harness.core.workloads.records import check_moment, object_record
 from harness.core.workloads.users import USER_COLUMNS, check_email
@@ -99,6 +101,7 @@ SCHEMA_DIFFERENCES["sqlite"] = (
 AERICH_VERSIONS = {
     "0001_shared_schema": "0_20261123163610_init",
     "0002_task_due_date": "1_20261123163624_task_due_date",
+    "0003_tier_workloads": "2_20261130165341_tier_workloads",
 }
 """harness.core.schema.REVISIONS -> aerich's version files (number_timestamp_name) in migrations/models/."""
 
@@ -281,7 +284,10 @@ class TortoiseProvider(BaseORMProvider[Model]):
                 "Tortoise has no echo setting.",
             ),
             schema_differences=SCHEMA_DIFFERENCES[config.dialect],
-            paths=PATHS | {"audit_events_between": SCAN_PATHS[config.dialect]} | VECTOR_PATHS[config.dialect],
+            paths=PATHS
+            | tiers.PATHS
+            | {"audit_events_between": SCAN_PATHS[config.dialect]}
+            | VECTOR_PATHS[config.dialect],
         )
         self._ctx = TortoiseContext()
         self._client: BaseDBAsyncClient | None = None
@@ -487,6 +493,38 @@ class TortoiseProvider(BaseORMProvider[Model]):
             .values_list("id", "title", "distance")
         )
         return [Neighbour(int(i), str(title), float(d)) for i, title, d in rows]
+
+    # Tier workloads (tiers.py builds the queries; the recursive walks are the contract's SQL through execute)
+
+    @_in_context
+    async def _friends_of_friends(self, user: int) -> list[int]:
+        # values_list(..., flat=True) gives the values themselves; Tortoise's annotations say tuples.
+        return cast(list[int], await tiers.friends_of_friends(self.models.Follow, user))
+
+    @_in_context
+    async def _cache_upsert(self, item: CacheItem, clock: datetime) -> None:
+        await tiers.upsert(self.models.CacheEntry, [item], clock)
+
+    @_in_context
+    async def _cache_upsert_many(self, items: list[CacheItem], clock: datetime) -> None:
+        await tiers.upsert(self.models.CacheEntry, items, clock)
+
+    @_in_context
+    async def _cache_get(self, key: str, clock: datetime) -> str | None:
+        values = cast(list[str], await tiers.live_value(self.models.CacheEntry, key, clock))  # flat: as above
+        return values[0] if values else None
+
+    @_in_context
+    async def _cache_get_many(self, keys: list[str], clock: datetime) -> dict[str, str]:
+        return dict(await tiers.live_values(self.models.CacheEntry, keys, clock))
+
+    @_in_context
+    async def _cache_delete(self, keys: list[str]) -> int:
+        return await tiers.keys(self.models.CacheEntry, keys).delete()
+
+    @_in_context
+    async def _cache_sweep(self, clock: datetime) -> int:
+        return await tiers.expired(self.models.CacheEntry, clock).delete()
 
     # Transactions and schema
 

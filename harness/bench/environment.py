@@ -18,7 +18,7 @@ import asyncpg
 from harness.core.adapters import BY_NAME, REGISTRY
 from harness.databases.targets import SQLITE_SETTINGS
 
-DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
+DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite", "redis": "redis"}
 PACKAGES = (*DRIVERS.values(), *(a.orm for a in REGISTRY if a.orm is not None), "pytest", "pytest-benchmark")
 PG_SETTINGS = (
     "fsync",

@@ -7,7 +7,8 @@
   too); skipped without server binaries, a failure under CI (CI=true).
 - `bench_database`: one database target's loaded databases (harness.bench.workload), parametrized by label.
 - `measure_scenario`: records the test's benchmark, its group measured interleaved (harness.bench.interleave);
-  `measured_groups` holds the outcomes of a group until each of its adapters' tests has recorded its own.
+  `measured_groups` holds the outcomes of a group until each of its adapters' tests has recorded its own. A
+  reference store (harness/core/adapters.py) is measured on a throwaway server of its own (Workloads.reference).
 - `restart_cluster`: a throwaway cluster of its own for the server-restart benchmark, whose restarts then disturb
   no other benchmark.
 
@@ -150,6 +151,7 @@ def _measure_group(
     from harness.bench.affinity import separate_cpus
     from harness.bench.interleave import measure_group
     from harness.bench.runner import Case
+    from harness.core.adapters import BY_NAME
 
     scenario = request.function.scenario
     own = scenario.prepare is not None
@@ -160,7 +162,10 @@ def _measure_group(
         for adapter in group.adapters:
             if _unavailable(loop, workloads, scenario, adapter) is not None:
                 continue  # its own test skips, saying why
-            workload = run(workloads.own(adapter, scenario, size) if own else workloads.get(adapter))
+            if BY_NAME[adapter].is_reference:
+                workload: Any = run(workloads.reference(adapter))
+            else:
+                workload = run(workloads.own(adapter, scenario, size) if own else workloads.get(adapter))
             cases[adapter] = Case.build(scenario, workload, options.profile, group.level)
         run_info.record_database(request.config, group.database, workloads)
         order = random.Random(f"{options.order_seed}-{group}")
@@ -174,8 +179,12 @@ def _measure_group(
 
 def _unavailable(loop: asyncio.AbstractEventLoop, workloads: Workloads, scenario: Scenario, adapter: str) -> str | None:
     """Why the adapter cannot run the scenario on this database (an operation it declares unavailable), or None."""
+    from harness.core.adapters import BY_NAME
+
     if not scenario.operations:
         return None
+    if BY_NAME[adapter].is_reference:
+        return scenario.unavailable(loop.run_until_complete(workloads.reference(adapter)).provider)
     return scenario.unavailable(loop.run_until_complete(workloads.get(adapter)).provider)
 
 

@@ -4,8 +4,10 @@ A test function is the harness's when `harness_test(kind)` marked it (the suite'
 repository's pg_stat_statements check); the plugin parametrizes, selects and orders only those:
 - "scenario": a benchmark of `function.scenario`, for each selected adapter and database (and concurrency level)
   and trial, ids like `[tortoise-postgresql-c8-t2]` (no `-tN` with one trial); its pytest-benchmark group is the
-  scenario (plus level) and the database, so
-  each table sets the adapters side by side, and its timer `harness.bench.runner.loop_time` (time inside the loop).
+  scenario (plus level) and the database, so each table sets the adapters side by side, and its timer
+  `harness.bench.runner.loop_time` (time inside the loop). A reference store (harness/core/adapters.py) has one
+  only for the families it declares, skipped with the reason where its server is missing (under CI, not skipped:
+  its group fails saying what to install), and it takes no part in the statement checks or the restarts.
 - "overhead": the harness's own cost per round, selected like a scenario `round_overhead` of family "harness".
 - "resilience": the server restart per adapter, where the throwaway cluster is benchmarked and the concurrency
   family selected.
@@ -22,6 +24,7 @@ loaded databases are still open; the server restarts last, on a cluster of their
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +34,7 @@ import pytest
 
 from harness.bench.extra_info import ADAPTER_TAX, HARNESS_FAMILY
 from harness.bench.options import BenchOptions
+from harness.core.adapters import BY_NAME
 
 if TYPE_CHECKING:
     from scenarios import Scenario
@@ -100,7 +104,8 @@ def parametrize(metafunc: pytest.Metafunc, options: BenchOptions) -> None:
             pytest.param(adapter, database, s, id=f"{adapter}-{s.id}", marks=pytest.mark.postgresql)
             for adapter in options.adapters
             for s in CATALOGUE.values()
-            if s.prepare is None  # a schema change on a database of its own: DDL, not the statements compared
+            # not a schema change on a database of its own (DDL), nor a reference store (no SQL to compare)
+            if s.prepare is None and not BY_NAME[adapter].is_reference
         ]
         metafunc.parametrize(("adapter", "bench_database", "checked"), params, **SESSION_DATABASE)
     elif kind == "tax":
@@ -112,7 +117,7 @@ def parametrize(metafunc: pytest.Metafunc, options: BenchOptions) -> None:
         metafunc.parametrize(("adapter", "bench_database"), params, **SESSION_DATABASE)
     elif kind == "resilience":
         wanted = "postgresql" in options.databases.values() and options.selects("server_restart", "concurrency")
-        adapters = options.adapters if wanted else ()
+        adapters = [a for a in options.adapters if not BY_NAME[a].is_reference] if wanted else []
         metafunc.parametrize("adapter", [pytest.param(a, id=f"{a}-{RESILIENCE_DATABASE}") for a in adapters])
 
 
@@ -135,8 +140,19 @@ def _matrix(options: BenchOptions, scenario: Scenario) -> list[Any]:
             for trial in range(1, options.trials + 1):
                 name = f"{database}{suffix}" + (f"-t{trial}" if options.trials > 1 else "")
                 for adapter in options.adapters:
-                    params.append(pytest.param(adapter, database, level, trial, id=f"{adapter}-{name}", marks=marks))
+                    if BY_NAME[adapter].runs(scenario.family):
+                        own = marks + _reference_marks(adapter)
+                        params.append(pytest.param(adapter, database, level, trial, id=f"{adapter}-{name}", marks=own))
     return params
+
+
+def _reference_marks(adapter: str) -> list[Any]:
+    """A skip, with the reason, for a reference store whose server is missing (none under CI, where it must run)."""
+    from harness.databases.redisserver import find_server
+
+    if not BY_NAME[adapter].is_reference or find_server() is not None or os.environ.get("CI"):
+        return []
+    return [pytest.mark.skip(reason=f"no redis-server (apt-get install redis-server) for the {adapter} reference line")]
 
 
 # --- selection and order -----------------------------------------------------------------------------
@@ -188,7 +204,9 @@ def ordered(items: list[pytest.Item], options: BenchOptions) -> list[pytest.Item
                 groups.setdefault(key, []).append(item)
         for key in sorted(groups):
             members = rng.sample(groups[key], len(groups[key]))
-            adapters = tuple(str(item.callspec.params["adapter"]) for item in members)
+            # a skipped benchmark (a reference store without its server) is not measured with its group
+            measured = [item for item in members if item.get_closest_marker("skip") is None]
+            adapters = tuple(str(item.callspec.params["adapter"]) for item in measured)
             level = members[0].callspec.params["level"]
             group = Group(key[0], label, catalogue[key[1]], level if isinstance(level, int) else None, adapters)
             for place, item in enumerate(members):

@@ -69,12 +69,14 @@ def facts(config: pytest.Config) -> dict[str, Any] | None:
 def _migration_facts(options: BenchOptions) -> dict[str, dict[str, Any]]:
     """Each adapter's `migration_facts` (its tool, autogenerate, downgrade, SQLite, transactional DDL, the files of
     revision 0002), recorded with a run that times the migrations family, for the report's migration section."""
+    from harness.core.adapters import BY_NAME
     from harness.core.factory import adapter_class
     from scenarios import CATALOGUE
 
     if not any(s.family == "migrations" and options.selects(s.id, s.family) for s in CATALOGUE.values()):
         return {}
-    return {adapter: asdict(adapter_class(adapter).migration_facts) for adapter in options.adapters}
+    adapters = [adapter for adapter in options.adapters if not BY_NAME[adapter].is_reference]  # no migrations
+    return {adapter: asdict(adapter_class(adapter).migration_facts) for adapter in adapters}
 
 
 def record_database(config: pytest.Config, label: str, workloads: Workloads) -> None:

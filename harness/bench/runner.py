@@ -95,6 +95,9 @@ FULL = Profile(
         tags_per_task=2,
         audit_events=30_000,
         documents=5000,
+        follows_per_user=10,
+        communities=10,
+        cache_entries=10_000,
     ),
     trials=3,
     precision=0.03,
@@ -105,7 +108,16 @@ FULL = Profile(
 QUICK = Profile(
     "quick",
     DatasetSize(
-        users=40, tasks_per_user=5, comments_per_task=2, tags=10, tags_per_task=2, audit_events=300, documents=500
+        users=40,
+        tasks_per_user=5,
+        comments_per_task=2,
+        tags=10,
+        tags_per_task=2,
+        audit_events=300,
+        documents=500,
+        follows_per_user=4,
+        communities=4,
+        cache_entries=100,
     ),
     trials=1,
     precision=float("inf"),

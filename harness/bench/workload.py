@@ -3,23 +3,30 @@
 `Workloads(target, dataset, pool)` (pool: the pool settings every provider gets, e.g. `{"pool_size": 10}` or a
 tier's, `harness.core.factory.tier_settings`) creates them on first use (`await workloads.get("tortoise")`) and
 keeps them for the session; `close()` disconnects every provider (the target removes the databases). A scenario
-that changes the schema (`Scenario.prepare`) gets a database of its own instead (`own`, then `release`).
+that changes the schema (`Scenario.prepare`) gets a database of its own instead (`own`, then `release`). A
+reference store (harness/core/adapters.py) is no database of the target: `reference("redis")` starts a throwaway
+redis-server of this target's own (harness/databases/redisserver.py), stopped by `close()`, with the dataset's
+live cache entries in it, and its benchmarks are shown with the target's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from harness.bench.environment import database_facts, versions
 from harness.core.config import DatabaseConfig
-from harness.core.contract import BaseORMProvider
-from harness.core.dataset import Dataset, load
-from harness.core.factory import adapter_class
+from harness.core.contract import BaseDatabaseProvider, BaseORMProvider, BaseRawProvider
+from harness.core.dataset import Dataset, load, load_cache
+from harness.core.errors import ConfigurationError
+from harness.core.factory import adapter_class, provider_class
+from harness.core.workloads.cache import CacheOperations
+from harness.databases.redisserver import ThrowawayRedis
 from harness.databases.targets import SqliteTarget, Target
 from scenarios.base import Scenario
 
@@ -36,13 +43,16 @@ def sqlite_target_in_ram() -> SqliteTarget:
     return SqliteTarget(Path(tempfile.mkdtemp(prefix="orm-harness-bench-", dir=parent)))
 
 
+P = TypeVar("P", bound=BaseDatabaseProvider)
+
+
 @dataclass
-class Workload:
-    """A connected provider holding the benchmark dataset."""
+class Workload(Generic[P]):
+    """A connected provider holding the benchmark dataset (a reference store: the part its scenarios use)."""
 
     adapter: str
     database: str
-    provider: BaseORMProvider
+    provider: P
     dataset: Dataset
     versions: dict[str, str | None]
 
@@ -57,33 +67,37 @@ class Workloads:
     facts: dict[str, Any] = field(default_factory=dict)
     capabilities: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Each loaded adapter's declared `Capabilities` on this target, recorded with the run for the report."""
-    _loaded: dict[str, Workload] = field(default_factory=dict)
+    _loaded: dict[str, Workload[BaseORMProvider]] = field(default_factory=dict)
+    _references: dict[str, Workload[BaseRawProvider]] = field(default_factory=dict)
+    _redis: ThrowawayRedis | None = None
 
     @property
     def dialect(self) -> str:
         return self.target.dialect
 
-    async def get(self, adapter: str) -> Workload:
+    async def get(self, adapter: str) -> Workload[BaseORMProvider]:
         """The adapter's loaded database on this target, created and loaded on first use."""
         if adapter not in self._loaded:
             self._loaded[adapter] = await self._load(adapter)
         return self._loaded[adapter]
 
-    async def own(self, adapter: str, scenario: Scenario, size: int) -> Workload:
+    async def own(self, adapter: str, scenario: Scenario, size: int) -> Workload[BaseORMProvider]:
         """A database of the scenario's own for the adapter, at head, filled by `scenario.prepare(p, size)`
         (not the dataset); `release` it after the benchmark."""
         if scenario.prepare is None:
             raise ValueError(f"scenario {scenario.id} runs on the dataset's database, not on one of its own")
         return await self._open(adapter, f"bench_{adapter}_{scenario.id}", partial(scenario.prepare, size=size))
 
-    async def release(self, workload: Workload) -> None:
+    async def release(self, workload: Workload[BaseORMProvider]) -> None:
         """Disconnect a scenario's own database; the target removes it when it closes."""
         await workload.provider.disconnect()
 
-    async def _load(self, adapter: str) -> Workload:
+    async def _load(self, adapter: str) -> Workload[BaseORMProvider]:
         return await self._open(adapter, f"bench_{adapter}", partial(load, dataset=self.dataset))
 
-    async def _open(self, adapter: str, name: str, fill: Callable[[BaseORMProvider], Awaitable[None]]) -> Workload:
+    async def _open(
+        self, adapter: str, name: str, fill: Callable[[BaseORMProvider], Awaitable[None]]
+    ) -> Workload[BaseORMProvider]:
         """A fresh database `name` at head through the adapter's migrate, filled by `fill(provider)`."""
         url = await self.target.new_database(name)
         config = DatabaseConfig.from_mapping({"url": url, **self.pool})
@@ -104,7 +118,35 @@ class Workloads:
             adapter, self.dialect, provider, self.dataset, versions(adapter, self.dialect, self.facts["server"])
         )
 
+    async def reference(self, adapter: str) -> Workload[BaseRawProvider]:
+        """The reference store `adapter` on a throwaway server of this target's own, started on first use, holding
+        the dataset's live cache entries."""
+        if adapter not in self._references:
+            self._references[adapter] = await self._open_reference(adapter)
+        return self._references[adapter]
+
+    async def _open_reference(self, adapter: str) -> Workload[BaseRawProvider]:
+        if self._redis is None:
+            self._redis = await asyncio.to_thread(ThrowawayRedis.start_new)
+        provider = provider_class(adapter)(DatabaseConfig.from_mapping({"url": self._redis.url(), **self.pool}))
+        if not isinstance(provider, BaseRawProvider) or not isinstance(provider, CacheOperations):
+            raise ConfigurationError(f"{adapter!r} is not a reference store of the CACHE tier")
+        await provider.connect()
+        try:
+            await load_cache(provider, self.dataset)
+            server = await provider.server_version()
+        except BaseException:
+            await provider.disconnect()
+            raise
+        self.capabilities[adapter] = asdict(provider.capabilities)
+        return Workload(adapter, self.dialect, provider, self.dataset, versions(adapter, "redis", server))
+
     async def close(self) -> None:
-        for workload in self._loaded.values():
-            await workload.provider.disconnect()
+        providers: list[BaseDatabaseProvider] = [w.provider for w in self._loaded.values()]
+        for provider in [*providers, *(w.provider for w in self._references.values())]:
+            await provider.disconnect()
         self._loaded.clear()
+        self._references.clear()
+        if self._redis is not None:
+            self._redis.stop()
+            self._redis = None

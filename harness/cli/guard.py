@@ -127,7 +127,7 @@ class SuiteSetup:
     @classmethod
     def prepare(cls, databases: Iterable[str], adapters: Iterable[str] = ()) -> SuiteSetup:
         """Check everything (see the module docstring), then hide the passwords. Writes to no database."""
-        from harness.core.factory import adapter_class
+        from harness.core.factory import provider_class
         from harness.databases.isolation import parse_url, preflight
 
         specs = list(databases)
@@ -135,7 +135,7 @@ class SuiteSetup:
             if spec not in ("sqlite", "postgresql"):
                 parse_url(spec)  # registers the password for redaction before anything can print it
         for adapter in adapters:
-            adapter_class(adapter)
+            provider_class(adapter)
         for spec in specs:
             asyncio.run(preflight(spec))
         return cls._hiding_passwords(specs)

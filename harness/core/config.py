@@ -11,7 +11,8 @@ from urllib.parse import unquote, urlsplit
 from harness.core.errors import ConfigurationError, redact
 
 DEFAULT_POOL_SIZE = 10
-_SCHEMES = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
+_SCHEMES = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql", "redis": "redis"}
+_DEFAULT_PORTS = {"postgresql": 5432, "redis": 6379}
 KEYS = frozenset({"url", "pool_size", "pool_min", "pool_max", "max_overflow", "pool_timeout", "echo"})
 """The keys `DatabaseConfig.from_mapping` (and so the factory) accepts."""
 
@@ -21,7 +22,8 @@ class DatabaseConfig:
     """A database URL and the pool settings every adapter applies through its ORM's own setting.
 
     URLs: `sqlite:///relative/file.db`, `sqlite:////absolute/file.db` (a file: Piccolo cannot use
-    `:memory:`), `postgresql://user:password@host:port/database`. On PostgreSQL the pool holds between
+    `:memory:`), `postgresql://user:password@host:port/database`, and for the Redis reference store
+    `redis://host:port/number` (harness/core/adapters.py). On PostgreSQL the pool holds between
     `pool_min` and `pool_max` connections (both default to 10, so the pool is of fixed size); `max_overflow`,
     the connections allowed beyond `pool_min`, is their difference. `pool_timeout` is how long a caller waits
     for a connection of the pool before `PoolTimeout` (None: the library's own default); `echo` logs every SQL
@@ -39,12 +41,16 @@ class DatabaseConfig:
         parts = urlsplit(self.url)
         if parts.scheme.split("+")[0] not in _SCHEMES:
             raise ConfigurationError(
-                f"unsupported database URL {redact(self.url)!r}: use sqlite:///path or postgresql://..."
+                f"unsupported database URL {redact(self.url)!r}: use sqlite:///path, postgresql://... or redis://..."
             )
         if self.dialect == "sqlite" and self.sqlite_path in ("", ":memory:"):
             raise ConfigurationError(f"SQLite URL {self.url!r} needs a file path, e.g. sqlite:///results/db.sqlite")
         if self.dialect == "postgresql" and not parts.path.strip("/"):
             raise ConfigurationError(f"PostgreSQL URL {redact(self.url)!r} names no database")
+        if self.dialect == "redis" and not parts.path.strip("/").isdigit() and parts.path.strip("/"):
+            raise ConfigurationError(
+                f"Redis URL {redact(self.url)!r}: the path is a database number, e.g. redis://host/0"
+            )
         if not 1 <= self.pool_min <= self.pool_max:
             raise ConfigurationError(
                 f"pool sizes must satisfy 1 <= pool_min <= pool_max, got {self.pool_min} and {self.pool_max}"
@@ -95,7 +101,7 @@ class DatabaseConfig:
 
     @property
     def dialect(self) -> str:
-        """`sqlite` or `postgresql`."""
+        """`sqlite`, `postgresql` or `redis`."""
         return _SCHEMES[urlsplit(self.url).scheme.split("+")[0]]
 
     @property
@@ -110,7 +116,7 @@ class DatabaseConfig:
 
     @property
     def port(self) -> int:
-        return urlsplit(self.url).port or 5432
+        return urlsplit(self.url).port or _DEFAULT_PORTS.get(self.dialect, 5432)
 
     @property
     def user(self) -> str:

@@ -19,10 +19,10 @@ Schema and migrations
     `drop_schema()` removes every table, the migration tool's bookkeeping included.
 
 Models
-    `provider.models.User` (and `.Task`, `.Tag`, `.Comment`, `.Account`, `.TransferLog`, `.Document`) are the
-    adapter's own model classes; `BaseORMProvider` is generic over their type (`SQLAlchemyProvider` is a
-    `BaseORMProvider[Base]`: `create(model: type[T], ...) -> T`). A scenario passes them back to the provider
-    and never touches the ORM itself:
+    `provider.models.User` (and `.Task`, `.Tag`, `.Comment`, `.Account`, `.TransferLog`, `.Document`, `.Follow`,
+    `.CacheEntry`) are the adapter's own model classes; `BaseORMProvider` is generic over their type
+    (`SQLAlchemyProvider` is a `BaseORMProvider[Base]`: `create(model: type[T], ...) -> T`). A scenario passes
+    them back to the provider and never touches the ORM itself:
     `await p.create(p.models.User, {"username": "ada", "email": "ada@example.org"})`.
     Objects returned expose every column of `harness.core.schema.ENTITIES` as an attribute (`task.user_id`,
     `account.balance` as a `Decimal`, `created_at` as an aware `datetime`, `document.embedding` a list of floats).
@@ -90,6 +90,12 @@ Raw SQL
     and returns the rows as dicts. A tier operation an ORM cannot express goes this way, declared in
     `capabilities.paths`.
 
+Tier workloads
+    The operations each database tier exists for are mixins of `BaseORMProvider`, one module a tier in
+    harness/core/workloads/ (graph traversals: `neighbourhood`, `reachable`, ...; the cache: `cache_upsert`,
+    `cache_get`, `cache_sweep`, ...). Each mixin's `OPERATIONS` names them, and every adapter declares in
+    `capabilities.paths` how it does each one: through its ORM ("native"), a plugin, or raw SQL.
+
 Writing an adapter
     Subclass `BaseORMProvider`, set `name`, build `self.models` and `self.capabilities` in `__init__`
     (no I/O), and implement the underscored hooks below. The public methods validate the input against the
@@ -147,8 +153,9 @@ from harness.core.errors import (
 from harness.core.schema import ENTITIES, REVISIONS, Entity, relation_chain
 from harness.core.sql import check_parameters
 from harness.core.workloads.audit import AuditOperations
+from harness.core.workloads.cache import CacheOperations
 from harness.core.workloads.embeddings import EmbeddingsOperations
-from harness.core.workloads.pending import create_pending_schema
+from harness.core.workloads.graph import GraphOperations
 from harness.core.workloads.users import UserOperations
 
 Operator = Literal["eq", "in", "gt", "gte", "lt", "lte"]
@@ -366,9 +373,10 @@ _EXPANDED: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
 
 
 class BaseDatabaseProvider(ABC):
-    """Connection lifetime shared by every provider."""
+    """Connection lifetime, capabilities and pool gauges, shared by every provider."""
 
     name: ClassVar[str]
+    capabilities: Capabilities
 
     def __init__(self, config: DatabaseConfig) -> None:
         self.config = config
@@ -376,12 +384,12 @@ class BaseDatabaseProvider(ABC):
 
     @property
     def provider_type(self) -> str:
-        """The adapter's name: `sqlalchemy`, `tortoise`, `piccolo` or `raw`."""
+        """The adapter's name: `sqlalchemy`, `tortoise`, `piccolo`, `raw` (or the reference store's, `redis`)."""
         return self.name
 
     @property
     def dialect(self) -> str:
-        """The database underneath: `sqlite` or `postgresql`."""
+        """The database underneath: `sqlite` or `postgresql` (`redis` for the reference store)."""
         return self.config.dialect
 
     @property
@@ -418,6 +426,25 @@ class BaseDatabaseProvider(ABC):
         await self.connect()
         yield self
 
+    async def get_pool_status(self) -> dict[str, int] | None:
+        """Pool gauges on PostgreSQL (`min`, `max`, `size`, `checked_out`, `idle`, `overflow`); None where the
+        adapter has no pool. The same reading as `pool_status()`."""
+        return self.pool_status()
+
+    def pool_status(self) -> dict[str, int] | None:
+        """`get_pool_status()` without the await: the harness's samplers (harness/bench/pool.py) read the gauges
+        inside a connection checkout, synchronous code (SQLAlchemy's QueuePool) among them. Adapters with a
+        pool override this one."""
+        return None
+
+    def pool_wait_probe(self, record: Callable[[float], None]) -> AbstractContextManager[None]:
+        """Optional, for adapters whose pool is not asyncpg's `Pool` (the harness times that one itself, see
+        harness/bench/pool.py): while the returned block is open, call `record(seconds)` once per connection
+        checkout, after the connection is out, with the time the caller waited for it (from asking the pool
+        to holding a connection). Patch nothing outside the block: the timed rounds must run unobserved.
+        The default records nothing."""
+        return nullcontext()
+
     @abstractmethod
     async def _connect(self) -> None: ...
 
@@ -428,12 +455,19 @@ class BaseDatabaseProvider(ABC):
     async def _ping(self) -> None: ...
 
 
-class BaseORMProvider(BaseDatabaseProvider, UserOperations, AuditOperations, EmbeddingsOperations, Generic[T]):
+class BaseORMProvider(
+    BaseDatabaseProvider,
+    UserOperations,
+    AuditOperations,
+    EmbeddingsOperations,
+    GraphOperations,
+    CacheOperations,
+    Generic[T],
+):
     """The CRUD, bulk, eager-loading, transaction, pool and migration contract (see the module docstring),
     generic over the adapter's model type `T`, and the tier workloads' operations (harness/core/workloads/)."""
 
     models: Models
-    capabilities: Capabilities
     migration_facts: ClassVar[MigrationFacts]
 
     async def create(self, model: type[T], data: Mapping[str, Any]) -> T:
@@ -593,10 +627,8 @@ class BaseORMProvider(BaseDatabaseProvider, UserOperations, AuditOperations, Emb
                 yield
 
     async def create_schema(self) -> None:
-        """The shared schema at the head revision, through the adapter's migration tool (and, until revision
-        0003_tier_workloads exists, the tier workloads' schema: harness/core/workloads/pending.py)."""
+        """The shared schema at the head revision, through the adapter's migration tool."""
         await self.migrate("head")
-        await create_pending_schema(self)
 
     async def create_schema_from_models(self) -> None:
         """The shared schema through the ORM's create-all path (no migration bookkeeping)."""
@@ -637,25 +669,6 @@ class BaseORMProvider(BaseDatabaseProvider, UserOperations, AuditOperations, Emb
         """By default one query for the parents plus one per relation path (the select-in strategy);
         adapters that join or split differently override this."""
         return 1 + len(paths)
-
-    async def get_pool_status(self) -> dict[str, int] | None:
-        """Pool gauges on PostgreSQL (`min`, `max`, `size`, `checked_out`, `idle`, `overflow`); None where the
-        adapter has no pool. The same reading as `pool_status()`."""
-        return self.pool_status()
-
-    def pool_status(self) -> dict[str, int] | None:
-        """`get_pool_status()` without the await: the harness's samplers (harness/bench/pool.py) read the gauges
-        inside a connection checkout, synchronous code (SQLAlchemy's QueuePool) among them. Adapters with a
-        pool override this one."""
-        return None
-
-    def pool_wait_probe(self, record: Callable[[float], None]) -> AbstractContextManager[None]:
-        """Optional, for adapters whose pool is not asyncpg's `Pool` (the harness times that one itself, see
-        harness/bench/pool.py): while the returned block is open, call `record(seconds)` once per connection
-        checkout, after the connection is out, with the time the caller waited for it (from asking the pool
-        to holding a connection). Patch nothing outside the block: the timed rounds must run unobserved.
-        The default records nothing."""
-        return nullcontext()
 
     @abstractmethod
     async def _create(self, model: Any, data: dict[str, Any]) -> Any: ...
@@ -712,3 +725,19 @@ class BaseORMProvider(BaseDatabaseProvider, UserOperations, AuditOperations, Emb
 
     @abstractmethod
     async def _drop_schema(self) -> None: ...
+
+
+class BaseRawProvider(BaseDatabaseProvider):
+    """The seed's raw driver interface (Redis, MongoDB's motor): a store without models, reached through its own
+    commands. The harness has one, the Redis reference of the CACHE tier (backends/redis/), which implements the
+    cache operations too (`CacheOperations`) and runs only the scenarios its declaration names
+    (harness/core/adapters.py)."""
+
+    @abstractmethod
+    async def execute(self, query: str, params: Mapping[str, Any] | None = None) -> Any:
+        """Run one command of the store, `:name` parameters bound from `params` (never interpolated); returns its
+        reply."""
+
+    @abstractmethod
+    async def server_version(self) -> str:
+        """The store's name and version, e.g. `Redis 7.0.15`: recorded with every result."""

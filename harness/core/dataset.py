@@ -9,6 +9,15 @@ with real sentence embeddings; categories are drawn independently of topics, so 
 answer. They are kept as one numpy matrix (`document_vectors`, row i is document i + 1) rather than as millions of
 Python floats; `document_rows` turns a slice into the rows `create_many` takes. `query_vectors` are new points drawn
 the same way, the queries the nearest-neighbour scenarios ask.
+
+The tier workloads' data: users' last sign-ins and `audit_events` (drawn from a generator of their own), `follows`,
+the GRAPH tier's edges between the users, and `cache_entries`, the CACHE tier's keys (each from a generator of its
+own too, so no tier's data or size changes another's rows). The follow graph has communities (consecutive blocks of
+users, each following mostly inside its own, so neighbourhoods grow hop by hop, slowly inside a community and faster
+once edges leave it), and in every community one user nobody follows (no path leads to them) and one who follows
+nobody (no path leaves them). A cache entry carries its time to live (`ttl`) rather than its expiry, as the cache's
+clock is the current time (harness/core/workloads/cache.py): `load` stores `now + ttl`, and about one entry in five
+has expired already.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import numpy as np
 
 from harness.core.contract import BaseORMProvider
 from harness.core.schema import EMBEDDING_DIMENSIONS
+from harness.core.workloads.cache import CacheItem, CacheOperations
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 STARTING_BALANCE = Decimal("1000.00")
@@ -51,6 +61,9 @@ class DatasetSize:
     audit_events: int = 300
     documents: int = 100
     embedding_queries: int = 10
+    follows_per_user: int = 3
+    communities: int = 2
+    cache_entries: int = 40
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,8 @@ class Dataset:
     comments: list[dict[str, Any]]
     accounts: list[dict[str, Any]]
     audit_events: list[dict[str, Any]]
+    follows: list[dict[str, Any]]
+    cache_entries: list[dict[str, Any]]
     documents: list[dict[str, Any]] = field(default_factory=list)
     """Each document's title and category; its embedding is the same row of `document_vectors`."""
     document_vectors: np.ndarray = field(default_factory=lambda: _no_vectors(), compare=False)
@@ -123,6 +138,8 @@ def generate(size: DatasetSize | None = None, seed: int = 42) -> Dataset:
     audit_events = [_audit_event(tier_rng, n, size.users) for n in range(size.audit_events)]
     documents = [{"title": f"document {d}", "category": rng.choice(CATEGORIES)} for d in range(1, size.documents + 1)]
     vectors = embeddings(size.documents + size.embedding_queries, seed)
+    follows = _follows(size, random.Random(f"{seed}:graph"))
+    cache_entries = _cache_entries(size, random.Random(f"{seed}:cache"))
     return Dataset(
         size,
         seed,
@@ -133,6 +150,8 @@ def generate(size: DatasetSize | None = None, seed: int = 42) -> Dataset:
         comments,
         accounts,
         audit_events,
+        follows,
+        cache_entries,
         documents,
         vectors[: size.documents],
         vectors[size.documents :],
@@ -183,6 +202,60 @@ def document_rows(dataset: Dataset, start: int, stop: int) -> list[dict[str, Any
     return [{**row, "embedding": vector} for row, vector in zip(dataset.documents[start:stop], vectors, strict=True)]
 
 
+def community_of(user: int, size: DatasetSize) -> range:
+    """The users of `user`'s community: a block of consecutive ids."""
+    count = max(1, min(size.communities, size.users))
+    index = (user - 1) * count // size.users
+    return range(index * size.users // count + 1, (index + 1) * size.users // count + 1)
+
+
+def unfollowed(community: range) -> int:
+    """The member nobody follows: its last."""
+    return community[-1]
+
+
+def silent(community: range) -> int:
+    """The member who follows nobody: its second to last (its only one, in a community of one)."""
+    return community[-2] if len(community) > 1 else community[-1]
+
+
+def _follows(size: DatasetSize, rng: random.Random) -> list[dict[str, Any]]:
+    """Each user follows up to `follows_per_user` others, four in five inside their community."""
+    users = range(1, size.users + 1)
+    hidden = {unfollowed(community_of(u, size)) for u in users}
+    follows = []
+    for user in users:
+        community = community_of(user, size)
+        if user == silent(community):
+            continue
+        near = [u for u in community if u != user and u not in hidden]
+        far = [u for u in users if u != user and u not in hidden]
+        chosen: list[int] = []
+        while len(chosen) < min(size.follows_per_user, len(far)):
+            pool = near if near and rng.random() < 0.8 else far
+            if (followee := rng.choice(pool)) not in chosen:
+                chosen.append(followee)
+        follows += [{"follower_id": user, "followee_id": followee} for followee in chosen]
+    return follows
+
+
+def _cache_entries(size: DatasetSize, rng: random.Random) -> list[dict[str, Any]]:
+    """Keys `cache:000001`..., values of 60 to 300 characters; one in five expired 1 to 48 hours ago, the others
+    live for 1 to 30 days."""
+    entries = []
+    for n in range(1, size.cache_entries + 1):
+        expired = rng.random() < 0.2
+        ttl = timedelta(hours=-rng.randint(1, 48) if expired else rng.randint(24, 720))
+        value = f"value of cache:{n:06d} " + "x" * rng.randint(40, 280)
+        entries.append({"key": f"cache:{n:06d}", "value": value, "ttl": ttl})
+    return entries
+
+
+def cache_rows(entries: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The entries as rows of cache_entries, their expiry `now + ttl`."""
+    return [{"key": e["key"], "value": e["value"], "expires_at": now + e["ttl"]} for e in entries]
+
+
 async def load(provider: BaseORMProvider, dataset: Dataset) -> None:
     """Insert the dataset into the provider's (fresh, empty) schema with its bulk paths."""
     m = provider.models
@@ -193,6 +266,7 @@ async def load(provider: BaseORMProvider, dataset: Dataset) -> None:
         (m.Comment, dataset.comments),
         (m.Account, dataset.accounts),
         (m.AuditEvent, dataset.audit_events),
+        (m.Follow, dataset.follows),
     ):
         await provider.create_many(model, rows)
         if rows and not await provider.exists(model, {"id": len(rows)}):
@@ -204,3 +278,11 @@ async def load(provider: BaseORMProvider, dataset: Dataset) -> None:
         await provider.create_many(m.Document, document_rows(dataset, start, start + LOAD_CHUNK))
     if dataset.documents and not await provider.exists(m.Document, {"id": len(dataset.documents)}):
         raise RuntimeError(f"{provider.name}: documents were not numbered 1..{len(dataset.documents)}")
+    await provider.create_many(m.CacheEntry, cache_rows(dataset.cache_entries, datetime.now(UTC)))
+
+
+async def load_cache(store: CacheOperations, dataset: Dataset) -> None:
+    """Write the dataset's live cache entries through the cache's own upsert: what a reference store holds (a
+    store that expires keys itself, Redis, never holds an expired one)."""
+    live = [CacheItem(e["key"], e["value"], e["ttl"]) for e in dataset.cache_entries if e["ttl"] > timedelta(0)]
+    await store.cache_upsert_many(live)

@@ -52,7 +52,7 @@ class UnknownFieldError(HarnessError):
 
 class InvalidArgument(HarnessError):
     """A tier operation was given an argument it cannot use (a naive datetime, an empty email, a JSON key that is
-    not a plain name), refused before any statement is sent."""
+    not a plain name, a depth below 1, an empty cache key), refused before any statement is sent."""
 
 
 class OperationUnavailable(HarnessError):

@@ -1,8 +1,9 @@
 """Tiers, the adapter lookup and the provider factory.
 
-The adapters are declared in harness/core/adapters.py (`REGISTRY`); `adapter_class` imports one only when asked
+The adapters are declared in harness/core/adapters.py (`REGISTRY`); `provider_class` imports one only when asked
 for, so an adapter whose ORM is not installed breaks nothing but itself, with a message naming the package to
-install.
+install. `adapter_class` is the same for the adapters of the contract (an ORM or the baseline), whose providers are
+`BaseORMProvider`s; the factory builds a reference store's raw provider too (`create_provider('redis', 'CACHE')`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, ClassVar
 
 from harness.core.adapters import BY_NAME, Adapter
 from harness.core.config import DatabaseConfig
-from harness.core.contract import BaseORMProvider
+from harness.core.contract import BaseDatabaseProvider, BaseORMProvider
 from harness.core.errors import ConfigurationError
 
 RESULTS_DIR = Path("results")
@@ -50,7 +51,15 @@ unless `max_overflow` or `pool_max` says otherwise)."""
 
 
 def adapter_class(name: str) -> type[BaseORMProvider]:
-    """Import the adapter `name` on first use."""
+    """The provider class of `name`, an adapter of the contract (an ORM or the baseline), imported on first use."""
+    cls = provider_class(name)
+    if not issubclass(cls, BaseORMProvider):
+        raise ConfigurationError(f"{name!r} is a reference store, not an adapter of the provider contract")
+    return cls
+
+
+def provider_class(name: str) -> type[BaseDatabaseProvider]:
+    """Import the provider of adapter `name` (an adapter of the contract or a reference store) on first use."""
     module_name, class_name = _adapter(name).target.split(":")
     return getattr(_import(name, module_name), class_name)
 
@@ -96,13 +105,13 @@ def tier_settings(tier: DatabaseType | str) -> dict[str, Any]:
 class DatabaseFactory:
     """Builds one provider per (orm, tier) and hands the same instance to every later caller."""
 
-    _instances: ClassVar[dict[tuple[str, DatabaseType], BaseORMProvider]] = {}
+    _instances: ClassVar[dict[tuple[str, DatabaseType], BaseDatabaseProvider]] = {}
     _lock = threading.Lock()
 
     @classmethod
     def create_provider(
         cls, orm: str, tier: DatabaseType | str, config: Mapping[str, Any] | None = None
-    ) -> BaseORMProvider:
+    ) -> BaseDatabaseProvider:
         """The provider for `orm` on `tier`, created on first call (not yet connected).
 
         `config` is `{"url": ..., "pool_size": ..., "max_overflow": ..., "pool_timeout": ..., "echo": ...}`
@@ -119,7 +128,7 @@ class DatabaseFactory:
         wanted = DatabaseConfig.from_mapping(settings)
         with cls._lock:
             if key not in cls._instances:
-                cls._instances[key] = adapter_class(orm)(wanted)
+                cls._instances[key] = provider_class(orm)(wanted)
             provider = cls._instances[key]
         if config is not None and provider.config != wanted:
             raise ConfigurationError(
@@ -157,7 +166,7 @@ class DatabaseProviderBuilder:
         self._config.update(config)
         return self
 
-    def build(self) -> BaseORMProvider:
+    def build(self) -> BaseDatabaseProvider:
         if self._orm is None or self._tier is None:
             raise ConfigurationError("DatabaseProviderBuilder needs with_provider(...) and with_tier(...)")
         return DatabaseFactory.create_provider(self._orm, self._tier, self._config or None)

@@ -116,16 +116,36 @@ ENTITIES: dict[str, Entity] = {
             {},
             required=("title", "category", "embedding"),
         ),
+        # The GRAPH tier's edges: who follows whom (harness/core/workloads/graph.py traverses them).
+        Entity(
+            "Follow",
+            "follows",
+            ("id", "follower_id", "followee_id"),
+            {},
+            keys=(("id",), ("follower_id", "followee_id")),
+            required=("follower_id", "followee_id"),
+        ),
+        # The CACHE tier's key-value rows with an expiry (harness/core/workloads/cache.py).
+        Entity(
+            "CacheEntry",
+            "cache_entries",
+            ("key", "value", "expires_at"),
+            {},
+            keys=(("key",),),
+            required=("key", "value", "expires_at"),
+        ),
     )
 }
 
 EMBEDDING_DIMENSIONS = 384
 """Dimensions of `documents.embedding` (pgvector's `vector(384)`), the size of small sentence-embedding models."""
 
-REVISIONS = ("0001_shared_schema", "0002_task_due_date")
+REVISIONS = ("0001_shared_schema", "0002_task_due_date", "0003_tier_workloads")
 """The schema's migrations, oldest first, the same in every adapter's own migration tool: 0001 creates the
-shared schema without `tasks.due_date`; 0002 adds the nullable `tasks.due_date` (a timestamptz) and an index on
-(user_id, due_date). The head revision is the shared schema the models describe."""
+shared schema without `tasks.due_date` and the tier workloads' schema; 0002 adds the nullable `tasks.due_date` (a
+timestamptz) and an index on (user_id, due_date); 0003 adds the tier workloads' schema (`users.last_sign_in_at`, the
+unique index on lower(email), `audit_events`, `documents`, `follows`, `cache_entries`). The head revision is the
+shared schema the models describe."""
 
 
 def latest_revision(applied: Iterable[str]) -> str | None:
@@ -146,6 +166,8 @@ TABLES_IN_DEPENDENCY_ORDER = (
     "transfer_log",
     "audit_events",
     "documents",
+    "follows",
+    "cache_entries",
 )
 
 

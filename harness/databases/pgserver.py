@@ -81,7 +81,7 @@ def binaries_source(bindir: Path) -> str:
     return str(bindir)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -92,7 +92,7 @@ class ThrowawayPostgres:
     """One disposable cluster. `start()` it, build URLs with `url(database)`, `stop()` it."""
 
     bindir: Path
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=free_port)
     directory: Path = field(default_factory=lambda: owned_tempdir(PREFIX))
     user: str = "postgres"
 

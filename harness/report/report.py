@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from harness.core.adapters import BY_NAME
 from harness.core.errors import redact
 from harness.report.charts import Chart, benchmark_label, write_charts
 from harness.report.document import Block, Bullets, CodeGrid, Heading, Image, Paragraph, Table, to_html, to_markdown
@@ -169,13 +170,15 @@ def _resilience_section(run: Run) -> list[Block]:
 
 
 def _not_measured(summary: pd.DataFrame) -> list[str]:
-    """Benchmarks some adapters of the run have on a database and others lack (a failed or skipped test)."""
+    """Benchmarks some adapters of the run have on a database and others lack (a failed or skipped test); a
+    reference store lacks the families it does not run (harness/core/adapters.py)."""
     lines = []
     for database, rows in summary.groupby("database"):
         adapters = set(rows["adapter"])
-        for (scenario, parameter), group in rows.groupby(["scenario", "parameter"], sort=False):
+        for (scenario, family, parameter), group in rows.groupby(["scenario", "family", "parameter"], sort=False):
             for adapter in sorted(adapters - set(group["adapter"])):
-                lines.append(f"not measured: {adapter} on `{benchmark_label(scenario, parameter)}` ({database})")
+                if adapter not in BY_NAME or BY_NAME[adapter].runs(family):
+                    lines.append(f"not measured: {adapter} on `{benchmark_label(scenario, parameter)}` ({database})")
     return lines
 
 
@@ -482,7 +485,8 @@ def _code_section(run: Run) -> list[Block]:
     families = [f for f in FAMILY_ORDER if f in set(run.table["family"])]
     for family in families:
         blocks.append(Heading(3, f"{family}"))
-        for hook in hook_sources(family, adapters):
+        ran = set(run.table.loc[run.table["family"] == family, "adapter"])
+        for hook in hook_sources(family, [a for a in adapters if a in ran]):
             hooks = f"hook{'s' if len(hook.hooks) > 1 else ''} " + ", ".join(f"`{name}`" for name in hook.hooks)
             blocks += [Paragraph(f"`{hook.method}` ({hooks})"), CodeGrid(list(hook.code.items()))]
     return blocks

@@ -222,6 +222,8 @@ class _AdapterReader:
         class_name = self.cls.node.name
         contract = _contract_method(hook)
         if contract is None or getattr(contract[1], "__isabstractmethod__", False):
+            if BY_NAME[self.adapter].is_reference:  # not a provider of the contract: it has none of its hooks
+                return f"# {self.adapter}: a reference store has no {hook}: it runs only the scenarios it declares"
             return f"# {self.adapter}: {class_name}.{hook} not found in {self.package.replace('.', '/')}/"
         owner, function = contract
         source = textwrap.dedent(inspect.getsource(inspect.unwrap(function))).rstrip()  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ import pandas as pd
 from harness.report import statistics
 from harness.report.charts import benchmark_label
 from harness.report.document import Block, Bullets, Heading, Paragraph, Table, to_markdown
-from harness.report.results import BASELINE, Run, Samples, adapters_in, benchmarks_wide, order, samples
+from harness.report.results import BASELINE, ORMS, Run, Samples, adapters_in, benchmarks_wide, order, samples
 
 STABILITY_MD = "stability.md"
 STABILITY_CSV = "stability.csv"
@@ -95,9 +95,7 @@ def _percent(value: float) -> str:
 
 def stability(runs: list[Run]) -> Stability:
     medians = [_medians(run) for run in runs]
-    orms = [
-        a for a in adapters_in(pd.concat(medians)) if a != BASELINE and all(a in set(m["adapter"]) for m in medians)
-    ]
+    orms = [a for a in adapters_in(pd.concat(medians)) if a in ORMS and all(a in set(m["adapter"]) for m in medians)]
     wide = [m.pivot_table(index=CASE, columns="adapter", values="time_median") for m in medians]
     common = wide[0].dropna(subset=orms).index
     for grid in wide[1:]:

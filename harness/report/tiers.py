@@ -5,7 +5,8 @@ weighted geometric mean of its time ratio to the fastest adapter (median against
 scenario and parameter): 1.0 means fastest everywhere that matters, 1.3 means 30 percent slower on the
 weighted average. The geometric mean keeps one huge scenario (insert_10k) from drowning the small ones.
 
-The recommended ORM has the lowest score; the raw baseline is scored for scale but never recommended.
+The recommended ORM has the lowest score; the raw baseline (and a reference store, on the scenarios it runs) is
+scored for scale but never recommended.
 The margin is the runner-up's score over the winner's, minus one. Whether it is larger than the spread is
 decided by a bootstrap (harness/report/statistics.py) over the raw timing samples of the two adapters: the
 margin counts as beyond the spread when the 95 percent interval of the resampled margin stays above zero.
@@ -28,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from harness.core.errors import HarnessError
-from harness.report.results import BASELINE, Samples, adapters_in, samples, time_summary
+from harness.report.results import ORMS, Samples, adapters_in, samples, time_summary
 from harness.report.statistics import (
     BOOTSTRAP_RESAMPLES,
     MIN_SAMPLES,
@@ -182,7 +183,7 @@ def _recommend(
     tier: Tier, database: str, rows: pd.DataFrame, runs: Samples, rng: np.random.Generator
 ) -> Recommendation:
     adapters = adapters_in(rows)
-    orms = [a for a in adapters if a != BASELINE]
+    orms = [a for a in adapters if a in ORMS]
     medians = rows.pivot_table(index=["scenario", "parameter"], columns="adapter", values="time_median")
     complete = medians.dropna(subset=orms).reset_index()
     weights, left_out = _benchmark_weights(tier, complete)
@@ -244,7 +245,7 @@ def recommendations_frame(recommendations: list[Recommendation]) -> pd.DataFrame
 
 
 def _row(r: Recommendation, adapters: list[str]) -> dict[str, str]:
-    scores = {f"{a} (scale)" if a == BASELINE else a: _score(r.scores.get(a)) for a in adapters}
+    scores = {a if a in ORMS else f"{a} (scale)": _score(r.scores.get(a)) for a in adapters}
     return {
         "tier": r.tier,
         "database": r.database,

@@ -18,6 +18,7 @@ from harness.bench.runner import QUICK, Case
 from harness.bench.workload import Workload, Workloads
 from harness.core.concurrency import percentiles, run_concurrently
 from harness.core.config import DatabaseConfig
+from harness.core.contract import BaseORMProvider
 from harness.core.dataset import generate, load
 from harness.core.factory import adapter_class
 from harness.databases.catalog import table_layout
@@ -29,7 +30,7 @@ DATA = generate(QUICK.dataset)
 
 
 @pytest.fixture
-async def workload(tmp_path: Path) -> AsyncIterator[Workload]:
+async def workload(tmp_path: Path) -> AsyncIterator[Workload[BaseORMProvider]]:
     """The raw adapter on a fresh SQLite file with the quick dataset: a test may sabotage or change it."""
     provider = adapter_class("raw")(DatabaseConfig(f"sqlite:///{tmp_path / 'honesty.sqlite'}"))
     await provider.connect()
@@ -39,11 +40,11 @@ async def workload(tmp_path: Path) -> AsyncIterator[Workload]:
     await provider.disconnect()
 
 
-def case(workload: Workload, scenario: str) -> Case:
+def case(workload: Workload[BaseORMProvider], scenario: str) -> Case:
     return Case.build(CATALOGUE[scenario], workload, QUICK, concurrency=4)
 
 
-async def table_sizes(workload: Workload) -> dict[str, Any]:
+async def table_sizes(workload: Workload[BaseORMProvider]) -> dict[str, Any]:
     p = workload.provider
     sizes = {name: await p.count(getattr(p.models, name)) for name in ("User", "Task", "Tag", "Comment", "Document")}
     sizes["balance"] = sum(a.balance for a in await p.get_many(p.models.Account))
@@ -52,7 +53,7 @@ async def table_sizes(workload: Workload) -> dict[str, Any]:
     return sizes
 
 
-async def test_every_scenario_passes_and_leaves_the_dataset_as_loaded(workload: Workload) -> None:
+async def test_every_scenario_passes_and_leaves_the_dataset_as_loaded(workload: Workload[BaseORMProvider]) -> None:
     before = await table_sizes(workload)
     # Not those on a database of their own, nor those the adapter cannot run here (vectors on this SQLite).
     runnable = [
@@ -104,7 +105,7 @@ async def test_a_migration_that_does_nothing_is_caught(own_workloads: Workloads)
         await own_workloads.release(workload)
 
 
-async def test_a_rollback_that_keeps_its_work_is_caught(workload: Workload) -> None:
+async def test_a_rollback_that_keeps_its_work_is_caught(workload: Workload[BaseORMProvider]) -> None:
     p = workload.provider
     real = p.transaction
 
@@ -124,7 +125,7 @@ async def test_a_rollback_that_keeps_its_work_is_caught(workload: Workload) -> N
         await case(workload, "rollback").calibrate()
 
 
-async def test_wrong_rows_are_caught(workload: Workload) -> None:
+async def test_wrong_rows_are_caught(workload: Workload[BaseORMProvider]) -> None:
     p = workload.provider
     real = p.get
 
@@ -136,19 +137,19 @@ async def test_wrong_rows_are_caught(workload: Workload) -> None:
         await case(workload, "get_by_pk").calibrate()
 
 
-async def test_more_statements_than_documented_are_caught(workload: Workload) -> None:
+async def test_more_statements_than_documented_are_caught(workload: Workload[BaseORMProvider]) -> None:
     p = workload.provider
     p.expected_eager_statements = lambda model, relations: 1  # type: ignore[method-assign]
     with pytest.raises(ScenarioFailed, match="one_level sent 2 queries, expected 1"):
         await case(workload, "one_level").statements()
 
 
-async def test_n_plus_one_sends_one_plus_n_queries(workload: Workload) -> None:
+async def test_n_plus_one_sends_one_plus_n_queries(workload: Workload[BaseORMProvider]) -> None:
     log = await case(workload, "n_plus_one").statements()
     assert log.queries == 1 + EAGER_USERS
 
 
-async def test_lost_money_is_caught(workload: Workload) -> None:
+async def test_lost_money_is_caught(workload: Workload[BaseORMProvider]) -> None:
     p = workload.provider
     real = p.update
 

@@ -17,8 +17,9 @@ import pytest
 
 from harness.bench.runner import QUICK, Case, allocated_by, small_socket_reads
 from harness.bench.workload import Workload
-from harness.core.adapters import BY_NAME
+from harness.core.adapters import CONTRACT
 from harness.core.config import DatabaseConfig
+from harness.core.contract import BaseORMProvider
 from harness.core.dataset import generate, load
 from harness.core.factory import adapter_class
 from harness.databases.targets import PostgresTarget
@@ -33,11 +34,11 @@ OLD_BASELINE = 262 * KIB
 
 
 @pytest.fixture(scope="module")
-async def workloads(postgresql_target: PostgresTarget) -> AsyncIterator[dict[str, Workload]]:
+async def workloads(postgresql_target: PostgresTarget) -> AsyncIterator[dict[str, Workload[BaseORMProvider]]]:
     """Every adapter on a database of its own (not the benchmarks' `bench_*`), the quick dataset loaded."""
-    loaded: dict[str, Workload] = {}
+    loaded: dict[str, Workload[BaseORMProvider]] = {}
     try:
-        for adapter in BY_NAME:
+        for adapter in CONTRACT:
             url = await postgresql_target.new_database(f"memory_{adapter}")
             provider = adapter_class(adapter)(DatabaseConfig.from_mapping({"url": url, "pool_size": 10}))
             await provider.connect()
@@ -50,7 +51,7 @@ async def workloads(postgresql_target: PostgresTarget) -> AsyncIterator[dict[str
             await workload.provider.disconnect()
 
 
-async def probe(workload: Workload, scenario: str) -> int:
+async def probe(workload: Workload[BaseORMProvider], scenario: str) -> int:
     """The runner's memory probe on one checked round of `scenario` (after a first, warming round)."""
     case = Case.build(CATALOGUE[scenario], workload, QUICK)
     await case.calibrate()
@@ -61,7 +62,7 @@ async def probe(workload: Workload, scenario: str) -> int:
         await case.restore()
 
 
-async def test_read_large_separates_the_orms_from_raw(workloads: dict[str, Workload]) -> None:
+async def test_read_large_separates_the_orms_from_raw(workloads: dict[str, Workload[BaseORMProvider]]) -> None:
     memory = {adapter: await probe(workload, "read_large") for adapter, workload in workloads.items()}
     raw = memory.pop("raw")
     shown = {adapter: round(value / KIB, 1) for adapter, value in memory.items()} | {"raw": round(raw / KIB, 1)}
@@ -71,7 +72,7 @@ async def test_read_large_separates_the_orms_from_raw(workloads: dict[str, Workl
     assert all(value >= 1.25 * raw for value in memory.values()), shown
 
 
-async def test_a_small_operation_is_far_below_the_read_buffer(workloads: dict[str, Workload]) -> None:
+async def test_a_small_operation_is_far_below_the_read_buffer(workloads: dict[str, Workload[BaseORMProvider]]) -> None:
     memory = {adapter: await probe(workload, "get_by_pk") for adapter, workload in workloads.items()}
     shown = {adapter: round(value / KIB, 1) for adapter, value in memory.items()}
     assert memory["raw"] < OLD_BASELINE / 8, shown  # 7 KiB
@@ -79,7 +80,7 @@ async def test_a_small_operation_is_far_below_the_read_buffer(workloads: dict[st
     assert memory["sqlalchemy"] > 2 * memory["raw"], shown  # the ORM's work shows: 24 KiB against 7
 
 
-async def test_the_read_buffer_was_the_excess(workloads: dict[str, Workload]) -> None:
+async def test_the_read_buffer_was_the_excess(workloads: dict[str, Workload[BaseORMProvider]]) -> None:
     """With asyncio's default reads (256 KiB) the same probe gives the old figure back: the buffer, not the
     operation, made the 262 KiB."""
     workload = workloads["raw"]

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.adapters import BY_NAME
+from harness.core.adapters import CONTRACT
 from harness.core.contract import BaseORMProvider
 from harness.core.factory import adapter_class
 from harness.report.results import FAMILY_ORDER
 from harness.report.sources import CONTRACT_METHODS, contract_hooks, family_methods, hook_sources
 
 ROOT = Path(__file__).resolve().parents[2]
-ALL = list(BY_NAME)
+ALL = list(CONTRACT)
 
 HELPERS = {
     # adapter: (contract method in crud, a helper its hook calls, the file defining the helper)

@@ -22,5 +22,7 @@ APP_CONFIG = AppConfig(
         _models.TransferLog,
         _models.AuditEvent,
         _models.Document,
+        _models.Follow,
+        _models.CacheEntry,
     ],
 )

@@ -9,6 +9,7 @@ import asyncio
 from typing import Any, Literal
 
 from alembic import context
+from pgvector.sqlalchemy import Vector
 from sqlalchemy import Connection, DateTime, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -25,12 +26,21 @@ def render_item(kind: str, obj: Any, autogen_context: Any) -> str | Literal[Fals
     return False
 
 
+def compare_type(context: Any, inspected: Any, metadata: Any, inspected_type: Any, metadata_type: Any) -> bool | None:
+    """On SQLite a `vector(384)` column reflects as NUMERIC(384) (its affinity; SQLite has no vector type), so
+    pgvector's `Vector` is never reported as changed there; every other type gets Alembic's own comparison (None)."""
+    if isinstance(metadata_type, Vector) and context.dialect.name == "sqlite":
+        return False
+    return None
+
+
 OPTIONS: dict[str, Any] = {
     "target_metadata": Base.metadata,
     # One revision file serves SQLite and PostgreSQL, so autogenerate always renders batch blocks: on SQLite they
     # rebuild the table (move and copy) where ALTER TABLE cannot make the change; elsewhere they are plain ALTERs.
     "render_as_batch": True,
     "render_item": render_item,
+    "compare_type": compare_type,
 }
 
 
