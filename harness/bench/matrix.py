@@ -113,6 +113,7 @@ def parametrize(metafunc: pytest.Metafunc, options: BenchOptions) -> None:
             pytest.param(adapter, database, id=f"{adapter}-{database}", marks=_tax_marks(database))
             for database in options.databases
             for adapter in options.adapters
+            if not BY_NAME[adapter].is_reference  # a reference store has no ORM to tax
         ]
         metafunc.parametrize(("adapter", "bench_database"), params, **SESSION_DATABASE)
     elif kind == "resilience":
