@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from harness.core.errors import HarnessError
-from harness.report.results import ORMS, Samples, adapters_in, samples, time_summary
+from harness.report.results import BASELINE, ORMS, Samples, adapters_in, samples, time_summary
 from harness.report.statistics import (
     BOOTSTRAP_RESAMPLES,
     MIN_SAMPLES,
@@ -190,7 +190,10 @@ def _recommend(
     coverage = 1 - sum(tier.weights[key] for key in left_out) / sum(tier.weights.values())
     if not orms or not weights:
         return Recommendation(tier.name, database, {}, None, None, None, None, left_out=left_out)
-    ratios = medians.loc[list(weights)].div(medians.loc[list(weights)].min(axis=1), axis=0)
+    # The fastest of the ORMs and the baseline sets the scale: a reference store (another kind of store) is scored
+    # against it too, but does not move it.
+    weighed = medians.loc[list(weights)]
+    ratios = weighed.div(weighed[[a for a in adapters if a in ORMS or a == BASELINE]].min(axis=1), axis=0)
     w = pd.Series(weights)
     scores = {a: float(np.exp((np.log(ratios[a]) * w).sum() / w.sum())) for a in adapters if ratios[a].notna().all()}
     ranked = sorted(orms, key=scores.__getitem__)
