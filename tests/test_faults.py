@@ -37,7 +37,8 @@ from scenarios.resilience import server_restart
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 RECORD = "benchmark.jsonl"
-SUITE = ["--quick", "--adapters=raw,sqlalchemy", "--scenarios=crud,eager", "--order-seed=1"]
+SUITE = ["--quick", "--trials=20", "--adapters=raw,sqlalchemy", "--scenarios=crud,eager", "--order-seed=1"]
+"""Twenty passes of the quick profile: long enough that a signal sent after the first benchmarks finds it running."""
 
 
 def _need_postgres() -> None:

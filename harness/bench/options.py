@@ -63,7 +63,7 @@ def add_options(parser: pytest.Parser) -> None:
         "--trials",
         type=int,
         default=None,
-        help="passes over the suite, each measuring every benchmark anew (default: the profile's, 3 full, 1 quick)",
+        help="passes over the suite, each measuring every benchmark anew (default: the profile's, 2 full, 1 quick)",
     )
     group.addoption(
         "--affinity",

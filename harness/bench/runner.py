@@ -99,9 +99,9 @@ FULL = Profile(
         communities=10,
         cache_entries=10_000,
     ),
-    trials=3,
+    trials=2,
     precision=0.03,
-    cap=1.0,
+    cap=0.7,
     rounds=(6, 300),
     steady_round=0.002,
 )
