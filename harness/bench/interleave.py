@@ -31,7 +31,9 @@ from __future__ import annotations
 import gc
 import math
 import random
+import signal
 import statistics
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -77,12 +79,32 @@ def median_precision(samples: list[float]) -> float:
 def fresh_process_state() -> Iterator[None]:
     """Collect, then freeze what survives (step 1 of the module docstring); unfrozen again afterwards, so the
     group's own leftovers are collected as usual before the next group freezes."""
-    gc.collect()
+    with signals_deferred():
+        gc.collect()
     gc.freeze()
     try:
         yield
     finally:
         gc.unfreeze()
+
+
+@contextmanager
+def signals_deferred(signums: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back for the block, then deliver them. A full collection runs many weakref callbacks
+    and finalizers, and an exception raised inside one is printed and dropped ("Exception ignored in"): a Ctrl-C
+    arriving then would be lost, and the run would go on. Outside the main thread signals are not ours to handle."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {signum: signal.signal(signum, lambda signum, _frame: received.append(signum)) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in received:
+            signal.raise_signal(signum)
 
 
 async def measure_group(

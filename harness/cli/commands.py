@@ -2,6 +2,7 @@
 
     orm-harness run [--db sqlite|postgresql|URL ...] [--adapters a,b] [--scenarios family-or-id,...] [--quick]
                     [--out DIR] [--tiers FILE] [--pool-size N] [--concurrency 1,8,32,64] [--order-seed N]
+                    [--trials N] [--affinity on|off]
     orm-harness report RUN [--tiers FILE]
     orm-harness compare A B [--threshold 0.05] [--alpha 0.05] [--out DIR]
     orm-harness tiers [RUN ...] [--tiers FILE] [--tier NAME ...]
@@ -98,6 +99,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--concurrency", help="concurrent tasks, comma-separated (suite default 1,8,32,64)")
     run.add_argument("--order-seed", type=int, help="seed of the adapters' order (default: random, recorded)")
+    run.add_argument(
+        "--trials",
+        type=int,
+        help="passes over the suite, each measuring every benchmark anew (default: 2 full, 1 quick)",
+    )
+    run.add_argument(
+        "--affinity",
+        choices=("on", "off"),
+        help="pin the throwaway PostgreSQL server and the harness to separate CPUs while PostgreSQL is measured (on)",
+    )
     run.add_argument("--keep", action="store_true", help="keep the databases created on a server given by URL")
     _tier_options(run)
     run.set_defaults(handler=_run)
@@ -199,7 +210,7 @@ def _suite_arguments(args: argparse.Namespace) -> list[str]:
         tier_settings(args.pool_size)  # a tier's name, or one line naming the tiers
     if args.quick:
         arguments.append("--quick")
-    for option in ("pool_size", "concurrency", "order_seed"):
+    for option in ("pool_size", "concurrency", "order_seed", "trials", "affinity"):
         if (value := getattr(args, option)) is not None:
             arguments.append(f"--{option.replace('_', '-')}={value}")
     return arguments

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import random
+import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +20,7 @@ import asyncpg
 import pytest
 
 from harness.bench import affinity
-from harness.bench.interleave import fresh_process_state, measure_group, median_precision, replay
+from harness.bench.interleave import fresh_process_state, measure_group, median_precision, replay, signals_deferred
 from harness.bench.runner import FULL, QUICK, Case, loop_time
 from harness.bench.settle import Settler
 from harness.bench.workload import Workload
@@ -185,3 +186,12 @@ def test_client_and_server_run_on_separate_cpus_then_share_again(postgresql_targ
         assert {frozenset(os.sched_getaffinity(pid)) for pid in affinity.server_pids(data_dir)} == {frozenset(server)}
     assert os.sched_getaffinity(0) == everything
     assert all(os.sched_getaffinity(pid) == everything for pid in affinity.server_pids(data_dir))
+
+
+def test_a_signal_during_the_collection_is_delivered_after_it() -> None:
+    """A Ctrl-C that arrives while the collector runs finalizers must not be dropped with them: it is held back,
+    then delivered when the block ends."""
+    with pytest.raises(KeyboardInterrupt), signals_deferred():
+        signal.raise_signal(signal.SIGINT)
+        held = True
+    assert held
