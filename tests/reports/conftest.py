@@ -13,6 +13,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,3 +64,18 @@ def reference_run() -> Path:
     if not (REFERENCE / BENCHMARK_FILE).exists():
         pytest.skip(f"no reference run at {REFERENCE} (make one: orm-harness run --db sqlite --db postgresql --out it)")
     return REFERENCE
+
+
+def trials_of(document: dict[str, Any], bench: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every trial's record of `bench`'s benchmark (a run stores one per trial; the loader pools them)."""
+    key = ("adapter", "database", "scenario", "parameter")
+    return [b for b in document["benchmarks"] if all(b["extra_info"].get(k) == bench["extra_info"].get(k) for k in key)]
+
+
+def scaled(document: dict[str, Any], bench: dict[str, Any], factor: float) -> None:
+    """Multiply every time of `bench`'s benchmark, in every trial, by `factor`."""
+    for record in trials_of(document, bench):
+        stats = record["stats"]
+        stats["data"] = [x * factor for x in stats["data"]]
+        for stat in ("min", "max", "mean", "median", "q1", "q3", "stddev", "iqr"):
+            stats[stat] *= factor
