@@ -51,7 +51,10 @@ def declared_paths(run: Run) -> dict[str, dict[tuple[str, str, str], dict[str, A
 
 
 def _paths_table(workload: str, paths: dict[tuple[str, str, str], dict[str, Any]]) -> tuple[pd.DataFrame, list[str]]:
-    adapters = adapters_in(pd.DataFrame({"adapter": [a for _, a, _ in paths]}))
+    # An adapter that can do none of the workload's operations anywhere (a reference store of another tier's kind)
+    # has nothing to show here.
+    able = [a for (_, a, _), path in paths.items() if path["kind"] != "unavailable"]
+    adapters = adapters_in(pd.DataFrame({"adapter": able}))
     databases = sorted({d for _, _, d in paths})
     rows, notes = [], []
     for operation in OPERATIONS[workload]:
