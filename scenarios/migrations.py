@@ -9,6 +9,8 @@ round starts at 0001 (the untimed setup migrates down; the rows stay) and times 
 
 from __future__ import annotations
 
+from functools import cache
+
 from harness.core.config import DatabaseConfig
 from harness.core.contract import BaseORMProvider
 from harness.core.dataset import Dataset, DatasetSize, generate
@@ -21,10 +23,17 @@ BEFORE, AFTER = "0001_shared_schema", "0002_task_due_date"
 INDEX = ("user_id", "due_date")
 
 
+@cache
+def task_rows(size: int) -> Dataset:
+    """Users and `size` tasks, nothing else: generated once per size for every adapter (and every trial)."""
+    users = max(size // TASKS_PER_USER, 1)
+    size_of = DatasetSize(users, TASKS_PER_USER, comments_per_task=0, tags=0, tags_per_task=0)
+    return generate(size_of.without_tier_rows())
+
+
 async def fill_tasks(p: BaseORMProvider, size: int) -> None:
     """Insert `size` tasks (and their users) into `p`'s fresh database at head, through the raw adapter."""
-    users = max(size // TASKS_PER_USER, 1)
-    rows = generate(DatasetSize(users, TASKS_PER_USER, comments_per_task=0, tags=0, tags_per_task=0))
+    rows = task_rows(size)
     raw = adapter_class("raw")(DatabaseConfig(p.config.url, pool_min=1, pool_max=1))
     await raw.connect()
     try:

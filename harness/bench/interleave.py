@@ -216,11 +216,11 @@ async def _finish(case: Case, outcome: Outcome, ending: tuple[StopReason, Any, d
             "concurrency": concurrency_figures(case, outcome.rounds),
         }
         if probe:
-            log = await case.statements()
+            log, pool = await case.statements_and_pool()
             outcome.measured |= {
                 "statements": {"round_trips": log.round_trips, "executions": log.executions, "queries": log.queries},
                 "memory_peak_bytes": await case.peak_memory(),
-                "pool": await case.pool(),
+                "pool": pool,
             }
     except Exception as exc:
         outcome.error = exc

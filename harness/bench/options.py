@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 DEFAULTS: dict[str, Any] = {
     "db": None,
     "quick": False,
-    "concurrency": "1,8,32,64",
+    "concurrency": "1,8,64",
     "pool_size": "10",
     "order_seed": None,
     "adapters": ",".join(BY_NAME),
@@ -47,9 +47,7 @@ def add_options(parser: pytest.Parser) -> None:
         "repeat to run several",
     )
     group.addoption("--quick", action="store_true", help="quick profile: small dataset, 1-3 rounds (CI)")
-    group.addoption(
-        "--concurrency", default=DEFAULTS["concurrency"], help="concurrent tasks, comma-separated (1,8,32,64)"
-    )
+    group.addoption("--concurrency", default=DEFAULTS["concurrency"], help="concurrent tasks, comma-separated (1,8,64)")
     group.addoption(
         "--pool-size",
         default=DEFAULTS["pool_size"],

@@ -1,7 +1,7 @@
 """`orm-harness`: run the benchmark suite and report on it, compare runs, show the tier recommendation.
 
     orm-harness run [--db sqlite|postgresql|URL ...] [--adapters a,b] [--scenarios family-or-id,...] [--quick]
-                    [--out DIR] [--tiers FILE] [--pool-size N] [--concurrency 1,8,32,64] [--order-seed N]
+                    [--out DIR] [--tiers FILE] [--pool-size N] [--concurrency 1,8,64] [--order-seed N]
                     [--trials N] [--affinity on|off]
     orm-harness report RUN [--tiers FILE]
     orm-harness compare A B [--threshold 0.05] [--alpha 0.05] [--out DIR]
@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--pool-size", help="connections per pool (suite default 10), or a tier's name: that tier's pool configuration"
     )
-    run.add_argument("--concurrency", help="concurrent tasks, comma-separated (suite default 1,8,32,64)")
+    run.add_argument("--concurrency", help="concurrent tasks, comma-separated (suite default 1,8,64)")
     run.add_argument("--order-seed", type=int, help="seed of the adapters' order (default: random, recorded)")
     run.add_argument(
         "--trials",

@@ -23,7 +23,7 @@ has expired already.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -64,6 +64,11 @@ class DatasetSize:
     follows_per_user: int = 3
     communities: int = 2
     cache_entries: int = 40
+
+    def without_tier_rows(self) -> DatasetSize:
+        """The same users, tasks, tags and comments, without the tier workloads' rows (audit events, documents,
+        follows, cache entries): for a database whose scenario reads none of them."""
+        return replace(self, audit_events=0, documents=0, embedding_queries=0, follows_per_user=0, cache_entries=0)
 
 
 @dataclass(frozen=True)
@@ -221,6 +226,8 @@ def silent(community: range) -> int:
 
 def _follows(size: DatasetSize, rng: random.Random) -> list[dict[str, Any]]:
     """Each user follows up to `follows_per_user` others, four in five inside their community."""
+    if size.follows_per_user == 0:
+        return []  # without the per-user candidate lists, quadratic in the users
     users = range(1, size.users + 1)
     hidden = {unfollowed(community_of(u, size)) for u in users}
     follows = []

@@ -181,6 +181,7 @@ class _AdapterReader:
         self.adapter, self.package, self.directory, self.cls = adapter, package, directory, cls
         self._modules: dict[str, _Module | None] = {cls.module.name: cls.module}
         self._lineage = [found.node for found in self.lineage(cls)]
+        self._attribute_found: dict[tuple[tuple[str, str, str], str], list[_Found]] = {}
 
     @classmethod
     def find(cls, adapter: str) -> _AdapterReader | str:
@@ -374,7 +375,14 @@ class _AdapterReader:
 
     def _attribute_classes(self, context: _Found, attribute: str) -> list[_Found]:
         """The package classes instantiated in assignments to `self.<attribute>` in the class or its bases (raw's
-        `self._db = _Postgres(config) if ... else _SQLite(config)`)."""
+        `self._db = _Postgres(config) if ... else _SQLite(config)`); found once per class and attribute, as every
+        method reaching them asks again."""
+        key = (context.key, attribute)
+        if key not in self._attribute_found:
+            self._attribute_found[key] = self._assigned_classes(context, attribute)
+        return self._attribute_found[key]
+
+    def _assigned_classes(self, context: _Found, attribute: str) -> list[_Found]:
         classes: dict[tuple[str, str, str], _Found] = {}
         for cls in self.lineage(context):
             for node in ast.walk(cls.node):

@@ -111,6 +111,28 @@ def test_median_precision_is_the_order_statistics_interval() -> None:
     assert median_precision([2.0] * 50) == 0.0
 
 
+async def test_the_cap_stops_a_group_at_three_rounds_the_precision_needs_six(workloads: dict[str, Workload]) -> None:
+    slow = replace(MEASURED, precision=10.0, cap=0.0, rounds=(3, 300))  # every group already past its cap
+    outcomes = await measure_group(cases(workloads, "count"), slow, random.Random(5), probe=False)
+    assert {(o.measured["stopped_by"], len(o.samples)) for o in outcomes.values()} == {("cap", 3)}
+    assert {o.measured["median_precision"] for o in outcomes.values()} == {None}  # no interval below 6 rounds
+    quick_enough = replace(slow, cap=60.0)
+    outcomes = await measure_group(cases(workloads, "count"), quick_enough, random.Random(5), probe=False)
+    assert {(o.measured["stopped_by"], len(o.samples)) for o in outcomes.values()} == {("precision", 6)}
+
+
+def test_a_group_starts_from_the_same_collector_state_whatever_ran_before() -> None:
+    def collector_state() -> tuple[int, tuple[int, int, int]]:
+        """The objects the collector would traverse, and its generations' counts, as a group starts."""
+        with fresh_process_state():
+            return len(gc.get_objects()), gc.get_count()
+
+    alone = collector_state()
+    left_by_earlier_benchmarks = [{"row": i} for i in range(100_000)]
+    assert collector_state() == alone == (0, (0, 0, 0))
+    del left_by_earlier_benchmarks
+
+
 def test_earlier_objects_are_frozen_out_of_the_collections() -> None:
     kept: list[list[int]] = [[] for _ in range(1000)]  # noqa: F841 (alive, so the freeze holds them)
     with fresh_process_state():
