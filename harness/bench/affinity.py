@@ -1,12 +1,20 @@
-"""The client and the database server on CPUs of their own (Linux CPU affinity), while PostgreSQL is measured.
+"""Where the measured code runs (Linux CPU affinity): the same CPUs for every round of every adapter.
 
 On a small machine the harness process and the PostgreSQL backend serving it otherwise compete for the same
 cores, and the scheduler's choice of who waits differs from round to round. While a PostgreSQL group is measured
 (harness/bench/interleave.py), `separate_cpus` pins the throwaway cluster's processes (the postmaster and every
-backend it has forked) to the last CPU and every thread of this process to the others, then restores both. It
-applies only where it can: Linux, at least 2 CPUs, and a server the harness started (a server given by URL may
-run anywhere). SQLite runs in this process (aiosqlite's thread included), so nothing is pinned for it.
-`describe()` is what a run records.
+backend it has forked) to the last CPU and every thread of this process to the others, then restores both.
+
+SQLite runs in this process: every statement is a hop from the event loop to an aiosqlite thread and back. Left
+to the scheduler, that thread runs on the loop's CPU in some rounds and on another in others, and waking a thread
+on another (idle) CPU of this virtual machine costs tens of microseconds: raw `get_by_pk` read 55 or 120 us per
+round, one mode or the other, and the medians of whole runs moved by up to 50% (2.8x for `concurrent_transfer`).
+`one_cpu` puts every thread of the process on the first CPU while a SQLite group is measured (threads started
+meanwhile inherit it), so every hop is a switch on one CPU, the same in every round; measured on the crud and
+concurrency families, it halved the median coefficient of variation between rounds (13% to 6%).
+
+Both apply only where they can: Linux, at least 2 CPUs, and for PostgreSQL a server the harness started (a server
+given by URL may run anywhere). `describe()` is what a run records.
 """
 
 from __future__ import annotations
@@ -33,7 +41,12 @@ def describe(enabled: bool) -> dict[str, object]:
     if not available():
         return {"enabled": False, "reason": "needs Linux CPU affinity and at least 2 CPUs"}
     client, server = split()
-    return {"enabled": True, "client_cpus": sorted(client), "server_cpus": sorted(server)}
+    return {
+        "enabled": True,
+        "client_cpus": sorted(client),
+        "server_cpus": sorted(server),
+        "sqlite_cpu": min(client),
+    }
 
 
 def server_pids(data_dir: Path) -> list[int]:
@@ -73,3 +86,18 @@ def separate_cpus(data_dir: Path | None) -> Iterator[None]:
     finally:
         _pin_process(_own_threads(), everything)
         _pin_process(server_pids(data_dir), everything)
+
+
+@contextmanager
+def one_cpu() -> Iterator[None]:
+    """Every thread of this process on the first CPU for the block (see the module docstring), then on all again;
+    nothing where affinity is unavailable."""
+    if not available():
+        yield
+        return
+    everything = os.sched_getaffinity(0)
+    _pin_process(_own_threads(), {min(split()[0])})
+    try:
+        yield
+    finally:
+        _pin_process(_own_threads(), everything)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -148,7 +149,6 @@ def _measure_group(
     scenario, released afterwards), interleaved; the probes run in the first trial."""
     import random
 
-    from harness.bench.affinity import separate_cpus
     from harness.bench.interleave import measure_group
     from harness.bench.runner import Case
     from harness.core.adapters import BY_NAME
@@ -169,7 +169,7 @@ def _measure_group(
             cases[adapter] = Case.build(scenario, workload, options.profile, group.level)
         run_info.record_database(request.config, group.database, workloads)
         order = random.Random(f"{options.order_seed}-{group}")
-        with separate_cpus(local_server(workloads.target) if options.affinity else None):
+        with cpu_placement(workloads.target, options.affinity):
             return run(measure_group(cases, options.profile, order, probe=group.trial == 1))
     finally:
         if own:
@@ -186,6 +186,18 @@ def _unavailable(loop: asyncio.AbstractEventLoop, workloads: Workloads, scenario
     if BY_NAME[adapter].is_reference:
         return scenario.unavailable(loop.run_until_complete(workloads.reference(adapter)).provider)
     return scenario.unavailable(loop.run_until_complete(workloads.get(adapter)).provider)
+
+
+def cpu_placement(target: Target, enabled: bool) -> AbstractContextManager[None]:
+    """Where a group runs (harness/bench/affinity.py): the whole process on one CPU for SQLite, client and server
+    apart for the throwaway cluster; left to the scheduler for a server given by URL or with `--affinity off`."""
+    from harness.bench.affinity import one_cpu, separate_cpus
+
+    if not enabled:
+        return nullcontext()
+    if target.dialect == "sqlite":
+        return one_cpu()
+    return separate_cpus(local_server(target))
 
 
 def local_server(target: Target) -> Path | None:

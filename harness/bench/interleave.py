@@ -14,10 +14,10 @@ One group, in the session's event loop:
 2. calibration: each adapter's setup, one call and its honesty check (a wrong scenario fails here, before any
    round; the failure is that adapter's alone). The calls give the calls per round: a repeatable scenario (no
    setup) times several calls per round, `Profile.calls_per_round`, to time the steady state.
-3. rounds: each round takes every adapter in a new random order: setup, then (writing scenarios on PostgreSQL)
-   `settle` the database, then the timed round. The rounds stop when every adapter's median is known to within
-   `Profile.precision` (`median_precision`), or the group has spent `Profile.cap` seconds, or at the profile's
-   maximum; each adapter records which (`stopped_by`).
+3. rounds: (writing scenarios on PostgreSQL) each adapter's settler is prepared, outside the time cap; then each
+   round takes every adapter in a new random order: setup, then `settle` the database, then the timed round. The
+   rounds stop when every adapter's median is known to within `Profile.precision` (`median_precision`), or the
+   group has spent `Profile.cap` seconds, or at the profile's maximum; each adapter records which (`stopped_by`).
 4. the last round's result is checked; in the first trial, the probes (statements, memory, pool) follow.
 5. restore: each adapter's database holds exactly the dataset again.
 
@@ -163,8 +163,14 @@ async def _rounds(
     last round."""
     last: dict[str, LastRound] = {}
     settlers = {adapter: Settler.for_case(case) for adapter, case in live.items()}
-    start = perf_counter()
     try:
+        for adapter in list(live):
+            try:
+                await settlers[adapter].prepare()
+            except Exception as exc:
+                outcomes[adapter].error = exc
+                del live[adapter]
+        start = perf_counter()
         while live:
             for adapter in rng.sample(list(live), len(live)):
                 try:

@@ -67,8 +67,8 @@ def add_options(parser: pytest.Parser) -> None:
         "--affinity",
         choices=("on", "off"),
         default=DEFAULTS["affinity"],
-        help="while PostgreSQL is measured, pin the throwaway server to the last CPU and the harness to the others "
-        "(on, where the machine allows it)",
+        help="pin the measured code to CPUs: the harness on one CPU for SQLite, the throwaway PostgreSQL server on "
+        "the last CPU and the harness on the others (on, where the machine allows it)",
     )
 
 

@@ -20,10 +20,9 @@ from typing import Any
 import pytest
 
 from harness.bench import run_info
-from harness.bench.affinity import separate_cpus
 from harness.bench.environment import versions
 from harness.bench.extra_info import RunFacts, extra_info
-from harness.bench.fixtures import local_server
+from harness.bench.fixtures import cpu_placement
 from harness.bench.matrix import RESILIENCE_DATABASE, harness_test
 from harness.bench.options import BenchOptions
 from harness.bench.runner import loop_time, run_overhead
@@ -84,7 +83,7 @@ def test_adapter_tax(
     in `extra_info["adapter_tax"]`, and each control passed the scenario's check and sent the provider's SQL."""
     workload = bench_loop.run_until_complete(bench_database.get(adapter))
     run_info.record_database(request.config, request.node.callspec.params["bench_database"], bench_database)
-    with separate_cpus(local_server(bench_database.target) if options.affinity else None):
+    with cpu_placement(bench_database.target, options.affinity):
         figures = run_tax(benchmark, bench_loop, workload, options.profile.name, run_facts)
     assert list(figures) == [taxed.scenario for taxed in TAXED]
 

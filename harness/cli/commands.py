@@ -107,7 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--affinity",
         choices=("on", "off"),
-        help="pin the throwaway PostgreSQL server and the harness to separate CPUs while PostgreSQL is measured (on)",
+        help="pin the measured code to CPUs: the harness on one CPU for SQLite, the throwaway PostgreSQL server and "
+        "the harness apart (on)",
     )
     run.add_argument("--keep", action="store_true", help="keep the databases created on a server given by URL")
     _tier_options(run)

@@ -11,6 +11,7 @@ import gc
 import os
 import random
 import signal
+import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -174,7 +175,7 @@ def test_trials_pool_into_one_benchmark_in_trial_order() -> None:
 
 
 @pytest.mark.postgresql
-async def test_the_settler_vacuums_a_writing_scenario_on_postgresql(postgresql_target: PostgresTarget) -> None:
+async def test_the_settler_vacuums_every_round_and_analyzes_a_database_once(postgresql_target: PostgresTarget) -> None:
     url = await postgresql_target.new_database("settle")
     provider = adapter_class("raw")(DatabaseConfig(url))
     await provider.connect()
@@ -183,15 +184,19 @@ async def test_the_settler_vacuums_a_writing_scenario_on_postgresql(postgresql_t
         await load(provider, DATA)
         workload = Workload("raw", "postgresql", provider, DATA, {})
         assert Settler.for_case(Case.build(CATALOGUE["get_by_pk"], workload, MEASURED))._dsn is None  # reads only
-        settler = Settler.for_case(Case.build(CATALOGUE["update_one"], workload, MEASURED))
-        await settler.settle()
-        await settler.close()
+        for _ in range(2):  # the second group's settler finds the statistics current
+            settler = Settler.for_case(Case.build(CATALOGUE["update_one"], workload, MEASURED))
+            await settler.prepare()
+            await settler.settle()
+            await settler.close()
         connection = await asyncpg.connect(provider.config.postgres_dsn)
         try:
-            vacuumed = await connection.fetchval("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'tasks'")
+            vacuumed, analyzed = await connection.fetchrow(
+                "SELECT vacuum_count, analyze_count FROM pg_stat_user_tables WHERE relname = 'tasks'"
+            )
         finally:
             await connection.close()
-        assert vacuumed is not None
+        assert (vacuumed, analyzed) == (2, 1)
     finally:
         await provider.disconnect()
 
@@ -208,6 +213,31 @@ def test_client_and_server_run_on_separate_cpus_then_share_again(postgresql_targ
         assert {frozenset(os.sched_getaffinity(pid)) for pid in affinity.server_pids(data_dir)} == {frozenset(server)}
     assert os.sched_getaffinity(0) == everything
     assert all(os.sched_getaffinity(pid) == everything for pid in affinity.server_pids(data_dir))
+
+
+def test_a_sqlite_group_runs_every_thread_on_one_cpu_then_all_again() -> None:
+    """aiosqlite's threads, those already running and those started inside the block, share the loop's CPU."""
+    if not affinity.available():
+        pytest.skip("needs Linux CPU affinity and at least 2 CPUs")
+    everything, first = os.sched_getaffinity(0), {min(os.sched_getaffinity(0))}
+    started: list[set[int]] = []
+    before = threading.Event()
+    waiting = threading.Thread(target=before.wait)
+    waiting.start()
+    assert waiting.native_id is not None
+    try:
+        with affinity.one_cpu():
+            inside = threading.Thread(target=lambda: started.append(os.sched_getaffinity(0)))
+            inside.start()
+            inside.join()
+            assert os.sched_getaffinity(0) == first
+            assert os.sched_getaffinity(waiting.native_id) == first
+        assert started == [first]
+        assert os.sched_getaffinity(0) == everything
+        assert os.sched_getaffinity(waiting.native_id) == everything
+    finally:
+        before.set()
+        waiting.join()
 
 
 def test_a_signal_during_the_collection_is_delivered_after_it() -> None:
