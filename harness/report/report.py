@@ -36,7 +36,7 @@ from harness.report.results import (
     time_summary,
 )
 from harness.report.sources import hook_sources
-from harness.report.statistics import MIN_SAMPLES
+from harness.report.statistics import EQUIVALENCE, MIN_SAMPLES
 from harness.report.tax import tax_section
 from harness.report.tiers import Recommendation, Tier, recommend, recommendations_frame
 from harness.report.workloads import tier_sections
@@ -48,9 +48,10 @@ RATIO_NOTE = (
     "x fastest ORM, x raw: the adapter's median time over the fastest ORM's (raw left out of that choice; raw's "
     "own row says how far below it the database itself is) and over raw's, with its 95% bootstrap interval in "
     "brackets (the rounds of both resampled, seeded: the same results give the same intervals). `= fastest`: "
-    "the interval against the fastest ORM includes 1.0, so the two are not told apart beyond the noise between "
-    "rounds: a tie, not a ranking. The intervals see the noise within this run only; runs differ by more "
-    "(`orm-harness stability` measures by how much). n/a: too few rounds for an interval (the quick "
+    f"the interval against the fastest ORM reaches within {EQUIVALENCE:.0%} of 1.0, so the two are not told apart "
+    "beyond the noise (between rounds, or the drift between runs of the same commit): a tie, not a ranking. The "
+    "intervals see the noise within this run only; runs differ by more (`orm-harness stability` measures by how "
+    "much). n/a: too few rounds for an interval (the quick "
     f"profile times one); read such ratios as indications. Intervals need {MIN_SAMPLES} rounds or more."
 )
 
@@ -389,7 +390,7 @@ def _spread(value: float) -> str:
 
 
 def _against_fastest(row: Any) -> str:
-    """`1.34 (1.28-1.41)`; `= fastest` where the interval includes 1.0; the fastest ORM itself says so."""
+    """`1.34 (1.28-1.41)`; `= fastest` where it is a tie (statistics.is_tie); the fastest ORM itself says so."""
     if row.adapter == row.fastest:
         return "1.00 fastest"
     text = f"{row.ratio_to_fastest:.2f} {_interval(row, row.fastest_low, row.fastest_high)}"

@@ -408,7 +408,8 @@ def time_summary(table: pd.DataFrame) -> pd.DataFrame:
     below that ORM the database itself is, a reference store's how far another kind of store is). Each ratio
     comes with its 95 percent bootstrap interval (`fastest_low`/`fastest_high`, `raw_low`/`raw_high`; NaN with
     fewer than `statistics.MIN_SAMPLES` rounds, and for the fastest ORM and raw themselves); `tied` is True where
-    an adapter's interval against the fastest ORM includes 1.0 (not told apart beyond the noise), False where it
+    an adapter's interval against the fastest ORM reaches into the equivalence band around 1.0
+    (`statistics.is_tie`: not told apart), False where it
     is beyond it, None where there is no interval (and for the fastest ORM itself).
     `unstable` flags a CV of `UNSTABLE_CV` or more.
     """
@@ -440,10 +441,11 @@ def _time_summary(table: pd.DataFrame) -> pd.DataFrame:
 
 def below_the_floor(summary: pd.DataFrame) -> list[str]:
     """The honesty check of a run: the raw baseline is the floor, so an ORM faster than raw beyond the noise (its
-    interval against raw entirely below 1) is a measurement defect (server state that differs between adapters,
-    too few rounds, or raw off its fastest path), one line each. Below raw within the noise is not flagged, nor is
-    a reference store, another kind of store that may well be faster than SQL."""
-    beaten = summary[summary["adapter"].isin(ORMS) & (summary["raw_high"] < 1.0)]
+    interval against raw entirely below 1, clear of the equivalence band: statistics.py) is a measurement defect
+    (server state that differs between adapters, too few rounds, or raw off its fastest path), one line each.
+    Below raw within the noise is not flagged, nor is a reference store, another kind of store that may well be
+    faster than SQL."""
+    beaten = summary[summary["adapter"].isin(ORMS) & (summary["raw_high"] < 1 / (1 + statistics.EQUIVALENCE))]
     return [
         f"honesty check failed: {row.adapter} beat the raw baseline on `{row.scenario}"
         f"{f'[{row.parameter}]' if row.parameter else ''}` ({row.database}) beyond the noise: "

@@ -4,12 +4,12 @@ A case is one (database, scenario, parameter) that every run measured for every 
 ranked). Across the runs, per case:
 
 * the fastest ORM of each run, and whether it is the same in every run. A run declares a tie when the 95
-  percent bootstrap interval of its runner-up's median over its fastest's (harness/report/statistics.py)
-  includes 1.0; the share of cases with the same fastest is given overall and among the cases no run
-  declares a tie (where a change of the fastest is more than noise);
+  percent bootstrap interval of its runner-up's median over its fastest's reaches into the equivalence
+  band around 1.0 (harness/report/statistics.py, `is_tie`); the share of cases with the same fastest is given
+  overall and among the cases no run declares a tie (where a change of the fastest is more than noise);
 * for every pair of ORMs, whether their order (which has the lower median) is the same in every run, and
-  whether an order one run declares beyond the noise (the interval of the slower over the faster stays above
-  1.0) is reversed by another run (a reversal: the other run's medians are in the opposite order);
+  whether an order one run declares beyond the noise (the interval of the slower over the faster clears the
+  equivalence band) is reversed by another run (a reversal: the other run's medians are in the opposite order);
 * each ORM's ratio to raw (its median over raw's) in each run, and its spread: max / min - 1 across runs.
 
 The intervals measure the noise between the rounds of one run; what the runs disagree on beyond them is the
@@ -174,7 +174,7 @@ def _beyond(found: Samples, key: tuple[str, str, str], a: str, b: str, medians: 
     a_first = bool(medians[a] < medians[b])
     slower, faster = (b, a) if a_first else (a, b)
     interval = _interval(found, key, slower, faster)
-    return a_first if interval is not None and interval[0] > 1.0 else None
+    return a_first if statistics.is_tie(interval) is False else None
 
 
 def write_stability(result: Stability, directory: Path) -> tuple[Path, Path]:
@@ -193,14 +193,16 @@ def _blocks(result: Stability) -> list[Block]:
         Paragraph(
             f"{len(result.cases)} cases (database, scenario, parameter) measured for every ORM "
             f"({', '.join(result.orms)}) in every run; `{BASELINE}` is not ranked. A run declares a tie when the "
-            "95% bootstrap interval of its runner-up's median over its fastest's includes 1.0."
+            "95% bootstrap interval of its runner-up's median over its fastest's reaches within "
+            f"{statistics.EQUIVALENCE:.0%} of 1.0 (a gap that small is not told apart from the drift between runs)."
         ),
         Heading(2, "Fastest ORM: the same in every run"),
         Table(result.fastest_frame()),
         Heading(2, "Pairs of ORMs: the same order in every run"),
         Paragraph(
             "Reversed beyond noise: cases where one run puts one ORM before the other beyond the noise (the "
-            "interval of the slower over the faster stays above 1.0) and another run has them the other way round."
+            f"interval of the slower over the faster stays above {1 + statistics.EQUIVALENCE:.2f}) and another run "
+            "has them the other way round."
         ),
         Table(result.pairs_frame()),
         Heading(2, "Spread of each ORM's ratio to raw across runs"),

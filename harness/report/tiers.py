@@ -34,6 +34,7 @@ from harness.report.statistics import (
     BOOTSTRAP_RESAMPLES,
     MIN_SAMPLES,
     SEED,
+    is_tie,
     percentile_interval,
     resampled_medians,
 )
@@ -85,8 +86,12 @@ class Recommendation:
 
     @property
     def beyond_spread(self) -> bool | None:
-        """True if the margin is larger than the spread of the samples; None if that cannot be judged."""
-        return None if self.interval is None else self.interval[0] > 0
+        """True if the margin is larger than the spread of the samples (its interval clear of the equivalence band,
+        `is_tie`); None if that cannot be judged."""
+        if self.interval is None:
+            return None
+        low, high = self.interval
+        return not is_tie((1 + low, 1 + high))
 
 
 def load_tiers(path: str | Path | None = None, scenario_ids: Iterable[str] | None = None) -> dict[str, Tier]:

@@ -34,6 +34,17 @@ def test_identical_samples_are_a_tie_and_separated_ones_are_not() -> None:
     assert statistics.is_tie(interval) is False and interval is not None and interval[0] > 1.0
 
 
+def test_a_gap_inside_the_equivalence_band_is_a_tie_however_narrow_its_interval() -> None:
+    """Paired rounds make an interval narrow: 1% apart with an interval of 1.005-1.015 is still a tie, since runs of
+    the same commit drift by more; beyond the band either way it is not."""
+    band = statistics.EQUIVALENCE
+    assert statistics.is_tie((1.005, 1.015)) is True
+    assert statistics.is_tie((1 + band / 2, 1 + 2 * band)) is True
+    assert statistics.is_tie((1 + 1.5 * band, 1 + 3 * band)) is False
+    assert statistics.is_tie((0.80, 1 / (1 + 1.5 * band))) is False
+    assert statistics.is_tie((0.80, 0.995)) is True
+
+
 def test_too_few_rounds_give_no_interval() -> None:
     assert statistics.ratio_interval([1.0], [2.0]) is None
     assert statistics.ratio_interval([1.0, 1.1], [2.0, 2.1, 2.2]) is None
