@@ -89,12 +89,14 @@ class Comparison:
 
 
 async def compare_round(case: Case, dsn: str) -> Comparison:
-    """Run one round of `case` counted both ways. A first, uncounted round warms the connections up: asyncpg
+    """Run one round of `case` counted both ways. Uncounted rounds first warm the connections up: asyncpg
     introspects types and SQLAlchemy sets up a new connection with statements the driver hooks do not see,
-    once per connection."""
+    once per connection. As many as the pool can hold, since a pool that hands its connections out in turn
+    (SQLAlchemy's queue) gives the counted round another connection than the last warm-up's."""
     admin = await asyncpg.connect(dsn)
     try:
-        await case.call(await case.setup())
+        for _ in range(case.workload.provider.config.pool_max):
+            await case.call(await case.setup())
         arguments = await case.setup()
         await admin.execute("SELECT pg_stat_statements_reset()")
         async with capture() as log:
