@@ -35,18 +35,18 @@ def split() -> tuple[set[int], set[int]]:
     return set(cpus[:-1]), {cpus[-1]}
 
 
+def sqlite_cpu() -> int:
+    """The CPU of every thread while SQLite is measured: the first of the client's."""
+    return min(split()[0])
+
+
 def describe(enabled: bool) -> dict[str, object]:
     if not enabled:
         return {"enabled": False}
     if not available():
         return {"enabled": False, "reason": "needs Linux CPU affinity and at least 2 CPUs"}
     client, server = split()
-    return {
-        "enabled": True,
-        "client_cpus": sorted(client),
-        "server_cpus": sorted(server),
-        "sqlite_cpu": min(client),
-    }
+    return {"enabled": True, "client_cpus": sorted(client), "server_cpus": sorted(server), "sqlite_cpu": sqlite_cpu()}
 
 
 def server_pids(data_dir: Path) -> list[int]:
@@ -96,7 +96,7 @@ def one_cpu() -> Iterator[None]:
         yield
         return
     everything = os.sched_getaffinity(0)
-    _pin_process(_own_threads(), {min(split()[0])})
+    _pin_process(_own_threads(), {sqlite_cpu()})
     try:
         yield
     finally:

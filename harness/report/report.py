@@ -51,8 +51,8 @@ RATIO_NOTE = (
     f"the interval against the fastest ORM reaches within {EQUIVALENCE:.0%} of 1.0, so the two are not told apart "
     "beyond the noise (between rounds, or the drift between runs of the same commit): a tie, not a ranking. The "
     "intervals see the noise within this run only; runs differ by more (`orm-harness stability` measures by how "
-    "much). n/a: too few rounds for an interval (the quick "
-    f"profile times one); read such ratios as indications. Intervals need {MIN_SAMPLES} rounds or more."
+    "much). n/a: too few rounds for an interval (the quick profile times one); read such ratios as indications. "
+    f"Intervals need {MIN_SAMPLES} rounds or more."
 )
 
 

@@ -408,9 +408,8 @@ def time_summary(table: pd.DataFrame) -> pd.DataFrame:
     below that ORM the database itself is, a reference store's how far another kind of store is). Each ratio
     comes with its 95 percent bootstrap interval (`fastest_low`/`fastest_high`, `raw_low`/`raw_high`; NaN with
     fewer than `statistics.MIN_SAMPLES` rounds, and for the fastest ORM and raw themselves); `tied` is True where
-    an adapter's interval against the fastest ORM reaches into the equivalence band around 1.0
-    (`statistics.is_tie`: not told apart), False where it
-    is beyond it, None where there is no interval (and for the fastest ORM itself).
+    an adapter's interval against the fastest ORM reaches into the equivalence band around 1.0 (`statistics.is_tie`:
+    not told apart), False where it is beyond it, None where there is no interval (and for the fastest ORM itself).
     `unstable` flags a CV of `UNSTABLE_CV` or more.
     """
     cached = _SUMMARIES.get(id(table))

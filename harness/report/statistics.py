@@ -32,9 +32,9 @@ SEED = 0
 EQUIVALENCE = 0.03
 """Two medians within 3% of each other are a tie even where the interval of their ratio excludes 1.0. The interval
 sees the noise between the rounds of one run, where interleaving pairs the rounds and makes it narrow; repeated runs
-of the same commit move a ratio by more (a median of 2% here, README "How far to trust a scenario table"), and an
-order one run declared from a gap below 1% was reversed by the next. 3% is also the precision every median is
-measured to (harness/bench/runner.py)."""
+of the same commit move a ratio by more (a median of 3 to 4% over three runs, README "How far to trust a scenario
+table"), and an order one run declared from a gap below 1% was reversed by the next. 3% is also the precision
+every median is measured to (harness/bench/runner.py)."""
 
 
 def rng(seed: int = SEED) -> np.random.Generator:
