@@ -107,6 +107,35 @@ async def test_filters(db: Loaded, case: str) -> None:
     assert await db.provider.count(db.provider.models.Task, filters) == len(found)
 
 
+SAME_KEYS_CASES: list[tuple[dict[str, Any], Callable[[dict[str, Any]], bool]]] = [
+    ({"description": None}, lambda t: t["description"] is None),
+    ({"description": "nothing matches this"}, lambda t: False),
+    ({"description": None}, lambda t: t["description"] is None),
+    ({"user_id__in": [1, 3]}, lambda t: t["user_id"] in (1, 3)),
+    ({"user_id__in": [2, 4, 6]}, lambda t: t["user_id"] in (2, 4, 6)),
+    (
+        {"created_at__gte": datetime(2026, 1, 1, 3, tzinfo=UTC)},
+        lambda t: t["created_at"] >= datetime(2026, 1, 1, 3, tzinfo=UTC),
+    ),
+    (
+        {"created_at__gte": datetime(2026, 1, 1, 5, tzinfo=UTC)},
+        lambda t: t["created_at"] >= datetime(2026, 1, 1, 5, tzinfo=UTC),
+    ),
+]
+"""Calls whose filters have the same keys and other values, one after the other: an adapter that keeps SQL per shape
+of filters (the raw baseline) must bind each call's values, and build anew what the values shape (None, IN lists)."""
+
+
+async def test_filters_with_the_same_keys_answer_each_call(db: Loaded) -> None:
+    p, Task = db.provider, db.provider.models.Task
+    for filters, predicate in SAME_KEYS_CASES:
+        expected = truth_ids(db.dataset.tasks, predicate)
+        assert set(ids(await p.get_many(Task, filters))) == expected, filters
+        found = await p.get(Task, filters)
+        assert found.id in expected if found is not None else not expected, filters
+        assert await p.count(Task, filters) == len(expected), filters
+
+
 async def test_ordering_limit_and_offset(db: Loaded) -> None:
     p, Task = db.provider, db.provider.models.Task
     everything = sorted(range(1, len(db.dataset.tasks) + 1), reverse=True)

@@ -2,7 +2,8 @@
 (`fetch`, `fetchrow`) on PostgreSQL and aiosqlite's `execute_fetchall` on SQLite, on the provider's own pool or
 connection, with the SQL written out and the rows turned into the same dataclasses (on SQLite with the same type
 conversions). They send the statements the provider sends, so the difference in time is the contract layer's: the
-filters parsed and checked, the SQL built per call, the rows mapped generically, SQLite's connection shared safely.
+filters parsed and checked, the SQL looked up by the call's shape, the values converted by column, SQLite's
+connection shared safely.
 """
 
 from __future__ import annotations

@@ -56,12 +56,13 @@ from harness.core.config import DatabaseConfig
 from harness.core.contract import (
     BaseORMProvider,
     Capabilities,
-    Condition,
     ConnectionModel,
     MigrationFacts,
     Models,
     OperationPath,
     Selection,
+    Where,
+    WhereShape,
 )
 from harness.core.errors import ConfigurationError, ConnectionFailed, PoolTimeout, redact, translated_errors
 from harness.core.pools import asyncpg_pool_gauges
@@ -87,6 +88,9 @@ _OPERATORS = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 # The m2m relations through task_tags: (link column pointing at the owner, link column pointing at the target).
 _LINK_COLUMNS = {"Task": ("task_id", "tag_id"), "Tag": ("tag_id", "task_id")}
 _CENTS = Decimal("0.01")
+_Writers = tuple[tuple[int, Callable[[Any], Any]], ...]
+"""The positions of a statement's values that the dialect's writer converts (SQLite's dates, decimals, JSON), each
+with its writer."""
 _NATIVE = OperationPath("native", "Hand-written SQL on the bare driver, the baseline's only API.")
 # SQL on the bare driver is the baseline's own API: the workloads' SQL, written once in harness/core/workloads/.
 PATHS = {
@@ -485,6 +489,41 @@ class _SQLite:
         return None
 
 
+def _reusable(where: Where) -> bool:
+    """Whether SQL built for these filters serves every call of their shape: not with an IN list (on SQLite its
+    length shapes the SQL) or a None (`IS NULL` for an equality)."""
+    return not where.shape.has_in and None not in where.values
+
+
+def _bound(values: tuple[Any, ...], writers: _Writers) -> Sequence[Any]:
+    """A kept statement's values, each at a position of `writers` converted by its writer (None stays None)."""
+    if not writers:
+        return values
+    converted = list(values)
+    for i, write in writers:
+        if converted[i] is not None:
+            converted[i] = write(converted[i])
+    return converted
+
+
+def _row_reader(
+    model: type, columns: Sequence[str], readers: Mapping[str, Callable[[Any], Any]]
+) -> Callable[[Sequence[Any]], Any]:
+    """A function making a `model` object of a row of `columns`, the value of each column in `readers` converted by
+    it (NULL stays None). Its source is generated once per entity, as dataclasses generate an __init__: the generic
+    loop it replaces (a list per row, a reader per column looked up) cost 0.4 us a row more than the hand-written
+    mapping of the adapter tax's control (harness/bench/tax.py, backends/raw/controls.py)."""
+    names = [f"c{i}" for i in range(len(columns))]
+    values = [
+        f"read_{c}({n}) if {n} is not None else None" if c in readers else n
+        for n, c in zip(names, columns, strict=True)
+    ]
+    source = f"def read_row(row):\n    {', '.join(names)}, = row\n    return model({', '.join(values)})\n"
+    namespace: dict[str, Any] = {"model": model} | {f"read_{c}": readers[c] for c in columns if c in readers}
+    exec(source, namespace)  # the source holds the schema's column names only
+    return cast(Callable[[Sequence[Any]], Any], namespace["read_row"])
+
+
 class RawProvider(BaseORMProvider[Any]):
     name = "raw"
     migration_facts = MigrationFacts(
@@ -525,12 +564,13 @@ class RawProvider(BaseORMProvider[Any]):
         self.capabilities = Capabilities(
             self._db.connection_model, self._db.row_locks, self._db.notes, paths=PATHS | dict(self._db.paths)
         )
-        self._readers = {
-            name: [(i, self._db.readers[c]) for i, c in enumerate(entity.columns) if c in self._db.readers]
+        self._row_readers = {
+            name: _row_reader(getattr(self.models, name), entity.columns, self._db.readers)
             for name, entity in ENTITIES.items()
         }
-        self._clauses: dict[tuple[Any, ...], str] = {}
-        self._inserts: dict[tuple[str, tuple[str, ...]], str] = {}
+        self._clauses: dict[tuple[WhereShape, int], tuple[str, _Writers]] = {}
+        self._gets: dict[tuple[WhereShape, str], tuple[str, _Writers]] = {}
+        self._inserts: dict[tuple[str, tuple[str, ...]], tuple[str, _Writers]] = {}
 
     async def _connect(self) -> None:
         await self._db.connect()
@@ -547,9 +587,9 @@ class RawProvider(BaseORMProvider[Any]):
     def pool_status(self) -> dict[str, int] | None:
         return self._db.pool_status()
 
-    # SQL is built as plain strings. The WHERE clauses and INSERTs of the hot paths are kept once built, per shape:
-    # building them cost a get by primary key 3 to 6 us a call, 10 to 20% of the bare driver call it is measured
-    # against (the adapter tax, harness/bench/tax.py).
+    # SQL is built as plain strings, and kept once built per shape of call (the WHERE clauses, the gets by filters,
+    # the INSERTs), with the positions of the values the dialect converts: building it cost a get by primary key 3 to
+    # 6 us a call, 10 to 20% of the bare driver call it is measured against (the adapter tax, harness/bench/tax.py).
 
     def _param(self, column: str, value: Any) -> Any:
         write = self._db.writers.get(column)
@@ -560,28 +600,27 @@ class RawProvider(BaseORMProvider[Any]):
             return [row[c] for c in columns]
         return [self._param(c, row[c]) for c in columns]
 
-    def _where(self, where: Sequence[Condition], params: list[Any]) -> str:
+    def _where(self, where: Where, params: list[Any]) -> str:
         """The WHERE clause of the conditions, their values appended to `params`. Without an IN list (on SQLite its
-        size shapes the SQL) the clause depends on the fields, the operators, the NULL tests and the number of
-        parameters before it only: built once per such shape."""
-        shape: list[Any] = [len(params)]
-        values = []
-        for c in where:
-            if c.op == "in":
-                return self._built_where(where, params)
-            if c.op == "eq" and c.value is None:
-                shape.append(c.field)
-            else:
-                shape.append((c.field, c.op))
-                values.append(self._param(c.field, c.value))
-        key = tuple(shape)
-        clause = self._clauses.get(key)
-        if clause is None:
-            clause = self._clauses[key] = self._built_where(where, [*params])
-        params += values
+        length shapes the SQL) or a None (`IS NULL` for an equality), the clause depends on the filters' shape and
+        the number of parameters before it only: built once per such pair (`_reusable`)."""
+        key = (where.shape, len(params))
+        kept = self._clauses.get(key)
+        if kept is None or None in where.values:
+            clause = self._built_where(where, params)
+            if _reusable(where):
+                self._clauses[key] = (clause, self._writers_of(where.shape.fields))
+            return clause
+        clause, writers = kept
+        params += _bound(where.values, writers)
         return clause
 
-    def _built_where(self, where: Sequence[Condition], params: list[Any]) -> str:
+    def _writers_of(self, columns: Sequence[str]) -> _Writers:
+        """The positions of `columns` whose values the dialect's writer converts, with the writer."""
+        writers = self._db.writers
+        return tuple((i, writers[column]) for i, column in enumerate(columns) if column in writers)
+
+    def _built_where(self, where: Where, params: list[Any]) -> str:
         parts = []
         for c in where:
             if c.op == "in":
@@ -600,39 +639,36 @@ class RawProvider(BaseORMProvider[Any]):
         return (await self._db.read(sql, params))[0][0]
 
     def _objects(self, entity: Entity, rows: Sequence[Sequence[Any]]) -> list[Any]:
-        model, readers = getattr(self.models, entity.name), self._readers[entity.name]
-        if not readers:
-            return [model(*row) for row in rows]
-        objects = []
-        for row in rows:
-            values = list(row)
-            for i, read in readers:
-                if (value := values[i]) is not None:  # NULL stays None
-                    values[i] = read(value)
-            objects.append(model(*values))
-        return objects
+        return list(map(self._row_readers[entity.name], rows))
 
     async def _create(self, model: Any, data: dict[str, Any]) -> Any:
         entity = self.models.entity(model)
         columns = tuple(data)
-        sql = self._inserts.get((entity.name, columns))
-        if sql is None:
+        kept = self._inserts.get((entity.name, columns))
+        if kept is None:
             values = (
                 f"({', '.join(columns)}) VALUES ({self._placeholders(len(columns))})" if columns else "DEFAULT VALUES"
             )
-            sql = self._inserts[entity.name, columns] = (
-                f"INSERT INTO {entity.table} {values} RETURNING {_COLUMNS[entity.name]}"
-            )
-        return self._objects(entity, await self._db.fetch(sql, self._values(columns, data)))[0]
+            sql = f"INSERT INTO {entity.table} {values} RETURNING {_COLUMNS[entity.name]}"
+            kept = self._inserts[entity.name, columns] = (sql, self._writers_of(columns))
+        (row,) = await self._db.fetch(kept[0], _bound(tuple(data.values()), kept[1]))
+        return self._row_readers[entity.name](row)
 
-    async def _get(self, model: Any, where: tuple[Condition, ...], for_update: bool) -> Any | None:
-        entity = self.models.entity(model)
-        params: list[Any] = []
-        sql = f"{_SELECT[entity.name]}{self._where(where, params)} LIMIT 1"
-        if for_update and self._db.row_locks:
-            sql += " FOR UPDATE"
-        rows = await self._db.read(sql, params)
-        return self._objects(entity, rows)[0] if rows else None
+    async def _get(self, model: Any, where: Where, for_update: bool) -> Any | None:
+        # The whole statement is kept per shape, as `_where` keeps a clause: the get by key is the cheapest call
+        # measured, so a function call and a string built per call show in its tax.
+        entity = where.shape.entity
+        lock = " FOR UPDATE" if for_update and self._db.row_locks else ""
+        kept = self._gets.get((where.shape, lock))
+        if kept is None or None in where.values:
+            built: list[Any] = []
+            sql = f"{_SELECT[entity.name]}{self._where(where, built)} LIMIT 1{lock}"
+            if _reusable(where):
+                self._gets[where.shape, lock] = (sql, self._writers_of(where.shape.fields))
+            rows = await self._db.read(sql, built)
+        else:
+            rows = await self._db.read(kept[0], _bound(where.values, kept[1]))
+        return self._row_readers[entity.name](rows[0]) if rows else None
 
     async def _get_many(self, model: Any, selection: Selection) -> list[Any]:
         entity = self.models.entity(model)
@@ -654,7 +690,7 @@ class RawProvider(BaseORMProvider[Any]):
         params.extend(self._values(list(data), data))
         return ", ".join(f"{c} = {self._db.placeholder(n)}" for n, c in enumerate(data, first))
 
-    async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None:
+    async def _update(self, model: Any, where: Where, data: dict[str, Any]) -> Any | None:
         entity = self.models.entity(model)
         params: list[Any] = []
         assignments = self._set(data, params)
@@ -662,17 +698,17 @@ class RawProvider(BaseORMProvider[Any]):
         rows = await self._db.fetch(sql, params)
         return self._objects(entity, rows)[0] if rows else None
 
-    async def _delete(self, model: Any, where: tuple[Condition, ...]) -> bool:
+    async def _delete(self, model: Any, where: Where) -> bool:
         entity = self.models.entity(model)
         params: list[Any] = []
         return await self._db.execute(f"DELETE FROM {entity.table}{self._where(where, params)}", params) > 0
 
-    async def _count(self, model: Any, where: tuple[Condition, ...]) -> int:
+    async def _count(self, model: Any, where: Where) -> int:
         entity = self.models.entity(model)
         params: list[Any] = []
         return await self._scalar(f"SELECT COUNT(*) FROM {entity.table}{self._where(where, params)}", params)
 
-    async def _exists(self, model: Any, where: tuple[Condition, ...]) -> bool:
+    async def _exists(self, model: Any, where: Where) -> bool:
         entity = self.models.entity(model)
         params: list[Any] = []
         sql = f"SELECT EXISTS (SELECT 1 FROM {entity.table}{self._where(where, params)})"
@@ -685,7 +721,7 @@ class RawProvider(BaseORMProvider[Any]):
         await self._db.executemany(sql, [self._values(columns, row) for row in rows])
         return len(rows)
 
-    async def _update_many(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> int:
+    async def _update_many(self, model: Any, where: Where, data: dict[str, Any]) -> int:
         entity = self.models.entity(model)
         params: list[Any] = []
         assignments = self._set(data, params)

@@ -70,11 +70,11 @@ from harness.core.config import DatabaseConfig
 from harness.core.contract import (
     BaseORMProvider,
     Capabilities,
-    Condition,
     MigrationFacts,
     Models,
     OperationPath,
     Selection,
+    Where,
 )
 from harness.core.errors import ConnectionFailed, redact, translated_errors
 from harness.core.schema import Entity, latest_revision, relation_chain, relation_kind
@@ -105,7 +105,7 @@ def _selected(model: Any, selection: Selection) -> Select[Any]:
     return stmt
 
 
-def _criteria(model: Any, where: tuple[Condition, ...]) -> list[ColumnElement[bool]]:
+def _criteria(model: Any, where: Where) -> list[ColumnElement[bool]]:
     # `column == None` compiles to IS NULL; `in_([])` to an always-false expression.
     columns = [getattr(model, c.field) for c in where]
     return [
@@ -417,7 +417,7 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
             await session.flush()
         return obj
 
-    async def _get(self, model: Any, where: tuple[Condition, ...], for_update: bool) -> Any | None:
+    async def _get(self, model: Any, where: Where, for_update: bool) -> Any | None:
         stmt = select(model).where(*_criteria(model, where)).limit(1)
         if for_update:
             # SQLite's compiler renders nothing. populate_existing: a row locked now may have changed since this
@@ -429,20 +429,20 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
     async def _get_many(self, model: Any, selection: Selection) -> list[Any]:
         return await self._select(_selected(model, selection))
 
-    async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None:
+    async def _update(self, model: Any, where: Where, data: dict[str, Any]) -> Any | None:
         return await self._returning(update(model).where(*_criteria(model, where)).values(data).returning(model))
 
-    async def _delete(self, model: Any, where: tuple[Condition, ...]) -> bool:
+    async def _delete(self, model: Any, where: Where) -> bool:
         return await self._execute_dml(delete(model).where(*_criteria(model, where))) > 0
 
-    async def _count(self, model: Any, where: tuple[Condition, ...]) -> int:
+    async def _count(self, model: Any, where: Where) -> int:
         async with self._reading() as session:
             count = await session.scalar(select(func.count()).select_from(model).where(*_criteria(model, where)))
         if count is None:  # COUNT(*) always returns one row
             raise RuntimeError("SELECT COUNT(*) returned no row")
         return count
 
-    async def _exists(self, model: Any, where: tuple[Condition, ...]) -> bool:
+    async def _exists(self, model: Any, where: Where) -> bool:
         async with self._reading() as session:
             return bool(await session.scalar(select(exists().where(*_criteria(model, where)))))
 
@@ -505,7 +505,7 @@ class SQLAlchemyProvider(BaseORMProvider[Base]):
             await session.execute(insert(model).execution_options(render_nulls=True), rows)
         return len(rows)
 
-    async def _update_many(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> int:
+    async def _update_many(self, model: Any, where: Where, data: dict[str, Any]) -> int:
         return await self._execute_dml(update(model).where(*_criteria(model, where)).values(data))
 
     async def _link_tags(self, pairs: list[tuple[int, int]]) -> int:

@@ -58,11 +58,11 @@ from harness.core.config import DatabaseConfig
 from harness.core.contract import (
     BaseORMProvider,
     Capabilities,
-    Condition,
     MigrationFacts,
     Models,
     OperationPath,
     Selection,
+    Where,
 )
 from harness.core.errors import NotNullViolation, translated_errors
 from harness.core.pools import asyncpg_pool_gauges
@@ -199,7 +199,7 @@ def _cost(entity: str, path: str) -> int:
     return 2 if relation_chain(entity, path)[-1][1].kind == "m2m" else 1
 
 
-def _query(model: type[Model], where: tuple[Condition, ...]) -> QuerySet[Any]:
+def _query(model: type[Model], where: Where) -> QuerySet[Any]:
     lookups: dict[str, Any] = {}
     for c in where:
         if c.op == "eq" and c.value is None:
@@ -350,7 +350,7 @@ class TortoiseProvider(BaseORMProvider[Model]):
         return await model.create(**data)
 
     @_in_context
-    async def _get(self, model: Any, where: tuple[Condition, ...], for_update: bool) -> Any | None:
+    async def _get(self, model: Any, where: Where, for_update: bool) -> Any | None:
         query = _query(model, where)
         if for_update and self.capabilities.row_locks:
             query = query.select_for_update()
@@ -361,7 +361,7 @@ class TortoiseProvider(BaseORMProvider[Model]):
         return await _selected(model, selection)
 
     @_in_context
-    async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None:
+    async def _update(self, model: Any, where: Where, data: dict[str, Any]) -> Any | None:
         # 2 statements: Tortoise has no UPDATE ... RETURNING, and re-reading after QuerySet.update() would miss the
         # row when `data` changes the filtered column; save() writes only `data`, by primary key.
         obj = await _query(model, where).first()
@@ -370,15 +370,15 @@ class TortoiseProvider(BaseORMProvider[Model]):
         return obj
 
     @_in_context
-    async def _delete(self, model: Any, where: tuple[Condition, ...]) -> bool:
+    async def _delete(self, model: Any, where: Where) -> bool:
         return await _query(model, where).delete() > 0
 
     @_in_context
-    async def _count(self, model: Any, where: tuple[Condition, ...]) -> int:
+    async def _count(self, model: Any, where: Where) -> int:
         return await _query(model, where).count()
 
     @_in_context
-    async def _exists(self, model: Any, where: tuple[Condition, ...]) -> bool:
+    async def _exists(self, model: Any, where: Where) -> bool:
         return await _query(model, where).exists()
 
     @_in_context
@@ -396,7 +396,7 @@ class TortoiseProvider(BaseORMProvider[Model]):
         return len(rows)
 
     @_in_context
-    async def _update_many(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> int:
+    async def _update_many(self, model: Any, where: Where, data: dict[str, Any]) -> int:
         return await _query(model, where).update(**data)
 
     @_in_context

@@ -10,11 +10,12 @@ harness/core/statements.py leaves them out too) and the pg_stat_statements queri
 A statement the server refused with an error (the duplicate INSERT of `sign_up_duplicate`) is left out of the
 harness's side: pg_stat_statements records completed statements only.
 
-One known gap of the server's count: PostgreSQL 15's pg_stat_statements counts a utility statement run from
-a named prepared statement on its first execution only (measured: `prepare("SAVEPOINT a")` executed three
-times shows 1 call). SQLAlchemy's asyncpg dialect sends SAVEPOINT, RELEASE and ROLLBACK TO that way, and
-the warm-up round has already executed them, so for those kinds the server may count fewer than the driver
-sent; every other kind must agree exactly.
+One known gap of the server's count: pg_stat_statements counts a utility statement run from a named prepared
+statement on its first execution only (measured on PostgreSQL 15, and again on the embedded server's 18.6:
+`prepare("SAVEPOINT a")` executed three times and `SAVEPOINT b` sent four times as simple queries show 5 calls).
+SQLAlchemy's asyncpg dialect sends SAVEPOINT, RELEASE and ROLLBACK TO that way, and the warm-up round has already
+executed them, so for those kinds the server may count fewer than the driver sent; every other kind must agree
+exactly.
 """
 
 from __future__ import annotations

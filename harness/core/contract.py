@@ -100,7 +100,7 @@ Writing an adapter
     Subclass `BaseORMProvider`, set `name`, build `self.models` and `self.capabilities` in `__init__`
     (no I/O), and implement the underscored hooks below. The public methods validate the input against the
     shared schema, call the hook, and translate errors, so a hook receives parsed, checked arguments
-    (`Condition`s, a `Selection`, full relation paths, non-empty `data`) and may assume them valid.
+    (a `Where`, a `Selection`, full relation paths, non-empty `data`) and may assume them valid.
 
 Deviations from the seed interface
     "The seed" is the provider interface this project started from and its users adopt in their services:
@@ -134,7 +134,7 @@ Deviations from the seed interface
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -165,8 +165,9 @@ T = TypeVar("T")
 """The adapter's model type (its ORM's model base class)."""
 
 
-# Condition, Ordering and Selection are built on every call: named tuples, as a frozen dataclass's __init__ costs
-# about three times more (object.__setattr__ per field), which the adapter tax (harness/bench/tax.py) measures.
+# Where, Selection and Ordering are built on every call, and a Condition each time an adapter iterates a Where:
+# named tuples and a slotted class, as a frozen dataclass's __init__ costs about three times more (object.__setattr__
+# per field), which the adapter tax (harness/bench/tax.py) measures.
 
 
 class Condition(NamedTuple):
@@ -182,10 +183,43 @@ class Ordering(NamedTuple):
     descending: bool
 
 
+@dataclass(frozen=True, eq=False)
+class WhereShape:
+    """What a filter dict's keys say, checked against the schema: the fields and operators of its conditions, in the
+    dict's order. One object per entity and tuple of keys (`parse_filters` keeps them), so an adapter can key what it
+    builds per call shape (its SQL) on the shape itself: it hashes by identity."""
+
+    entity: Entity
+    fields: tuple[str, ...]
+    ops: tuple[Operator, ...]
+    has_in: bool
+    """A condition is `field__in`: its value is a list, whose length may shape the SQL."""
+
+
+class Where:
+    """The parsed filters of one call: their `shape` and their `values`, in the shape's order. It iterates as the
+    `Condition`s they make, built on demand: an adapter that keys its SQL on the shape reads the values alone."""
+
+    __slots__ = ("shape", "values")
+
+    def __init__(self, shape: WhereShape, values: tuple[Any, ...]) -> None:
+        self.shape = shape
+        self.values = values
+
+    def __iter__(self) -> Iterator[Condition]:
+        return map(Condition._make, zip(self.shape.fields, self.shape.ops, self.values, strict=True))
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __repr__(self) -> str:
+        return f"Where({self.shape.entity.name}: {', '.join(f'{c.field} {c.op} {c.value!r}' for c in self)})"
+
+
 class Selection(NamedTuple):
     """Which rows a read returns, parsed: the conditions, the order, then the page (`limit`, `offset`)."""
 
-    where: tuple[Condition, ...]
+    where: Where
     ordering: Ordering | None = None
     limit: int | None = None
     offset: int | None = None
@@ -266,25 +300,30 @@ class Models(SimpleNamespace):
             raise UnknownFieldError(f"{model!r} is not a model of this provider") from None
 
 
-def parse_filters(entity: Entity, filters: Mapping[str, Any] | None) -> tuple[Condition, ...]:
-    """Check a filter dict against the schema and parse it into `Condition`s. Each key is checked once per entity
-    (`_PARSED_KEYS`), its value on every call."""
+def parse_filters(entity: Entity, filters: Mapping[str, Any] | None) -> Where:
+    """Check a filter dict against the schema and parse it into a `Where`. Its keys are checked once per entity and
+    tuple of keys (`_SHAPES`); the values are taken as they are, a `field__in` value as a list."""
+    keys = tuple(filters) if filters else ()
+    shapes = _SHAPES[entity.name]
+    shape = shapes.get(keys)
+    if shape is None:
+        shape = shapes[keys] = _shape(entity, keys)
     if not filters:
-        return ()
-    parsed_keys = _PARSED_KEYS.get(entity.name)
-    if parsed_keys is None:
-        parsed_keys = _PARSED_KEYS[entity.name] = {}
-    conditions = []
-    for key, value in filters.items():
-        parsed = parsed_keys.get(key)
-        if parsed is None:
-            parsed = parsed_keys[key] = _parse_key(entity, key)
-        conditions.append(Condition(parsed[0], parsed[1], list(value) if parsed[1] == "in" else value))
-    return tuple(conditions)
+        return Where(shape, ())
+    values = tuple(filters.values())
+    if shape.has_in:
+        values = tuple(list(v) if op == "in" else v for op, v in zip(shape.ops, values, strict=True))
+    return Where(shape, values)
 
 
-_PARSED_KEYS: dict[str, dict[str, tuple[str, Operator]]] = {}
-"""Entity name -> filter key -> its (field, operator), for the keys that passed `_parse_key`."""
+_SHAPES: dict[str, dict[tuple[str, ...], WhereShape]] = {name: {} for name in ENTITIES}
+"""Entity name -> tuple of filter keys -> their shape, for the keys that passed `_parse_key`."""
+
+
+def _shape(entity: Entity, keys: tuple[str, ...]) -> WhereShape:
+    parsed = [_parse_key(entity, key) for key in keys]
+    ops = tuple(op for _, op in parsed)
+    return WhereShape(entity, tuple(field for field, _ in parsed), ops, "in" in ops)
 
 
 def _parse_key(entity: Entity, key: str) -> tuple[str, Operator]:
@@ -343,7 +382,7 @@ def check_new_rows(entity: Entity, rows: Iterable[Mapping[str, Any]]) -> None:
             checked = fields
 
 
-def check_identifies_one_row(entity: Entity, where: tuple[Condition, ...], operation: str = "update") -> None:
+def check_identifies_one_row(entity: Entity, where: Where, operation: str = "update") -> None:
     """Raise `AmbiguousFilter` unless the conditions test a key of the entity (`Entity.keys`) for equality."""
     tested = {c.field for c in where if c.op == "eq" and c.value is not None}
     if not any(set(key) <= tested for key in entity.keys):
@@ -674,28 +713,28 @@ class BaseORMProvider(
     async def _create(self, model: Any, data: dict[str, Any]) -> Any: ...
 
     @abstractmethod
-    async def _get(self, model: Any, where: tuple[Condition, ...], for_update: bool) -> Any | None: ...
+    async def _get(self, model: Any, where: Where, for_update: bool) -> Any | None: ...
 
     @abstractmethod
     async def _get_many(self, model: Any, selection: Selection) -> list[Any]: ...
 
     @abstractmethod
-    async def _update(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> Any | None: ...
+    async def _update(self, model: Any, where: Where, data: dict[str, Any]) -> Any | None: ...
 
     @abstractmethod
-    async def _delete(self, model: Any, where: tuple[Condition, ...]) -> bool: ...
+    async def _delete(self, model: Any, where: Where) -> bool: ...
 
     @abstractmethod
-    async def _count(self, model: Any, where: tuple[Condition, ...]) -> int: ...
+    async def _count(self, model: Any, where: Where) -> int: ...
 
     @abstractmethod
-    async def _exists(self, model: Any, where: tuple[Condition, ...]) -> bool: ...
+    async def _exists(self, model: Any, where: Where) -> bool: ...
 
     @abstractmethod
     async def _create_many(self, model: Any, rows: list[dict[str, Any]]) -> int: ...
 
     @abstractmethod
-    async def _update_many(self, model: Any, where: tuple[Condition, ...], data: dict[str, Any]) -> int: ...
+    async def _update_many(self, model: Any, where: Where, data: dict[str, Any]) -> int: ...
 
     @abstractmethod
     async def _link_tags(self, pairs: list[tuple[int, int]]) -> int: ...
