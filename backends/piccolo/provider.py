@@ -136,7 +136,7 @@ _M2M_SIDES = {"Task": ("task_id", "tag_id"), "Tag": ("tag_id", "task_id")}
 
 
 def _where(table: type[Table], where: Where) -> list[Any]:
-    return [_condition(getattr(table, c.field), c.op, c.value) for c in where]
+    return [_condition(getattr(table, field), op, value) for field, op, value in where]
 
 
 def _condition(column: Column, op: str, value: Any) -> Any:

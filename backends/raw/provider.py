@@ -622,14 +622,14 @@ class RawProvider(BaseORMProvider[Any]):
 
     def _built_where(self, where: Where, params: list[Any]) -> str:
         parts = []
-        for c in where:
-            if c.op == "in":
-                parts.append(self._db.in_list(c.field, [self._param(c.field, v) for v in c.value], params))
-            elif c.op == "eq" and c.value is None:
-                parts.append(f"{c.field} IS NULL")
+        for field, op, value in where:
+            if op == "in":
+                parts.append(self._db.in_list(field, [self._param(field, v) for v in value], params))
+            elif op == "eq" and value is None:
+                parts.append(f"{field} IS NULL")
             else:
-                params.append(self._param(c.field, c.value))
-                parts.append(f"{c.field} {_OPERATORS[c.op]} {self._db.placeholder(len(params))}")
+                params.append(self._param(field, value))
+                parts.append(f"{field} {_OPERATORS[op]} {self._db.placeholder(len(params))}")
         return " WHERE " + " AND ".join(parts) if parts else ""
 
     def _placeholders(self, count: int) -> str:

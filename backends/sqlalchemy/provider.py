@@ -107,11 +107,11 @@ def _selected(model: Any, selection: Selection) -> Select[Any]:
 
 def _criteria(model: Any, where: Where) -> list[ColumnElement[bool]]:
     # `column == None` compiles to IS NULL; `in_([])` to an always-false expression.
-    columns = [getattr(model, c.field) for c in where]
-    return [
-        col.in_(c.value) if c.op == "in" else getattr(col, _COMPARISONS[c.op])(c.value)
-        for col, c in zip(columns, where, strict=True)
-    ]
+    criteria = []
+    for field, op, value in where:
+        column = getattr(model, field)
+        criteria.append(column.in_(value) if op == "in" else getattr(column, _COMPARISONS[op])(value))
+    return criteria
 
 
 @cache

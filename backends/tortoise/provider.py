@@ -201,11 +201,11 @@ def _cost(entity: str, path: str) -> int:
 
 def _query(model: type[Model], where: Where) -> QuerySet[Any]:
     lookups: dict[str, Any] = {}
-    for c in where:
-        if c.op == "eq" and c.value is None:
-            lookups[f"{c.field}__isnull"] = True
+    for field, op, value in where:
+        if op == "eq" and value is None:
+            lookups[f"{field}__isnull"] = True
         else:
-            lookups[c.field + _SUFFIX[c.op]] = c.value
+            lookups[field + _SUFFIX[op]] = value
     return model.filter(**lookups)
 
 

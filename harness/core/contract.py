@@ -165,17 +165,13 @@ T = TypeVar("T")
 """The adapter's model type (its ORM's model base class)."""
 
 
-# Where, Selection and Ordering are built on every call, and a Condition each time an adapter iterates a Where:
-# named tuples and a slotted class, as a frozen dataclass's __init__ costs about three times more (object.__setattr__
-# per field), which the adapter tax (harness/bench/tax.py) measures.
+# Where, Selection and Ordering are built on every call: named tuples and a slotted class, as a frozen dataclass's
+# __init__ costs about three times more (object.__setattr__ per field), which the adapter tax (harness/bench/tax.py)
+# measures. For the same reason a condition is a plain tuple, made by zip as an adapter iterates a Where: building a
+# named tuple per condition cost an ORM's get by key 1 to 2% of its tax.
 
-
-class Condition(NamedTuple):
-    """One parsed filter: `field op value`, e.g. Condition("priority", "gte", 3)."""
-
-    field: str
-    op: Operator
-    value: Any
+Condition = tuple[str, Operator, Any]
+"""One parsed filter: (field, operator, value), e.g. ("priority", "gte", 3)."""
 
 
 class Ordering(NamedTuple):
@@ -198,7 +194,8 @@ class WhereShape:
 
 class Where:
     """The parsed filters of one call: their `shape` and their `values`, in the shape's order. It iterates as the
-    `Condition`s they make, built on demand: an adapter that keys its SQL on the shape reads the values alone."""
+    `Condition`s they make (`for field, op, value in where`); an adapter that keys its SQL on the shape reads the
+    values alone."""
 
     __slots__ = ("shape", "values")
 
@@ -207,13 +204,14 @@ class Where:
         self.values = values
 
     def __iter__(self) -> Iterator[Condition]:
-        return map(Condition._make, zip(self.shape.fields, self.shape.ops, self.values, strict=True))
+        # Not strict: the three are as long as each other by construction, and the check costs a fifth of the zip.
+        return zip(self.shape.fields, self.shape.ops, self.values, strict=False)
 
     def __len__(self) -> int:
         return len(self.values)
 
     def __repr__(self) -> str:
-        return f"Where({self.shape.entity.name}: {', '.join(f'{c.field} {c.op} {c.value!r}' for c in self)})"
+        return f"Where({self.shape.entity.name}: {', '.join(f'{f} {op} {value!r}' for f, op, value in self)})"
 
 
 class Selection(NamedTuple):
@@ -384,7 +382,7 @@ def check_new_rows(entity: Entity, rows: Iterable[Mapping[str, Any]]) -> None:
 
 def check_identifies_one_row(entity: Entity, where: Where, operation: str = "update") -> None:
     """Raise `AmbiguousFilter` unless the conditions test a key of the entity (`Entity.keys`) for equality."""
-    tested = {c.field for c in where if c.op == "eq" and c.value is not None}
+    tested = {field for field, op, value in where if op == "eq" and value is not None}
     if not any(set(key) <= tested for key in entity.keys):
         keys = " or ".join(" and ".join(key) for key in entity.keys)
         raise AmbiguousFilter(
