@@ -496,7 +496,7 @@ def _reusable(where: Where) -> bool:
 
 
 def _bound(values: tuple[Any, ...], writers: _Writers) -> Sequence[Any]:
-    """A kept statement's values, each at a position of `writers` converted by its writer (None stays None)."""
+    """A statement's values, each at a position of `writers` converted by its writer (None stays None)."""
     if not writers:
         return values
     converted = list(values)
@@ -595,11 +595,6 @@ class RawProvider(BaseORMProvider[Any]):
         write = self._db.writers.get(column)
         return value if write is None or value is None else write(value)
 
-    def _values(self, columns: Sequence[str], row: dict[str, Any]) -> list[Any]:
-        if not self._db.writers:
-            return [row[c] for c in columns]
-        return [self._param(c, row[c]) for c in columns]
-
     def _where(self, where: Where, params: list[Any]) -> str:
         """The WHERE clause of the conditions, their values appended to `params`. Without an IN list (on SQLite its
         length shapes the SQL) or a None (`IS NULL` for an equality), the clause depends on the filters' shape and
@@ -687,7 +682,7 @@ class RawProvider(BaseORMProvider[Any]):
 
     def _set(self, data: dict[str, Any], params: list[Any]) -> str:
         first = len(params) + 1
-        params.extend(self._values(list(data), data))
+        params.extend(_bound(tuple(data.values()), self._writers_of(tuple(data))))
         return ", ".join(f"{c} = {self._db.placeholder(n)}" for n, c in enumerate(data, first))
 
     async def _update(self, model: Any, where: Where, data: dict[str, Any]) -> Any | None:
@@ -718,7 +713,8 @@ class RawProvider(BaseORMProvider[Any]):
         # No chunking: executemany binds one row at a time, far from any parameter limit.
         entity, columns = self.models.entity(model), list(rows[0])
         sql = f"INSERT INTO {entity.table} ({', '.join(columns)}) VALUES ({self._placeholders(len(columns))})"
-        await self._db.executemany(sql, [self._values(columns, row) for row in rows])
+        writers = self._writers_of(columns)
+        await self._db.executemany(sql, [_bound(tuple(row[c] for c in columns), writers) for row in rows])
         return len(rows)
 
     async def _update_many(self, model: Any, where: Where, data: dict[str, Any]) -> int:
