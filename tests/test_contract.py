@@ -506,6 +506,26 @@ async def test_a_read_from_another_task_never_sees_an_open_transaction_s_writes(
     assert seen == (None, 0)
 
 
+async def test_row_counts_are_the_statement_s_own_while_other_tasks_write(fresh: Loaded) -> None:
+    """On a shared SQLite connection too, where other tasks' statements run between this one's being sent and its
+    count being read: update_many counts the rows it changed, delete finds nothing to delete."""
+    p, Task, Tag = fresh.provider, fresh.provider.models.Task, fresh.provider.models.Tag
+    first_users = sum(1 for task in fresh.dataset.tasks if task["user_id"] == 1)
+
+    def create(i: int) -> Any:
+        return p.create(Tag, {"name": f"written meanwhile {i}"})
+
+    results = await asyncio.gather(
+        p.update_many(Task, {"user_id": 1}, {"completed": True}),
+        *(create(i) for i in range(10)),
+        p.delete(Tag, {"name": "never written"}),
+        *(create(i) for i in range(10, 20)),
+        p.delete(Tag, {"name": "never written either"}),
+    )
+    assert (results[0], results[11], results[-1]) == (first_users, False, False)
+    assert await p.count(Tag, {"name__in": [f"written meanwhile {i}" for i in range(20)]}) == 20
+
+
 async def test_violation_inside_transaction_rolls_back_all_of_it(fresh: Loaded) -> None:
     p, User = fresh.provider, fresh.provider.models.User
     with pytest.raises(UniqueViolation):

@@ -30,7 +30,7 @@ import asyncio
 import contextlib
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -91,6 +91,8 @@ _CENTS = Decimal("0.01")
 _Writers = tuple[tuple[int, Callable[[Any], Any]], ...]
 """The positions of a statement's values that the dialect's writer converts (SQLite's dates, decimals, JSON), each
 with its writer."""
+_RowReader = Callable[[Sequence[Any]], Any]
+"""A function making one object of a row (`_row_reader`)."""
 _NATIVE = OperationPath("native", "Hand-written SQL on the bare driver, the baseline's only API.")
 # SQL on the bare driver is the baseline's own API: the workloads' SQL, written once in harness/core/workloads/.
 PATHS = {
@@ -196,17 +198,19 @@ class _Postgres:
         finally:
             await self._pool.release(connection)
 
-    async def fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
+    def fetch(self, sql: str, params: Sequence[Any]) -> Awaitable[list[Any]]:
+        """One statement's rows. Without a pool_timeout to apply it returns asyncpg's own coroutine, as the SQLite
+        side does (a coroutine of its own is a level of awaiting more on every call)."""
         if self._timed():
-            async with self._acquired() as connection:
-                return await connection.fetch(sql, *params)
-        return await self._executor().fetch(sql, *params)
+            return self._fetch_timed(sql, params)
+        return self._executor().fetch(sql, *params)
+
+    async def _fetch_timed(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        async with self._acquired() as connection:
+            return cast(list[Any], await connection.fetch(sql, *params))
 
     async def rows(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         return [dict(record) for record in await self.fetch(sql, params)]
-
-    read = fetch
-    """A statement that writes nothing (the SQLite side's lock-free path; asyncpg's pool needs none)."""
 
     async def execute(self, sql: str, params: Sequence[Any]) -> int:
         """Run a write and return its row count, read from the status string ("UPDATE 3")."""
@@ -288,8 +292,9 @@ def _datetime_in(value: Any) -> Any:
 
 
 class _SQLite:
-    """aiosqlite: one connection behind an asyncio.Lock, as Tortoise does. A transaction holds the lock until it
-    ends; a ContextVar (the savepoint depth) tells the calls made inside it not to take the lock again."""
+    """aiosqlite: one connection behind an asyncio.Lock. A transaction holds the lock until it ends; a ContextVar (the
+    savepoint depth) tells the calls made inside it not to take the lock again. A single statement outside a
+    transaction waits for the lock only while another task's transaction holds it (`_free`)."""
 
     connection_model: ClassVar[ConnectionModel] = "single-connection"
     placeholder_style: ClassVar[PlaceholderStyle] = "qmark"
@@ -338,7 +343,7 @@ class _SQLite:
     def __init__(self, config: DatabaseConfig) -> None:
         self._path = config.sqlite_path
         self._connection: aiosqlite.Connection | None = None
-        self._lock: asyncio.Lock | None = None
+        self._lock = asyncio.Lock()  # a new one at each connect: a lock belongs to the loop it first waits in
         self._depth: ContextVar[int] = ContextVar("raw_sqlite_depth", default=0)
 
     @staticmethod
@@ -351,7 +356,7 @@ class _SQLite:
         return f"{column} IN ({', '.join('?' * len(values))})"  # "IN ()" is valid SQLite and matches nothing
 
     async def connect(self) -> None:
-        self._lock = asyncio.Lock()  # created here: it belongs to the running loop
+        self._lock = asyncio.Lock()
         try:
             # isolation_level=None: sqlite3 issues no implicit BEGIN, transactions are ours alone.
             connection = await aiosqlite.connect(self._path, isolation_level=None)
@@ -373,25 +378,35 @@ class _SQLite:
             raise ConnectionFailed(f"SQLite database {self._path!r} is not connected")
         return self._connection
 
-    @property
-    def _connected_lock(self) -> asyncio.Lock:
-        if self._lock is None:
-            raise ConnectionFailed(f"SQLite database {self._path!r} is not connected")
-        return self._lock
-
     def _turn(self) -> contextlib.AbstractAsyncContextManager[Any]:
         """The lock, unless this task's transaction already holds it."""
-        return contextlib.nullcontext() if self._depth.get() else self._connected_lock
+        return contextlib.nullcontext() if self._depth.get() else self._lock
 
-    async def fetch(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        async with self._turn():
+    def _free(self) -> bool:
+        """Whether a single statement may go without the lock: this task's transaction holds it, or no one does.
+        aiosqlite's one thread runs statements in the order they are sent, so a statement sent while no transaction
+        is open runs, on its own (autocommit), before the BEGIN of any transaction that takes the lock after it."""
+        return bool(self._depth.get()) or not self._lock.locked()
+
+    def fetch(self, sql: str, params: Sequence[Any]) -> Awaitable[list[Any]]:
+        """One statement's rows. When it may go without the lock (`_free`, written out: each function call shows),
+        it returns aiosqlite's own coroutine: waiting for the lock cost every call its acquire and release and a
+        coroutine of its own, 1 us of a 50 us get by key or insert (the adapter tax, harness/bench/tax.py)."""
+        connection = self._connection
+        if connection is not None and (self._depth.get() or not self._lock.locked()):
             # aiosqlite annotates execute_fetchall as Iterable[Row]; it returns cursor.fetchall(), a list.
+            return connection.execute_fetchall(sql, params)  # type: ignore[return-value]
+        return self._fetch_in_turn(sql, params)
+
+    async def _fetch_in_turn(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        async with self._lock:
             return cast(list[Any], await self._connected_db.execute_fetchall(sql, params))
 
     async def rows(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         # One hop to aiosqlite's thread, as fetch: execute_fetchall with sqlite3.Row as the row factory, which knows
         # the column names (a cursor would cost two more hops, fetchall and close). The factory is the connection's,
-        # so it is set only while this call has the connection to itself (its turn).
+        # so it is set during this call's turn only; a statement sent without the lock just before may still run
+        # while it is set, and gets sqlite3.Row rows, which index, unpack and slice as the tuples they stand for.
         async with self._turn():
             connection = self._connected_db
             connection.row_factory = sqlite3.Row
@@ -400,28 +415,14 @@ class _SQLite:
             finally:
                 connection.row_factory = None
 
-    async def read(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        """`fetch` for a statement that writes nothing, which takes the lock only while a transaction holds it:
-        aiosqlite's one thread runs statements in the order they are sent, so a read sent while no transaction is
-        open runs before the BEGIN of any transaction that takes the lock after it, and changes no row count that
-        `execute` reads. Waiting for the lock cost every read its acquire and release (the adapter tax,
-        harness/bench/tax.py, measures them)."""
-        lock, connection = self._connected_lock, self._connected_db
-        # aiosqlite annotates execute_fetchall as Iterable[Row]; it returns cursor.fetchall(), a list.
-        if self._depth.get() or not lock.locked():
-            return await connection.execute_fetchall(sql, params)  # type: ignore[return-value]
-        async with lock:
-            return await connection.execute_fetchall(sql, params)  # type: ignore[return-value]
-
     async def execute(self, sql: str, params: Sequence[Any]) -> int:
-        # total_changes also counts rows deleted by ON DELETE CASCADE: exact for UPDATE (this schema has no
-        # ON UPDATE actions), and DELETE only needs "more than none". Reading a cursor's rowcount instead would
-        # cost one more hop to aiosqlite's thread to close it.
-        async with self._turn():
-            connection = self._connected_db
-            before = connection.total_changes
-            await connection.execute_fetchall(sql, params)
-            return connection.total_changes - before
+        """Run a write and return its row count: sqlite3's rowcount for the statement (rows a cascade deletes not
+        counted), read from the cursor aiosqlite hands back, in one hop. The cursor is not closed, as aiosqlite's own
+        execute_fetchall leaves its cursor: sqlite3 resets a statement that returns no rows once it has run, so
+        nothing is held, and closing would be one more hop. Sent without the lock as `fetch` is."""
+        async with contextlib.nullcontext() if self._free() else self._lock:
+            cursor = await self._connected_db.execute(sql, params)
+        return cursor.rowcount
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         transaction = contextlib.nullcontext() if self._depth.get() else self.transaction()
@@ -441,7 +442,7 @@ class _SQLite:
             # executescript would first commit the open transaction (Python 3.11's sqlite3 does so).
             raise ConfigurationError("raw migrations on SQLite cannot run inside a transaction")
         connection = self._connected_db
-        async with self._connected_lock:
+        async with self._lock:
             if foreign_keys_off:
                 await self._run("PRAGMA foreign_keys = OFF")
             try:
@@ -506,9 +507,7 @@ def _bound(values: tuple[Any, ...], writers: _Writers) -> Sequence[Any]:
     return converted
 
 
-def _row_reader(
-    model: type, columns: Sequence[str], readers: Mapping[str, Callable[[Any], Any]]
-) -> Callable[[Sequence[Any]], Any]:
+def _row_reader(model: type, columns: Sequence[str], readers: Mapping[str, Callable[[Any], Any]]) -> _RowReader:
     """A function making a `model` object of a row of `columns`, the value of each column in `readers` converted by
     it (NULL stays None). Its source is generated once per entity, as dataclasses generate an __init__: the generic
     loop it replaces (a list per row, a reader per column looked up) cost 0.4 us a row more than the hand-written
@@ -521,7 +520,7 @@ def _row_reader(
     source = f"def read_row(row):\n    {', '.join(names)}, = row\n    return model({', '.join(values)})\n"
     namespace: dict[str, Any] = {"model": model} | {f"read_{c}": readers[c] for c in columns if c in readers}
     exec(source, namespace)  # the source holds the schema's column names only
-    return cast(Callable[[Sequence[Any]], Any], namespace["read_row"])
+    return cast(_RowReader, namespace["read_row"])
 
 
 class RawProvider(BaseORMProvider[Any]):
@@ -569,8 +568,10 @@ class RawProvider(BaseORMProvider[Any]):
             for name, entity in ENTITIES.items()
         }
         self._clauses: dict[tuple[WhereShape, int], tuple[str, _Writers]] = {}
-        self._gets: dict[tuple[WhereShape, str], tuple[str, _Writers]] = {}
-        self._inserts: dict[tuple[str, tuple[str, ...]], tuple[str, _Writers]] = {}
+        self._gets: dict[WhereShape, tuple[str, _Writers, _RowReader]] = {}
+        self._locking_gets: dict[WhereShape, tuple[str, _Writers, _RowReader]] = {}  # FOR UPDATE
+        # Keyed by the model class and the columns given: one lookup, no entity found first.
+        self._inserts: dict[tuple[Any, tuple[str, ...]], tuple[str, _Writers, _RowReader]] = {}
 
     async def _connect(self) -> None:
         await self._db.connect()
@@ -631,39 +632,52 @@ class RawProvider(BaseORMProvider[Any]):
         return ", ".join(self._db.placeholder(n) for n in range(1, count + 1))
 
     async def _scalar(self, sql: str, params: list[Any]) -> Any:
-        return (await self._db.read(sql, params))[0][0]
+        return (await self._db.fetch(sql, params))[0][0]
 
     def _objects(self, entity: Entity, rows: Sequence[Sequence[Any]]) -> list[Any]:
         return list(map(self._row_readers[entity.name], rows))
 
     async def _create(self, model: Any, data: dict[str, Any]) -> Any:
-        entity = self.models.entity(model)
         columns = tuple(data)
-        kept = self._inserts.get((entity.name, columns))
+        kept = self._inserts.get((model, columns))
         if kept is None:
-            values = (
-                f"({', '.join(columns)}) VALUES ({self._placeholders(len(columns))})" if columns else "DEFAULT VALUES"
-            )
-            sql = f"INSERT INTO {entity.table} {values} RETURNING {_COLUMNS[entity.name]}"
-            kept = self._inserts[entity.name, columns] = (sql, self._writers_of(columns))
-        (row,) = await self._db.fetch(kept[0], _bound(tuple(data.values()), kept[1]))
-        return self._row_readers[entity.name](row)
+            kept = self._inserts[model, columns] = self._built_insert(self.models.entity(model), columns)
+        sql, writers, read_row = kept
+        values = tuple(data.values())
+        (row,) = await self._db.fetch(sql, _bound(values, writers) if writers else values)
+        return read_row(row)
+
+    def _built_insert(self, entity: Entity, columns: tuple[str, ...]) -> tuple[str, _Writers, _RowReader]:
+        """The INSERT of a row of `columns`, the positions of the values the dialect converts, the row reader."""
+        values = f"({', '.join(columns)}) VALUES ({self._placeholders(len(columns))})" if columns else "DEFAULT VALUES"
+        sql = f"INSERT INTO {entity.table} {values} RETURNING {_COLUMNS[entity.name]}"
+        return sql, self._writers_of(columns), self._row_readers[entity.name]
 
     async def _get(self, model: Any, where: Where, for_update: bool) -> Any | None:
-        # The whole statement is kept per shape, as `_where` keeps a clause: the get by key is the cheapest call
-        # measured, so a function call and a string built per call show in its tax.
-        entity = where.shape.entity
-        lock = " FOR UPDATE" if for_update and self._db.row_locks else ""
-        kept = self._gets.get((where.shape, lock))
+        # The whole statement is kept per shape, with its row reader, as `_where` keeps a clause: the get by key is the
+        # cheapest call measured, so a function call, a string or a tuple built per call shows in its tax.
+        locking = for_update and self._db.row_locks
+        kept = (self._locking_gets if locking else self._gets).get(where.shape)
+        params: Sequence[Any]
         if kept is None or None in where.values:
-            built: list[Any] = []
-            sql = f"{_SELECT[entity.name]}{self._where(where, built)} LIMIT 1{lock}"
-            if _reusable(where):
-                self._gets[where.shape, lock] = (sql, self._writers_of(where.shape.fields))
-            rows = await self._db.read(sql, built)
+            sql, params, read_row = self._built_get(where, locking)
         else:
-            rows = await self._db.read(kept[0], _bound(where.values, kept[1]))
-        return self._row_readers[entity.name](rows[0]) if rows else None
+            sql, writers, read_row = kept
+            params = _bound(where.values, writers) if writers else where.values  # no call when none converts
+        rows = await self._db.fetch(sql, params)
+        return read_row(rows[0]) if rows else None
+
+    def _built_get(self, where: Where, locking: bool) -> tuple[str, list[Any], _RowReader]:
+        """A get's statement, its values and its row reader; kept for the filters' shape where it serves every call
+        of that shape (`_reusable`)."""
+        entity = where.shape.entity
+        params: list[Any] = []
+        sql = f"{_SELECT[entity.name]}{self._where(where, params)} LIMIT 1{' FOR UPDATE' if locking else ''}"
+        read_row = self._row_readers[entity.name]
+        if _reusable(where):
+            gets = self._locking_gets if locking else self._gets
+            gets[where.shape] = (sql, self._writers_of(where.shape.fields), read_row)
+        return sql, params, read_row
 
     async def _get_many(self, model: Any, selection: Selection) -> list[Any]:
         entity = self.models.entity(model)
@@ -678,7 +692,7 @@ class RawProvider(BaseORMProvider[Any]):
             params.append(selection.offset)
             no_limit = self._db.no_limit if selection.limit is None else ""
             sql += f"{no_limit} OFFSET {self._db.placeholder(len(params))}"
-        return self._objects(entity, await self._db.read(sql, params))
+        return self._objects(entity, await self._db.fetch(sql, params))
 
     def _set(self, data: dict[str, Any], params: list[Any]) -> str:
         first = len(params) + 1
@@ -748,7 +762,7 @@ class RawProvider(BaseORMProvider[Any]):
         if relation.kind == "forward":
             ids = list({getattr(p, relation.via) for p in parents})
             clause = self._db.in_list("id", ids, params)
-            children = self._objects(target, await self._db.read(self._select_sql(target, clause), params))
+            children = self._objects(target, await self._db.fetch(self._select_sql(target, clause), params))
             by_id = {child.id: child for child in children}
             for parent in parents:
                 setattr(parent, name, by_id.get(getattr(parent, relation.via)))
@@ -756,7 +770,7 @@ class RawProvider(BaseORMProvider[Any]):
         groups: dict[int, list[Any]] = {p.id: [] for p in parents}
         if relation.kind == "reverse":
             clause = self._db.in_list(relation.via, list(groups), params)
-            children = self._objects(target, await self._db.read(self._select_sql(target, clause), params))
+            children = self._objects(target, await self._db.fetch(self._select_sql(target, clause), params))
             for child in children:
                 groups[getattr(child, relation.via)].append(child)
         else:
@@ -774,7 +788,7 @@ class RawProvider(BaseORMProvider[Any]):
             f"SELECT {columns}, l.{mine} FROM {target.table} t JOIN task_tags l ON l.{theirs} = t.id"
             f" WHERE {self._db.in_list('l.' + mine, list(groups), params)}"
         )
-        rows = await self._db.read(sql, params)
+        rows = await self._db.fetch(sql, params)
         by_id: dict[int, Any] = {}
         for obj, row in zip(self._objects(target, [row[:-1] for row in rows]), rows, strict=True):
             groups[row[-1]].append(by_id.setdefault(obj.id, obj))

@@ -193,9 +193,9 @@ class WhereShape:
 
 
 class Where:
-    """The parsed filters of one call: their `shape` and their `values`, in the shape's order. It iterates as the
-    `Condition`s they make (`for field, op, value in where`); an adapter that keys its SQL on the shape reads the
-    values alone."""
+    """The parsed filters of one call: their `shape` and their `values`, in the shape's order (a `field__in` value
+    as a list). It iterates as the `Condition`s they make (`for field, op, value in where`); an adapter that keys its
+    SQL on the shape reads the values alone."""
 
     __slots__ = ("shape", "values")
 
@@ -289,6 +289,8 @@ class Models(SimpleNamespace):
             raise TypeError(f"models missing for entities: {', '.join(sorted(missing))}")
         super().__init__(**models)
         self._entities = {id(model): ENTITIES[name] for name, model in models.items()}
+        self._shapes: dict[tuple[Any, tuple[str, ...]], WhereShape] = {}
+        self._new_rows: set[tuple[int, tuple[str, ...]]] = set()
 
     def entity(self, model: Any) -> Entity:
         """The shared-schema entity that `model` implements in this adapter."""
@@ -296,6 +298,30 @@ class Models(SimpleNamespace):
             return self._entities[id(model)]
         except KeyError:
             raise UnknownFieldError(f"{model!r} is not a model of this provider") from None
+
+    def where(self, model: Any, filters: Mapping[str, Any] | None) -> Where:
+        """`parse_filters` for the entity `model` implements, its shape found in one lookup per model and tuple of
+        keys: every contract call with filters parses them, and finding the entity, then the shape, cost a get by key
+        about 1 us more (2 to 3% of the raw baseline's on SQLite, the adapter tax: harness/bench/tax.py)."""
+        keys = tuple(filters) if filters else ()
+        try:
+            shape = self._shapes.get((model, keys))
+        except TypeError:  # an unhashable model: not one of ours
+            shape = None
+        if shape is None:
+            # Kept for a model of this provider only: entity() raises for any other.
+            shape = self._shapes[model, keys] = parse_filters(self.entity(model), filters).shape
+        if filters and not shape.has_in:
+            return Where(shape, tuple(filters.values()))
+        return parse_filters(shape.entity, filters)
+
+    def check_new_row(self, model: Any, row: Mapping[str, Any]) -> None:
+        """`check_new_row` for the entity `model` implements, once per model and tuple of fields (one lookup, as
+        `where` finds a shape)."""
+        fields = (id(model), tuple(row))
+        if fields not in self._new_rows:
+            check_new_row(self.entity(model), row)
+            self._new_rows.add(fields)  # a model of this provider (entity() raises otherwise), see `where`
 
 
 def parse_filters(entity: Entity, filters: Mapping[str, Any] | None) -> Where:
@@ -356,18 +382,10 @@ def check_data(entity: Entity, data: Mapping[str, Any]) -> None:
 
 
 def check_new_row(entity: Entity, row: Mapping[str, Any]) -> None:
-    """A row for `create`: known fields, and every required one; checked once per entity and set of fields."""
-    fields = (entity.name, tuple(row))
-    if fields in _NEW_ROW_FIELDS:
-        return
+    """A row for `create`: known fields, and every required one."""
     check_data(entity, row)
     if missing := [column for column in entity.required if column not in row]:
         raise NotNullViolation(f"a new {entity.name} needs {', '.join(missing)}")
-    _NEW_ROW_FIELDS.add(fields)
-
-
-_NEW_ROW_FIELDS: set[tuple[str, tuple[str, ...]]] = set()
-"""(entity name, fields in order) of the rows that passed `check_new_row`."""
 
 
 def check_new_rows(entity: Entity, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -508,7 +526,7 @@ class BaseORMProvider(
     migration_facts: ClassVar[MigrationFacts]
 
     async def create(self, model: type[T], data: Mapping[str, Any]) -> T:
-        check_new_row(self.models.entity(model), data)
+        self.models.check_new_row(model, data)
         try:
             return await self._create(model, dict(data))
         except Exception as exc:
@@ -520,7 +538,7 @@ class BaseORMProvider(
             return await self.create(model, data)
 
     async def get(self, model: type[T], filters: Mapping[str, Any], *, for_update: bool = False) -> T | None:
-        where = parse_filters(self.models.entity(model), filters)
+        where = self.models.where(model, filters)
         try:
             return await self._get(model, where, for_update)
         except Exception as exc:
@@ -534,16 +552,17 @@ class BaseORMProvider(
         offset: int | None = None,
         order_by: str | None = None,
     ) -> list[T]:
-        entity = self.models.entity(model)
-        selection = Selection(parse_filters(entity, filters), parse_ordering(entity, order_by), limit, offset)
+        where = self.models.where(model, filters)
+        entity = where.shape.entity
+        selection = Selection(where, parse_ordering(entity, order_by), limit, offset)
         try:
             return await self._get_many(model, selection)
         except Exception as exc:
             raise_translated(exc)
 
     async def update(self, model: type[T], filters: Mapping[str, Any], data: Mapping[str, Any]) -> T | None:
-        entity = self.models.entity(model)
-        where = parse_filters(entity, filters)
+        where = self.models.where(model, filters)
+        entity = where.shape.entity
         check_identifies_one_row(entity, where)
         check_data(entity, data)
         try:
@@ -554,21 +573,21 @@ class BaseORMProvider(
             raise_translated(exc)
 
     async def delete(self, model: type[T], filters: Mapping[str, Any]) -> bool:
-        where = parse_filters(self.models.entity(model), filters)
+        where = self.models.where(model, filters)
         try:
             return await self._delete(model, where)
         except Exception as exc:
             raise_translated(exc)
 
     async def count(self, model: type[T], filters: Mapping[str, Any] | None = None) -> int:
-        where = parse_filters(self.models.entity(model), filters)
+        where = self.models.where(model, filters)
         try:
             return await self._count(model, where)
         except Exception as exc:
             raise_translated(exc)
 
     async def exists(self, model: type[T], filters: Mapping[str, Any]) -> bool:
-        where = parse_filters(self.models.entity(model), filters)
+        where = self.models.where(model, filters)
         try:
             return await self._exists(model, where)
         except Exception as exc:
@@ -584,8 +603,8 @@ class BaseORMProvider(
             raise_translated(exc)
 
     async def update_many(self, model: type[T], filters: Mapping[str, Any], data: Mapping[str, Any]) -> int:
-        entity = self.models.entity(model)
-        where = parse_filters(entity, filters)
+        where = self.models.where(model, filters)
+        entity = where.shape.entity
         check_data(entity, data)
         if not data:
             return 0
@@ -608,8 +627,9 @@ class BaseORMProvider(
     ) -> T | None:
         """The one object `filters` identify (a key tested for equality, else `AmbiguousFilter`) with `relations`
         loaded, or None."""
-        entity = self.models.entity(model)
-        where, paths = parse_filters(entity, filters), expand_relations(entity, relations)
+        where = self.models.where(model, filters)
+        entity = where.shape.entity
+        paths = expand_relations(entity, relations)
         check_identifies_one_row(entity, where, "get_with_relations")
         try:
             found = await self._get_many_optimized(model, Selection(where), paths)
@@ -627,8 +647,9 @@ class BaseORMProvider(
         relations: Sequence[str] | None = None,
     ) -> list[T]:
         """`get_many` with `relations` loaded on every object, through the ORM's eager path, in one call."""
-        entity = self.models.entity(model)
-        selection = Selection(parse_filters(entity, filters), parse_ordering(entity, order_by), limit, offset)
+        where = self.models.where(model, filters)
+        entity = where.shape.entity
+        selection = Selection(where, parse_ordering(entity, order_by), limit, offset)
         paths = expand_relations(entity, relations or ())
         try:
             return await self._get_many_optimized(model, selection, paths)

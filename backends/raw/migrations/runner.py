@@ -17,7 +17,7 @@ connection), so providers on different databases migrate at once without sharing
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -35,7 +35,7 @@ Direction = Literal["up", "down"]
 
 
 class ScriptRunner(Protocol):
-    async def fetch(self, sql: str, params: Sequence[Any]) -> list[Any]: ...
+    def fetch(self, sql: str, params: Sequence[Any]) -> Awaitable[list[Any]]: ...
 
     async def script(self, sql: str) -> None:
         """Run several statements, each on its own (autocommit)."""
