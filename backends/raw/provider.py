@@ -333,7 +333,8 @@ class _SQLite:
         "expires_at": _datetime_in,
     }
     notes = (
-        "One aiosqlite connection behind an asyncio.Lock, held by a transaction for its whole duration.",
+        "One aiosqlite connection behind an asyncio.Lock, held by a transaction for its whole duration; a single "
+        "statement outside a transaction waits for it only while another task's transaction holds it.",
         "NUMERIC(12,2) is stored with SQLite's NUMERIC affinity and read back as Decimal quantized to cents.",
         "create_many outside a transaction wraps executemany in BEGIN/COMMIT (atomic, like asyncpg's).",
         "Not applied: pool_size, pool_min, pool_max, max_overflow, pool_timeout (one connection behind a lock on "
