@@ -403,6 +403,9 @@ def _stability(args: argparse.Namespace) -> int:
     _print_frame(result.pairs_frame())
     print("\nspread of the ratio to raw across runs (max / min - 1):")
     _print_frame(result.spread_frame())
+    if not result.machine.empty:
+        print("\nthe machine's speed in each run (raw's times over the first run's):")
+        _print_frame(result.machine)
     print(f"stability: {markdown}\n           {table}")
     return 0
 

@@ -301,8 +301,8 @@ class Models(SimpleNamespace):
 
     def where(self, model: Any, filters: Mapping[str, Any] | None) -> Where:
         """`parse_filters` for the entity `model` implements, its shape found in one lookup per model and tuple of
-        keys: every contract call with filters parses them, and finding the entity, then the shape, cost a get by key
-        about 1 us more (2 to 3% of the raw baseline's on SQLite, the adapter tax: harness/bench/tax.py)."""
+        keys: every contract call with filters parses them, and finding the entity, then the shape, is a call and a
+        lookup more on the cheapest calls measured (the adapter tax, harness/bench/tax.py)."""
         keys = tuple(filters) if filters else ()
         try:
             shape = self._shapes.get((model, keys))

@@ -12,6 +12,10 @@ ranked). Across the runs, per case:
   equivalence band) is reversed by another run (a reversal: the other run's medians are in the opposite order);
 * each ORM's ratio to raw (its median over raw's) in each run, and its spread: max / min - 1 across runs.
 
+Per database, how fast the machine ran each run as the baseline saw it: raw's median over the first run's,
+geometric mean over the cases. The intervals of one run cannot see the machine change speed between runs, and a ratio
+to raw moves with it where one adapter's time is more Python and the other's more round trip.
+
 The intervals measure the noise between the rounds of one run; what the runs disagree on beyond them is the
 drift between runs (a shared machine, another moment), which no single run shows.
 """
@@ -42,6 +46,9 @@ class Stability:
     cases: pd.DataFrame
     """One row per case: CASE columns, `fastest` (each run's, joined by ` | `), `same_fastest`, `tie_declared`,
     per pair `order_agrees a/b` and `reversal a/b`, per ORM `spread <orm>` (ratio to raw, max / min - 1)."""
+    machine: pd.DataFrame
+    """Per database: `run <i>`, raw's times over the first run's (geometric mean over the cases), and their `spread`
+    (max / min - 1); empty when a run has no raw baseline."""
 
     def fastest_frame(self) -> pd.DataFrame:
         """The share of cases whose fastest ORM is the same in every run, overall and where no run declares a tie."""
@@ -103,7 +110,18 @@ def stability(runs: list[Run]) -> Stability:
     runs_samples = [samples(run.table) for run in runs]
     rows = [_case(key, [grid.loc[key] for grid in wide], runs_samples, orms) for key in common]
     cases = order(pd.DataFrame(rows, columns=[*CASE, *_case_columns(orms)])) if rows else pd.DataFrame()
-    return Stability(runs, orms, cases)
+    return Stability(runs, orms, cases, _machine(wide, common))
+
+
+def _machine(wide: list[pd.DataFrame], common: pd.Index) -> pd.DataFrame:
+    """Per database, each run's raw medians over the first run's, geometric mean over the common cases."""
+    if common.empty or any(BASELINE not in grid for grid in wide):
+        return pd.DataFrame()
+    logs = pd.DataFrame({i: np.log(grid.loc[common, BASELINE]) for i, grid in enumerate(wide, 1)})
+    speed = np.exp(logs.sub(logs[1], axis=0).groupby(level="database").mean())
+    frame = speed.rename(columns=lambda i: f"run {i}").map(lambda x: f"{x:.2f}x")
+    frame["spread"] = (speed.max(axis=1) / speed.min(axis=1) - 1).map(_percent)
+    return frame.reset_index()
 
 
 def _medians(run: Run) -> pd.DataFrame:
@@ -209,6 +227,17 @@ def _blocks(result: Stability) -> list[Block]:
         Paragraph("Per case: the largest ratio to raw over the smallest, minus one; median, p90 and max over cases."),
         Table(result.spread_frame()),
     ]
+    if not result.machine.empty:
+        blocks += [
+            Heading(2, "The machine in each run"),
+            Paragraph(
+                "Per database, raw's median in each case over the first run's, geometric mean over the cases: how "
+                "fast the machine ran each run, as the baseline saw it. One run's intervals cannot see a change of "
+                "speed between runs, and an ORM's ratio to raw moves with it where the ORM's time is more Python and "
+                "raw's more round trip: compare runs made at the same speed."
+            ),
+            Table(result.machine),
+        ]
     if not result.cases.empty:
         moved = result.cases[~result.cases["same_fastest"]]
         if not moved.empty:

@@ -22,9 +22,11 @@ def test_two_copies_agree_fully(reference_run: Path, tmp_path: Path, capsys: pyt
     pairs = result.pairs_frame()
     assert (pairs["share"] == "100%").all() and (pairs["reversed beyond noise"] == 0).all()
     assert (result.cases[[f"spread {orm}" for orm in result.orms]] == 0).all().all()
+    assert set(result.machine["run 2"]) == {"1.00x"} and set(result.machine["spread"]) == {"0.0%"}
     assert main(["stability", str(reference_run), str(reference_run), "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert "fastest ORM the same in every run" in printed and "100%" in printed
+    assert "the machine's speed in each run" in printed
     assert "Fastest ORM" in (tmp_path / STABILITY_MD).read_text() and (tmp_path / STABILITY_CSV).exists()
 
 
@@ -65,3 +67,19 @@ def test_a_changed_copy_disagrees(reference_run: Path, tmp_path: Path) -> None:
     assert case[f"spread {adapter}"] == pytest.approx(1.0)
     assert result.pairs_frame().set_index("pair").loc[pair, "reversed beyond noise"] >= 1
     assert result.fastest_frame()["share"].iloc[0] != "100%"
+
+
+def test_a_slower_machine_shows_in_raw_s_times(reference_run: Path, tmp_path: Path) -> None:
+    """A copy whose raw baseline on one database is 1.5 times slower in every benchmark: the machine ran 1.5 times
+    slower there, as the baseline saw it, and at the same speed on the other database."""
+    (tmp_path / "b").mkdir()
+    document = json.loads((reference_run / BENCHMARK_FILE).read_text())
+    slowed, other = "postgresql", "sqlite"
+    for bench in document["benchmarks"]:
+        info = bench["extra_info"]
+        if info.get("adapter") == BASELINE and info.get("database") == slowed and info.get("trial", 1) == 1:
+            scaled(document, bench, 1.5)
+    (tmp_path / "b" / BENCHMARK_FILE).write_text(json.dumps(document))
+    machine = stability([load_run(reference_run), load_run(tmp_path / "b")]).machine.set_index("database")
+    assert machine.loc[slowed, "run 2"] == "1.50x" and machine.loc[slowed, "spread"] == "50.0%"
+    assert machine.loc[other, "run 2"] == "1.00x"
