@@ -289,7 +289,7 @@ class Models(SimpleNamespace):
             raise TypeError(f"models missing for entities: {', '.join(sorted(missing))}")
         super().__init__(**models)
         self._entities = {id(model): ENTITIES[name] for name, model in models.items()}
-        self._shapes: dict[tuple[Any, tuple[str, ...]], WhereShape] = {}
+        self._shapes: dict[tuple[int, tuple[str, ...]], WhereShape] = {}
         self._new_rows: set[tuple[int, tuple[str, ...]]] = set()
 
     def entity(self, model: Any) -> Entity:
@@ -304,16 +304,14 @@ class Models(SimpleNamespace):
         keys: every contract call with filters parses them, and finding the entity, then the shape, is a call and a
         lookup more on the cheapest calls measured (the adapter tax, harness/bench/tax.py)."""
         keys = tuple(filters) if filters else ()
-        try:
-            shape = self._shapes.get((model, keys))
-        except TypeError:  # an unhashable model: not one of ours
-            shape = None
+        shape = self._shapes.get((id(model), keys))
         if shape is None:
-            # Kept for a model of this provider only: entity() raises for any other.
-            shape = self._shapes[model, keys] = parse_filters(self.entity(model), filters).shape
-        if filters and not shape.has_in:
+            # Kept for a model of this provider only (entity() raises for any other), which this object keeps
+            # alive: no other object can take its id.
+            shape = self._shapes[id(model), keys] = _shape_of(self.entity(model), keys)
+        if filters and not shape.has_in:  # `_where_of`'s common case, written out: a call less
             return Where(shape, tuple(filters.values()))
-        return parse_filters(shape.entity, filters)
+        return _where_of(shape, filters)
 
     def check_new_row(self, model: Any, row: Mapping[str, Any]) -> None:
         """`check_new_row` for the entity `model` implements, once per model and tuple of fields (one lookup, as
@@ -321,17 +319,26 @@ class Models(SimpleNamespace):
         fields = (id(model), tuple(row))
         if fields not in self._new_rows:
             check_new_row(self.entity(model), row)
-            self._new_rows.add(fields)  # a model of this provider (entity() raises otherwise), see `where`
+            self._new_rows.add(fields)  # as `where` keeps a shape
 
 
 def parse_filters(entity: Entity, filters: Mapping[str, Any] | None) -> Where:
     """Check a filter dict against the schema and parse it into a `Where`. Its keys are checked once per entity and
     tuple of keys (`_SHAPES`); the values are taken as they are, a `field__in` value as a list."""
-    keys = tuple(filters) if filters else ()
+    return _where_of(_shape_of(entity, tuple(filters) if filters else ()), filters)
+
+
+def _shape_of(entity: Entity, keys: tuple[str, ...]) -> WhereShape:
+    """The one shape of `entity`'s filters with these keys, checked the first time."""
     shapes = _SHAPES[entity.name]
     shape = shapes.get(keys)
     if shape is None:
         shape = shapes[keys] = _shape(entity, keys)
+    return shape
+
+
+def _where_of(shape: WhereShape, filters: Mapping[str, Any] | None) -> Where:
+    """The `Where` of filters whose keys are `shape`'s: their values, a `field__in` value as a list."""
     if not filters:
         return Where(shape, ())
     values = tuple(filters.values())
