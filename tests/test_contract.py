@@ -111,6 +111,8 @@ SAME_KEYS_CASES: list[tuple[dict[str, Any], Callable[[dict[str, Any]], bool]]] =
     ({"description": None}, lambda t: t["description"] is None),
     ({"description": "nothing matches this"}, lambda t: False),
     ({"description": None}, lambda t: t["description"] is None),
+    ({"due_date": datetime(2030, 1, 1, tzinfo=UTC)}, lambda t: t["due_date"] == datetime(2030, 1, 1, tzinfo=UTC)),
+    ({"due_date": None}, lambda t: t["due_date"] is None),
     ({"user_id__in": [1, 3]}, lambda t: t["user_id"] in (1, 3)),
     ({"user_id__in": [2, 4, 6]}, lambda t: t["user_id"] in (2, 4, 6)),
     (
@@ -122,8 +124,9 @@ SAME_KEYS_CASES: list[tuple[dict[str, Any], Callable[[dict[str, Any]], bool]]] =
         lambda t: t["created_at"] >= datetime(2026, 1, 1, 5, tzinfo=UTC),
     ),
 ]
-"""Calls whose filters have the same keys and other values, one after the other: an adapter that keeps SQL per shape
-of filters (the raw baseline) must bind each call's values, and build anew what the values shape (None, IN lists)."""
+"""Calls whose filters have the same keys and other values, one after the other, a None before a value and after one:
+an adapter that keeps SQL per shape of filters (the raw baseline) must bind each call's values, and build anew what
+the values shape (None, IN lists)."""
 
 
 async def test_filters_with_the_same_keys_answer_each_call(db: Loaded) -> None:

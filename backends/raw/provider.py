@@ -60,6 +60,7 @@ from harness.core.contract import (
     MigrationFacts,
     Models,
     OperationPath,
+    PreparedGet,
     Selection,
     Where,
     WhereShape,
@@ -569,8 +570,6 @@ class RawProvider(BaseORMProvider[Any]):
             for name, entity in ENTITIES.items()
         }
         self._clauses: dict[tuple[WhereShape, int], tuple[str, _Writers]] = {}
-        self._gets: dict[WhereShape, tuple[str, _Writers, _RowReader]] = {}
-        self._locking_gets: dict[WhereShape, tuple[str, _Writers, _RowReader]] = {}  # FOR UPDATE
         # Keyed by the model class and the columns given: one lookup, no entity found first.
         self._inserts: dict[tuple[Any, tuple[str, ...]], tuple[str, _Writers, _RowReader]] = {}
 
@@ -654,31 +653,35 @@ class RawProvider(BaseORMProvider[Any]):
         sql = f"INSERT INTO {entity.table} {values} RETURNING {_COLUMNS[entity.name]}"
         return sql, self._writers_of(columns), self._row_readers[entity.name]
 
+    def _prepare_get(self, model: Any, first: Where, for_update: bool) -> PreparedGet:
+        # The statement is built once per shape, with its row reader, as `_where` keeps a clause: the get by key is
+        # the cheapest call measured, so a function call, a string or a tuple built per call shows in its tax.
+        if not _reusable(first):
+            return super()._prepare_get(model, first, for_update)
+        shape = first.shape
+        sql, _, read_row = self._built_get(first, for_update)
+        writers = self._writers_of(shape.fields)
+
+        async def get(values: tuple[Any, ...]) -> Any | None:
+            if None in values:  # IS NULL: another statement
+                return await self._get(model, Where(shape, values), for_update)
+            rows = await self._db.fetch(sql, _bound(values, writers) if writers else values)  # no call if none converts
+            return read_row(rows[0]) if rows else None
+
+        return get
+
     async def _get(self, model: Any, where: Where, for_update: bool) -> Any | None:
-        # The whole statement is kept per shape, with its row reader, as `_where` keeps a clause: the get by key is the
-        # cheapest call measured, so a function call, a string or a tuple built per call shows in its tax.
-        locking = for_update and self._db.row_locks
-        kept = (self._locking_gets if locking else self._gets).get(where.shape)
-        params: Sequence[Any]
-        if kept is None or None in where.values:
-            sql, params, read_row = self._built_get(where, locking)
-        else:
-            sql, writers, read_row = kept
-            params = _bound(where.values, writers) if writers else where.values  # no call when none converts
+        sql, params, read_row = self._built_get(where, for_update)
         rows = await self._db.fetch(sql, params)
         return read_row(rows[0]) if rows else None
 
-    def _built_get(self, where: Where, locking: bool) -> tuple[str, list[Any], _RowReader]:
-        """A get's statement, its values and its row reader; kept for the filters' shape where it serves every call
-        of that shape (`_reusable`)."""
+    def _built_get(self, where: Where, for_update: bool) -> tuple[str, list[Any], _RowReader]:
+        """A get's statement, its values and its row reader."""
         entity = where.shape.entity
         params: list[Any] = []
+        locking = for_update and self._db.row_locks
         sql = f"{_SELECT[entity.name]}{self._where(where, params)} LIMIT 1{' FOR UPDATE' if locking else ''}"
-        read_row = self._row_readers[entity.name]
-        if _reusable(where):
-            gets = self._locking_gets if locking else self._gets
-            gets[where.shape] = (sql, self._writers_of(where.shape.fields), read_row)
-        return sql, params, read_row
+        return sql, params, self._row_readers[entity.name]
 
     async def _get_many(self, model: Any, selection: Selection) -> list[Any]:
         entity = self.models.entity(model)
