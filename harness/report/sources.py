@@ -73,9 +73,10 @@ def family_methods(family: str) -> list[str]:
 
 def contract_hooks(method: str) -> tuple[str, ...]:
     """The hooks the contract method `method` calls, read from the method's own code: the `self._name` attributes
-    that are methods of `BaseORMProvider`, in the order they appear. A public contract method it calls adds its
-    hooks in turn (`create_schema` -> `migrate` -> `_migrate`). A method that calls none (`pool_status`) is
-    overridden as it is: it is its own hook."""
+    that are methods of `BaseORMProvider`, in the order they appear; one defined by `BaseORMProvider` itself is
+    followed by the hooks it calls (`get` -> `_first_get` -> `_prepare_get` -> `_get`). A public contract method it
+    calls adds its hooks in turn (`create_schema` -> `migrate` -> `_migrate`). A method that calls none
+    (`pool_status`) is overridden as it is: it is its own hook."""
     return tuple(dict.fromkeys(_contract_hooks(method, frozenset()))) or (method,)
 
 
@@ -90,8 +91,10 @@ def _contract_hooks(method: str, visiting: frozenset[str]) -> list[str]:
         name = node.attr
         if name in CONTRACT_METHODS and name != method and name not in visiting:
             hooks += _contract_hooks(name, visiting | {method})
-        elif name.startswith("_") and not name.startswith("__") and _contract_method(name) is not None:
+        elif name.startswith("_") and not name.startswith("__") and (found := _contract_method(name)) is not None:
             hooks.append(name)
+            if found[0] is BaseORMProvider and name not in visiting:  # a step of the contract's own (`_first_get`)
+                hooks += _contract_hooks(name, visiting | {method})
     return hooks
 
 
