@@ -75,6 +75,12 @@ class Scenario:
         which the run records.
     quality: after the last timed round, `quality(p, data, result, **arguments)` returns figures of the answer's
         quality that timing cannot show (an approximate search's recall), recorded with the benchmark.
+    calls: how many calls a round of the full profile times, for a repeatable scenario (no setup, no concurrency),
+        so that a cheap read's round times its steady state rather than one cold call after the other adapters'
+        rounds (harness/bench/interleave.py). Declared, not calibrated from a timed call: calibrated, the count
+        moved between 1 and 4 from run to run with the machine's noise, and with it the times (raw's SQLite
+        `get_by_pk` about 115 us at 1 call a round, 54 to 89 us at 4), so runs and a family run alone measured
+        different states. About 2 ms of the median adapter's work a round on this machine.
     """
 
     run: Step
@@ -88,10 +94,13 @@ class Scenario:
     prepare: Prepare | None = None
     operations: tuple[str, ...] = ()
     quality: Step | None = None
+    calls: int = 1
 
     def __post_init__(self) -> None:
         if (self.parameter is None) != (self.sizes is None):
             raise TypeError(f"scenario {self.id}: a parameter needs its sizes, and sizes a parameter")
+        if self.calls < 1 or (self.calls > 1 and (self.setup is not None or self.parameter == "concurrency")):
+            raise TypeError(f"scenario {self.id}: calls={self.calls}: only a repeatable scenario makes several a round")
 
     @property
     def id(self) -> str:

@@ -223,7 +223,7 @@ SCENARIOS = (
         parameter="size",
         sizes=UPSERT_MANY,
     ),
-    Scenario(cache_get_live, "cache", _check_get, expected_queries=one_statement, operations=("cache_get",)),
+    Scenario(cache_get_live, "cache", _check_get, expected_queries=one_statement, operations=("cache_get",), calls=4),
     Scenario(
         cache_sweep,
         "cache",

@@ -139,11 +139,11 @@ async def _drop_new_comments(p: BaseORMProvider, data: Dataset) -> None:
 
 SCENARIOS = (
     Scenario(insert_one, "crud", _check_insert_one, setup=_drop_new_users, restore=_drop_new_users),
-    Scenario(get_by_pk, "crud", _check_middle_user),
-    Scenario(get_by_unique, "crud", _check_middle_user),
+    Scenario(get_by_pk, "crud", _check_middle_user, calls=4),
+    Scenario(get_by_unique, "crud", _check_middle_user, calls=4),
     Scenario(filter_page, "crud", _check_page),
-    Scenario(count, "crud", _check_count),
-    Scenario(exists, "crud", _check_exists),
+    Scenario(count, "crud", _check_count, calls=2),
+    Scenario(exists, "crud", _check_exists, calls=4),
     Scenario(update_one, "crud", _check_update_one, setup=_restore_task, restore=_restore_task),
     Scenario(delete_one, "crud", _check_delete_one, setup=_new_comment, restore=_drop_new_comments),
 )

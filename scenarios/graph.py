@@ -133,7 +133,14 @@ async def _two_statements(p: BaseORMProvider, data: Dataset) -> int:
 
 
 SCENARIOS = (
-    Scenario(k_hop_2, "graph", _check_neighbourhood(2), expected_queries=one_statement, operations=("neighbourhood",)),
+    Scenario(
+        k_hop_2,
+        "graph",
+        _check_neighbourhood(2),
+        expected_queries=one_statement,
+        operations=("neighbourhood",),
+        calls=2,
+    ),
     Scenario(k_hop_3, "graph", _check_neighbourhood(3), expected_queries=one_statement, operations=("neighbourhood",)),
     Scenario(reachable, "graph", _check_reachable, expected_queries=_two_statements, operations=("reachable",)),
     Scenario(

@@ -101,7 +101,7 @@ async def _read_then_write(p: BaseORMProvider, data: Dataset) -> int:
 
 
 SCENARIOS = (
-    Scenario(email_lookup, "users", _check_lookup, expected_queries=queries_of_one_select),
+    Scenario(email_lookup, "users", _check_lookup, expected_queries=queries_of_one_select, calls=4),
     Scenario(
         sign_in,
         "users",

@@ -12,8 +12,8 @@ One group, in the session's event loop:
    (every loaded dataset, every record) are no longer traversed by the collections of this group: what the
    collector costs during a round is what the round allocates, whatever ran before it in the process.
 2. calibration: each adapter's setup, one call and its honesty check (a wrong scenario fails here, before any
-   round; the failure is that adapter's alone). The calls give the calls per round: a repeatable scenario (no
-   setup) times several calls per round, `Profile.calls_per_round`, to time the steady state.
+   round; the failure is that adapter's alone). A cheap repeatable scenario (no setup) then times the calls per
+   round it declares, `Profile.calls_per_round`, to time the steady state.
 3. rounds: (writing scenarios on PostgreSQL) each adapter's settler is prepared, outside the time cap; then each
    round takes every adapter in a new random order: setup, then `settle` the database, then the timed round. The
    rounds stop when every adapter's median is known to within `Profile.precision` (`median_precision`), or the
@@ -130,25 +130,16 @@ async def measure_group(
 async def _calibrate(cases: Mapping[str, Case], outcomes: dict[str, Outcome], profile: Profile) -> dict[str, Case]:
     """Step 2: the cases whose checked first call passed, each set to its calls per round."""
     live: dict[str, Case] = {}
-    call_seconds: list[float] = []
     for adapter, case in cases.items():
-        if not profile.calibrated:
-            live[adapter] = case
-            continue
-        try:
-            first = await case.calibrate()
-            # The first call is cold (statement caches, the ORM's compiled queries): a repeatable scenario's calls
-            # per round come from a second one.
-            call_seconds.append(first.seconds if case.scenario.setup else (await case.calibrate()).seconds)
-        except Exception as exc:
-            outcomes[adapter].error = exc
-            continue
-        live[adapter] = case
-    if call_seconds:
+        if profile.calibrated:
+            try:
+                await case.calibrate()
+            except Exception as exc:
+                outcomes[adapter].error = exc
+                continue
         # The same calls per round for every adapter of the group: the same work in every round they pair.
-        calls = profile.calls_per_round(next(iter(cases.values())).scenario, statistics.median(call_seconds))
-        for case in live.values():
-            case.calls = calls
+        case.calls = profile.calls_per_round(case.scenario)
+        live[adapter] = case
     return live
 
 

@@ -62,8 +62,6 @@ class Profile:
         concurrent transfers) stops at 3 per trial, pooled with the other trials' rounds, rather than spending
         minutes of the run on a fixed floor; its per-trial `median_precision` is then None, and the report's
         intervals, from the pooled rounds, are as wide as the noise makes them.
-    steady_round: a repeatable scenario (no setup: a call leaves the database as it found it) makes as many calls
-        per round as fit in this many seconds, so a round times the steady state rather than one cold call.
     """
 
     name: Literal["quick", "full"]
@@ -72,7 +70,6 @@ class Profile:
     precision: float
     cap: float
     rounds: tuple[int, int]
-    steady_round: float
 
     def size(self, scenario: Scenario) -> int:
         """The scenario's rows (`size`) or operations per round (`concurrency`) in this profile; 0 without."""
@@ -83,14 +80,12 @@ class Profile:
         """Whether a checked, untimed first call calibrates the rounds (else one fixed round, no trial call)."""
         return self.rounds[1] > 1
 
-    def calls_per_round(self, scenario: Scenario, call_seconds: float) -> int:
-        """How many calls a round of `scenario` times, given one call's time (see `steady_round`)."""
-        if scenario.setup is not None or scenario.parameter == "concurrency" or not self.calibrated:
-            return 1
-        return max(1, min(MAX_CALLS_PER_ROUND, int(self.steady_round / max(call_seconds, 1e-6))))
+    def calls_per_round(self, scenario: Scenario) -> int:
+        """How many calls a round of `scenario` times: its declared `calls` (scenarios/base.py), one where a round is
+        not timed for its steady state (the quick profile's single round)."""
+        return scenario.calls if self.calibrated else 1
 
 
-MAX_CALLS_PER_ROUND = 50
 FULL = Profile(
     "full",
     DatasetSize(
@@ -109,7 +104,6 @@ FULL = Profile(
     precision=0.03,
     cap=0.7,
     rounds=(3, 300),
-    steady_round=0.002,
 )
 QUICK = Profile(
     "quick",
@@ -129,7 +123,6 @@ QUICK = Profile(
     precision=float("inf"),
     cap=0.0,
     rounds=(1, 1),
-    steady_round=0.0,
 )
 
 

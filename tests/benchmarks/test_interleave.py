@@ -80,13 +80,22 @@ async def test_every_adapter_gets_the_same_rounds_in_a_new_order_each_round(work
     assert await workloads["raw"].provider.count(workloads["raw"].provider.models.Task, {}) == len(DATA.tasks)
 
 
-async def test_a_repeatable_scenario_times_several_calls_per_round(workloads: dict[str, Workload]) -> None:
+async def test_a_repeatable_scenario_times_the_calls_per_round_it_declares(workloads: dict[str, Workload]) -> None:
     outcomes = await measure_group(cases(workloads, "get_by_pk"), MEASURED, random.Random(2), probe=False)
-    calls = {o.measured["calls_per_round"] for o in outcomes.values()}
-    assert len(calls) == 1 and calls.pop() > 1  # the same for every adapter: the same work in paired rounds
+    # The same for every adapter (the same work in paired rounds) and in every run: declared, not timed.
+    assert {o.measured["calls_per_round"] for o in outcomes.values()} == {CATALOGUE["get_by_pk"].calls} != {1}
+    assert all(len(o.samples) == 8 for o in outcomes.values())  # a sample per round, the time per call
     assert outcomes["raw"].measured.get("statements") is None  # not probed outside the first trial
     writing = await measure_group(cases(workloads, "update_one"), MEASURED, random.Random(2), probe=False)
     assert {o.measured["calls_per_round"] for o in writing.values()} == {1}
+
+
+def test_only_a_repeatable_scenario_declares_several_calls_per_round() -> None:
+    insert_one = CATALOGUE["insert_one"]  # its setup puts the table back before every round
+    with pytest.raises(TypeError, match="insert_one: calls=4"):
+        replace(insert_one, calls=4)
+    assert QUICK.calls_per_round(CATALOGUE["get_by_pk"]) == 1  # one round, one call
+    assert FULL.calls_per_round(CATALOGUE["get_by_pk"]) == CATALOGUE["get_by_pk"].calls
 
 
 async def test_precision_stops_the_rounds_when_reached(workloads: dict[str, Workload]) -> None:
