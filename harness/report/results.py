@@ -20,8 +20,9 @@ Schema versions: every benchmark carries `extra_info["harness_schema"]`. A file 
 trials and interleaved rounds) needs no migration: its benchmarks read as one trial each, their samples unpaired.
 
 Trials: a run measures each benchmark once per trial (harness/bench/interleave.py); `pooled_trials` makes them one
-benchmark before the table is built, every trial's samples together, plus `trials`, `trial_median` (one row per
-trial) and `trial_spread` (the largest trial median over the smallest).
+benchmark before the table is built, every trial's samples together (in trial order), plus `trials`, `trial_median`
+and `trial_rounds` (one row per trial: its median and how many of the samples are its rounds; `trial_samples` splits
+the samples by them) and `trial_spread` (the largest trial median over the smallest).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import math
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import accumulate, pairwise
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +95,7 @@ METRICS: dict[str, str] = {
     "trials": "trials",
     "trial_spread": "ratio",
     "trial_median": "s",
+    "trial_rounds": "rounds",
 }
 """Every metric of the table and its unit."""
 
@@ -163,12 +166,15 @@ def pooled_trials(benchmarks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _pooled(trials: list[dict[str, Any]]) -> dict[str, Any]:
     """A benchmark's trials as one: every trial's samples together, in trial order (the rounds of the adapters of
     a group stay paired: each trial gave each adapter the same rounds), the statistics recomputed from them, the
-    first trial's probes (only it probes), and `trial_medians`. Without the samples (pytest-benchmark stores them
-    with --benchmark-save-data, which `orm-harness run` passes) the statistics are the first trial's."""
+    first trial's probes (only it probes), `trial_medians` and `trial_rounds`. Without the samples (pytest-benchmark
+    stores them with --benchmark-save-data, which `orm-harness run` passes) the statistics are the first trial's."""
     first = trials[0]
     info = {**first["extra_info"], "trial_medians": [b["stats"]["median"] for b in trials]}
     samples = [b["stats"].get("data") for b in trials]
-    if len(trials) == 1 or not all(samples):
+    if not all(samples):
+        return {**first, "extra_info": info}
+    info["trial_rounds"] = [len(trial or ()) for trial in samples]
+    if len(trials) == 1:
         return {**first, "extra_info": info}
     data = [value for trial in samples for value in trial or ()]
     stats = _statistics(data)
@@ -312,6 +318,8 @@ def _metrics(info: Mapping[str, Any], stats: Mapping[str, Any]) -> Iterator[tupl
     yield "trial_spread", max(medians) / min(medians) if min(medians) > 0 else None
     for median in medians:
         yield "trial_median", median
+    for rounds in info.get("trial_rounds") or ():
+        yield "trial_rounds", rounds
     pool = info.get("pool") or {}
     for gauge in ("min", "max", "size", "checked_out_peak", "idle", "overflow"):
         yield f"pool_{gauge}", pool.get(gauge)
@@ -397,15 +405,35 @@ def samples(table: pd.DataFrame) -> Samples:
     return {key: list(group["value"]) for key, group in rows.groupby(SAMPLE_KEYS, sort=False)}
 
 
+TrialSamples = dict[tuple[str, str, str, str], list[list[float]]]
+"""Raw timing samples trial by trial, keyed like `Samples`."""
+
+
+def trial_samples(table: pd.DataFrame) -> TrialSamples:
+    """`samples` split into the run's trials by their `trial_rounds` (one trial where a table has none)."""
+    rounds = table[table["metric"] == "trial_rounds"].groupby(SAMPLE_KEYS, sort=False)["value"]
+    counts = {key: [int(n) for n in group] for key, group in rounds}
+    return {key: _split(values, counts.get(key, [len(values)])) for key, values in samples(table).items()}
+
+
+def _split(values: list[float], counts: list[int]) -> list[list[float]]:
+    if sum(counts) != len(values):
+        return [values]
+    bounds = [0, *accumulate(counts)]
+    return [values[start:end] for start, end in pairwise(bounds)]
+
+
 def time_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Per benchmark: median, spread (IQR, CV), rounds, and the ratios to the fastest ORM and to raw.
 
     Computed once per table (its bootstrap intervals take seconds): the report, its charts and the tier
     recommendation each ask for the summary of the same run's table, which nothing changes once loaded.
 
-    The ratios compare adapters on the same database, scenario and parameter. `fastest` names the fastest ORM
-    (the baseline and any reference store left out: which ORM is the question; raw's own row then says how far
-    below that ORM the database itself is, a reference store's how far another kind of store is). Each ratio
+    The ratios compare adapters on the same database, scenario and parameter: `statistics.ratio` of their trial
+    samples (paired rounds within a trial, the trials' geometric mean; the medians' ratio where the table has no
+    samples). `fastest` names the fastest ORM, the one no other ORM is faster than (the baseline and any reference
+    store left out: which ORM is the question; raw's own row then says how far below that ORM the database itself
+    is, a reference store's how far another kind of store is). Each ratio
     comes with its 95 percent bootstrap interval (`fastest_low`/`fastest_high`, `raw_low`/`raw_high`; NaN with
     fewer than `statistics.MIN_SAMPLES` rounds, and for the fastest ORM and raw themselves); `tied` is True where
     an adapter's interval against the fastest ORM reaches into the equivalence band around 1.0 (`statistics.is_tie`:
@@ -426,16 +454,50 @@ def _time_summary(table: pd.DataFrame) -> pd.DataFrame:
     wide = benchmarks_wide(
         table, ("time_median", "time_iqr", "time_q1", "time_q3", "time_cv", "rounds", "calls_per_round", "trial_spread")
     )
-    case = ["run", "database", "scenario", "parameter"]
-    orms = wide[wide["adapter"].isin(ORMS)].groupby(case)["time_median"]
-    index = pd.MultiIndex.from_frame(wide[case])
-    wide["ratio_to_fastest"] = wide["time_median"].to_numpy() / orms.min().reindex(index).to_numpy()
-    wide["fastest"] = wide["adapter"].reindex(orms.idxmin().reindex(index)).to_numpy()
-    baseline = wide[wide["adapter"] == BASELINE].set_index(case)
-    wide["ratio_to_raw"] = wide["time_median"].to_numpy() / baseline["time_median"].reindex(index).to_numpy()
-    wide = _with_intervals(wide, samples(table))
+    cases = list(zip(wide["database"], wide["scenario"], wide["parameter"], strict=True))
+    between = Ratios(table)
+    orms: dict[Case, list[str]] = {}
+    for adapter, case in zip(wide["adapter"], cases, strict=True):
+        if adapter in ORMS:
+            orms.setdefault(case, []).append(adapter)
+    fastest = {case: _fastest(names, case, between) for case, names in orms.items()}
+    with_raw = {case for adapter, case in zip(wide["adapter"], cases, strict=True) if adapter == BASELINE}
+    wide["fastest"] = [fastest.get(case) for case in cases]
+    wide["ratio_to_fastest"] = [
+        between(adapter, fastest[case], case) if case in fastest else math.nan
+        for adapter, case in zip(wide["adapter"], cases, strict=True)
+    ]
+    wide["ratio_to_raw"] = [
+        between(adapter, BASELINE, case) if case in with_raw else math.nan
+        for adapter, case in zip(wide["adapter"], cases, strict=True)
+    ]
+    wide = _with_intervals(wide, between.found)
     wide["unstable"] = wide["time_cv"] >= UNSTABLE_CV
     return order(wide)
+
+
+Case = tuple[str, str, str]
+"""(database, scenario, parameter): what a run measured every adapter on."""
+
+
+class Ratios:
+    """One adapter's time over another's in a case of one run's table: `statistics.ratio` of their trial samples, the
+    ratio of their medians where the table has no samples."""
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self.found = trial_samples(table)
+        medians = table[table["metric"] == "time_median"]
+        self.medians = dict(zip(zip(*(medians[k] for k in SAMPLE_KEYS), strict=True), medians["value"], strict=True))
+
+    def __call__(self, adapter: str, other: str, case: Case) -> float:
+        paired = statistics.ratio(self.found.get((adapter, *case)), self.found.get((other, *case)))
+        return paired if paired is not None else self.medians[(adapter, *case)] / self.medians[(other, *case)]
+
+
+def _fastest(orms: list[str], case: Case, between: Ratios) -> str:
+    """The ORM no other beats: the one whose largest ratio over another ORM is the smallest (the ratios of paired rounds
+    need not be transitive; where one ORM is at most 1.0 against every other, it is that one)."""
+    return min(orms, key=lambda orm: max((between(orm, other, case) for other in orms if other != orm), default=1.0))
 
 
 def below_the_floor(summary: pd.DataFrame) -> list[str]:
@@ -453,7 +515,7 @@ def below_the_floor(summary: pd.DataFrame) -> list[str]:
     ]
 
 
-def _with_intervals(wide: pd.DataFrame, runs: Samples) -> pd.DataFrame:
+def _with_intervals(wide: pd.DataFrame, runs: TrialSamples) -> pd.DataFrame:
     """The bootstrap intervals of each adapter's ratios to the fastest ORM and to raw (statistics.py)."""
     columns: dict[str, list[Any]] = {"fastest_low": [], "fastest_high": [], "raw_low": [], "raw_high": [], "tied": []}
     for row in wide.itertuples():

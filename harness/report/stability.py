@@ -1,23 +1,24 @@
 """How stable a ranking is across repeated runs: `orm-harness stability RUN RUN ...`.
 
 A case is one (database, scenario, parameter) that every run measured for every ORM (the raw baseline is not
-ranked). Across the runs, per case:
+ranked). Each run is read as its report reads it (harness/report/results.py, `time_summary`): one adapter's time over
+another's is `statistics.ratio` (paired rounds within a trial, the trials' geometric mean). Across the runs, per case:
 
-* the fastest ORM of each run, and whether it is the same in every run. A run declares a tie when the 95
-  percent bootstrap interval of its runner-up's median over its fastest's reaches into the equivalence
-  band around 1.0 (harness/report/statistics.py, `is_tie`); the share of cases with the same fastest is given
-  overall and among the cases no run declares a tie (where a change of the fastest is more than noise);
-* for every pair of ORMs, whether their order (which has the lower median) is the same in every run, and
-  whether an order one run declares beyond the noise (the interval of the slower over the faster clears the
-  equivalence band) is reversed by another run (a reversal: the other run's medians are in the opposite order);
-* each ORM's ratio to raw (its median over raw's) in each run, and its spread: max / min - 1 across runs.
+* the fastest ORM of each run, and whether it is the same in every run. A run declares a tie when an ORM's 95
+  percent interval against its fastest reaches into the equivalence band around 1.0 (harness/report/statistics.py,
+  `is_tie`); the share of cases with the same fastest is given overall and among the cases no run declares a tie
+  (where a change of the fastest is more than noise);
+* for every pair of ORMs, whether their order (which one's ratio over the other is below 1) is the same in every
+  run, and whether an order one run declares beyond the noise (the interval of the slower over the faster clears the
+  equivalence band) is reversed by another run (a reversal: the other run's ratio says the opposite order);
+* each ORM's ratio to raw in each run, and its spread: max / min - 1 across runs.
 
 Per database, how fast the machine ran each run as the baseline saw it: raw's median over the first run's,
 geometric mean over the cases. The intervals of one run cannot see the machine change speed between runs, and a ratio
 to raw moves with it where one adapter's time is more Python and the other's more round trip.
 
-The intervals measure the noise between the rounds of one run; what the runs disagree on beyond them is the
-drift between runs (a shared machine, another moment), which no single run shows.
+The intervals measure the noise within one run, between its trials and their rounds; what the runs disagree on
+beyond them is the drift between runs (a shared machine, another moment), which no single run shows.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import pandas as pd
 from harness.report import statistics
 from harness.report.charts import benchmark_label
 from harness.report.document import Block, Bullets, Heading, Paragraph, Table, to_markdown
-from harness.report.results import BASELINE, ORMS, Run, Samples, adapters_in, benchmarks_wide, order, samples
+from harness.report.results import BASELINE, ORMS, Ratios, Run, order, time_summary
 
 STABILITY_MD = "stability.md"
 STABILITY_CSV = "stability.csv"
@@ -101,14 +102,15 @@ def _percent(value: float) -> str:
 
 
 def stability(runs: list[Run]) -> Stability:
-    medians = [_medians(run) for run in runs]
-    orms = [a for a in adapters_in(pd.concat(medians)) if a in ORMS and all(a in set(m["adapter"]) for m in medians)]
-    wide = [m.pivot_table(index=CASE, columns="adapter", values="time_median") for m in medians]
+    summaries = [time_summary(run.table).set_index([*CASE, "adapter"]).sort_index() for run in runs]
+    present = [set(summary.index.get_level_values("adapter")) for summary in summaries]
+    orms = [a for a in ORMS if all(a in adapters for adapters in present)]
+    wide = [summary["time_median"].unstack("adapter") for summary in summaries]
     common = wide[0].dropna(subset=orms).index
     for grid in wide[1:]:
         common = common.intersection(grid.dropna(subset=orms).index)
-    runs_samples = [samples(run.table) for run in runs]
-    rows = [_case(key, [grid.loc[key] for grid in wide], runs_samples, orms) for key in common]
+    views = [_RunView(summary, Ratios(run.table)) for summary, run in zip(summaries, runs, strict=True)]
+    rows = [_case(key, views, orms) for key in common]
     cases = order(pd.DataFrame(rows, columns=[*CASE, *_case_columns(orms)])) if rows else pd.DataFrame()
     return Stability(runs, orms, cases, _machine(wide, common))
 
@@ -124,10 +126,6 @@ def _machine(wide: list[pd.DataFrame], common: pd.Index) -> pd.DataFrame:
     return frame.reset_index()
 
 
-def _medians(run: Run) -> pd.DataFrame:
-    return benchmarks_wide(run.table, ("time_median",))[["adapter", *CASE, "time_median"]]
-
-
 def _case_columns(orms: list[str]) -> list[str]:
     pairs = [f"{a}/{b}" for a, b in combinations(orms, 2)]
     return [
@@ -140,35 +138,43 @@ def _case_columns(orms: list[str]) -> list[str]:
     ]
 
 
-def _case(key: tuple[str, str, str], per_run: list[pd.Series], runs: list[Samples], orms: list[str]) -> list[object]:
-    database, scenario, parameter = key
-    fastest = [str(medians[orms].idxmin()) for medians in per_run]
-    ties = []
-    for medians, found in zip(per_run, runs, strict=True):
-        ranked = medians[orms].sort_values()
-        if len(ranked) > 1:
-            interval = _interval(found, key, str(ranked.index[1]), str(ranked.index[0]))
-            ties.append(bool(statistics.is_tie(interval)))
+@dataclass(frozen=True)
+class _RunView:
+    """One run as a case sees it: the report's summary (its fastest ORM, ratios to raw, ties) and its ratios."""
+
+    summary: pd.DataFrame
+    between: Ratios
+
+    def a_first(self, key: tuple[str, str, str], a: str, b: str) -> bool:
+        """Whether a is faster than b by the report's ratio."""
+        return self.between(a, b, key) < 1
+
+    def beyond(self, key: tuple[str, str, str], a: str, b: str) -> bool | None:
+        """True if this run puts a before b beyond the noise, False if b before a, None if it does not tell them
+        apart."""
+        a_first = self.a_first(key, a, b)
+        slower, faster = (b, a) if a_first else (a, b)
+        found = self.between.found
+        interval = statistics.ratio_interval(found.get((slower, *key)), found.get((faster, *key)), statistics.rng())
+        return a_first if statistics.is_tie(interval) is False else None
+
+
+def _case(key: tuple[str, str, str], views: list[_RunView], orms: list[str]) -> list[object]:
+    rows = [view.summary.loc[key].loc[orms] for view in views]
+    fastest = [str(row["fastest"].iloc[0]) for row in rows]
+    ties = [bool((row["tied"] == True).any()) for row in rows]  # noqa: E712 (a column of True, False and None)
     agrees, reversals = [], []
     for a, b in combinations(orms, 2):
-        signs = {bool(medians[a] < medians[b]) for medians in per_run}
-        agrees.append(len(signs) == 1)
-        beyond = [_beyond(found, key, a, b, medians) for medians, found in zip(per_run, runs, strict=True)]
-        reversals.append(
-            any(
-                declared is not None and bool(other[a] < other[b]) != declared
-                for declared in beyond
-                for other in per_run
-            )
-        )
+        orders = [view.a_first(key, a, b) for view in views]
+        agrees.append(len(set(orders)) == 1)
+        declared = [view.beyond(key, a, b) for view in views]
+        reversals.append(any(d is not None and d != order for d in declared for order in orders))
     spreads = []
     for orm in orms:
-        ratios = np.array([medians[orm] / medians[BASELINE] if BASELINE in medians else np.nan for medians in per_run])
+        ratios = np.array([row.loc[orm, "ratio_to_raw"] for row in rows], dtype=float)
         spreads.append(float(ratios.max() / ratios.min() - 1) if np.isfinite(ratios).all() else np.nan)
     return [
-        database,
-        scenario,
-        parameter,
+        *key,
         " | ".join(fastest),
         len(set(fastest)) == 1,
         any(ties),
@@ -176,23 +182,6 @@ def _case(key: tuple[str, str, str], per_run: list[pd.Series], runs: list[Sample
         *reversals,
         *spreads,
     ]
-
-
-def _interval(found: Samples, key: tuple[str, str, str], slower: str, faster: str) -> tuple[float, float] | None:
-    database, scenario, parameter = key
-    return statistics.ratio_interval(
-        found.get((slower, database, scenario, parameter)),
-        found.get((faster, database, scenario, parameter)),
-        statistics.rng(),
-    )
-
-
-def _beyond(found: Samples, key: tuple[str, str, str], a: str, b: str, medians: pd.Series) -> bool | None:
-    """True if this run puts a before b beyond the noise, False if b before a, None if it does not tell them apart."""
-    a_first = bool(medians[a] < medians[b])
-    slower, faster = (b, a) if a_first else (a, b)
-    interval = _interval(found, key, slower, faster)
-    return a_first if statistics.is_tie(interval) is False else None
 
 
 def write_stability(result: Stability, directory: Path) -> tuple[Path, Path]:
@@ -211,7 +200,7 @@ def _blocks(result: Stability) -> list[Block]:
         Paragraph(
             f"{len(result.cases)} cases (database, scenario, parameter) measured for every ORM "
             f"({', '.join(result.orms)}) in every run; `{BASELINE}` is not ranked. A run declares a tie when the "
-            "95% bootstrap interval of its runner-up's median over its fastest's reaches within "
+            "95% bootstrap interval of an ORM's time over its fastest's reaches within "
             f"{statistics.EQUIVALENCE:.0%} of 1.0 (a gap that small is not told apart from the drift between runs)."
         ),
         Heading(2, "Fastest ORM: the same in every run"),

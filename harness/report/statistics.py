@@ -1,13 +1,24 @@
-"""The statistics every view of the results shares: the bootstrap of medians and the false discovery rate.
+"""The statistics every view of the results shares: one adapter's time over another's, its bootstrap interval, and
+the false discovery rate.
 
-`resampled_medians` resamples one benchmark's raw timing samples with replacement, `BOOTSTRAP_RESAMPLES` times,
-and returns the median of each resample. The tier recommendation (harness/report/tiers.py) builds its margin's
-interval from it; `ratio_interval` builds the 95 percent interval of one adapter's time over another's (the
-ratio of their medians, each benchmark's samples resampled independently, or round by round where the rounds
-were interleaved), which the report's tables, the
-ratio chart and `orm-harness stability` show. With fewer than `MIN_SAMPLES` rounds there is no interval: the
-spread of one or two rounds says nothing. An interval that reaches into `EQUIVALENCE` of 1.0 is a tie: the two
-adapters are not told apart beyond the noise.
+A run measures each benchmark in trials, and within a trial the adapters of a scenario in interleaved rounds (round i
+of each adapter one after the other, harness/bench/interleave.py). `ratio` is one adapter's time over another's:
+within a trial, the median over the rounds of the two adapters' per-round ratio (paired: a slow spell of the machine,
+which lasts seconds here, falls on both sides of each round's ratio and cancels); across trials, the geometric mean
+of the trials' ratios. Where the two have different rounds in a trial (not interleaved), the trial's ratio is the
+ratio of its medians. The report's tables, the ratio chart and `orm-harness stability` show this ratio; each
+benchmark's own median (pooled over the trials) stays the absolute time shown beside it.
+
+`ratio_interval` is the 95 percent bootstrap interval of `ratio`, resampled at both levels: the trials with
+replacement, then the rounds of each trial (in pairs where they are paired). A run's trials can disagree by more
+than their rounds' spread (another moment of the machine, another state of the process); an interval from the
+pooled rounds alone did not see that, and declared orders that the next run reversed. With fewer than
+`MIN_SAMPLES` rounds there is no interval: the spread of one or two rounds says nothing. An interval that reaches
+into `EQUIVALENCE` of 1.0 is a tie: the two adapters are not told apart beyond the noise.
+
+`resampled_medians` resamples one benchmark's timing samples with replacement, `BOOTSTRAP_RESAMPLES` times, and
+returns the median of each resample; the tier recommendation (harness/report/tiers.py) builds its margin's interval
+from it.
 
 Every bootstrap takes a `numpy.random.Generator`; `rng(seed)` gives one seeded with `SEED`, so a report is
 the same each time it is written from the same results.
@@ -30,8 +41,8 @@ MIN_SAMPLES = 3
 """Fewer timing samples than this and there is no interval (the spread is not judged)."""
 SEED = 0
 EQUIVALENCE = 0.03
-"""Two medians within 3% of each other are a tie even where the interval of their ratio excludes 1.0. The interval
-sees the noise between the rounds of one run, where interleaving pairs the rounds and makes it narrow; repeated runs
+"""Two adapters within 3% of each other are a tie even where the interval of their ratio excludes 1.0. The interval
+sees the noise within one run, where interleaving pairs the rounds and makes it narrow; repeated runs
 of the same commit move a ratio by more (a median of 3 to 4% over three runs, README "How far to trust a scenario
 table"), and an order one run declared from a gap below 1% was reversed by the next. 3% is also the precision
 every median is measured to (harness/bench/runner.py)."""
@@ -42,7 +53,7 @@ def rng(seed: int = SEED) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def resampled_medians(values: Sequence[float], generator: np.random.Generator) -> np.ndarray:
+def resampled_medians(values: Sequence[float] | np.ndarray, generator: np.random.Generator) -> np.ndarray:
     """The medians of `BOOTSTRAP_RESAMPLES` resamples (with replacement) of `values`."""
     data = np.asarray(values, dtype=float)
     return np.median(data[generator.integers(0, len(data), (BOOTSTRAP_RESAMPLES, len(data)))], axis=1)
@@ -55,25 +66,53 @@ def percentile_interval(draws: np.ndarray) -> tuple[float, float]:
     return float(low), float(high)
 
 
+Trials = Sequence[Sequence[float]]
+"""One benchmark's timing samples, trial by trial (harness/report/results.py, `trial_samples`)."""
+
+
+def ratio(numerator: Trials | None, denominator: Trials | None) -> float | None:
+    """numerator's time over denominator's: the geometric mean over the trials of each trial's ratio (the median of
+    its per-round ratios where the rounds are paired, else the ratio of its medians); None without samples."""
+    trials = _trials(numerator, denominator)
+    return float(np.exp(np.mean([_log_ratio(top, bottom) for top, bottom in trials]))) if trials else None
+
+
 def ratio_interval(
-    numerator: Sequence[float] | None,
-    denominator: Sequence[float] | None,
+    numerator: Trials | None,
+    denominator: Trials | None,
     generator: np.random.Generator | None = None,
 ) -> tuple[float, float] | None:
-    """The bootstrap interval of median(numerator) / median(denominator), or None with too few samples.
-
-    With as many samples on both sides, a resample draws the same rounds from both: interleaved rounds
-    (harness/bench/interleave.py) are paired, sample i of each measured in the same round, so what the machine did
-    in a round stays on both sides of the ratio instead of widening it. For samples that are not paired, drawing
-    the same indices changes nothing: each side is still a uniform resample of its own rounds."""
-    if not numerator or not denominator or min(len(numerator), len(denominator)) < MIN_SAMPLES:
+    """The bootstrap interval of `ratio(numerator, denominator)`, or None with fewer than `MIN_SAMPLES` rounds on a
+    side. Each resample draws the trials with replacement and, within each trial, its rounds: the same rounds from
+    both sides where the trial's rounds are paired (interleaved, sample i of each measured in the same round), each
+    side's own where they are not."""
+    trials = _trials(numerator, denominator)
+    if not trials or min(sum(len(top) for top, _ in trials), sum(len(bottom) for _, bottom in trials)) < MIN_SAMPLES:
         return None
     generator = generator if generator is not None else rng()
-    if len(numerator) == len(denominator):
-        top, bottom = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
+    draws = np.stack([_resampled_log_ratios(top, bottom, generator) for top, bottom in trials], axis=1)
+    chosen = generator.integers(0, len(trials), (BOOTSTRAP_RESAMPLES, len(trials)))
+    return percentile_interval(np.exp(np.take_along_axis(draws, chosen, axis=1).mean(axis=1)))
+
+
+def _trials(numerator: Trials | None, denominator: Trials | None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The trials both sides measured, as arrays; a trial without samples on either side is left out."""
+    pairs = zip(numerator or (), denominator or (), strict=False)
+    return [(np.asarray(top, dtype=float), np.asarray(bottom, dtype=float)) for top, bottom in pairs if top and bottom]
+
+
+def _log_ratio(top: np.ndarray, bottom: np.ndarray) -> float:
+    if len(top) == len(bottom):
+        return float(np.median(np.log(top / bottom)))
+    return float(np.log(np.median(top) / np.median(bottom)))
+
+
+def _resampled_log_ratios(top: np.ndarray, bottom: np.ndarray, generator: np.random.Generator) -> np.ndarray:
+    """`_log_ratio` of `BOOTSTRAP_RESAMPLES` resamples of one trial's rounds."""
+    if len(top) == len(bottom):
         rounds = generator.integers(0, len(top), (BOOTSTRAP_RESAMPLES, len(top)))
-        return percentile_interval(np.median(top[rounds], axis=1) / np.median(bottom[rounds], axis=1))
-    return percentile_interval(resampled_medians(numerator, generator) / resampled_medians(denominator, generator))
+        return np.median(np.log(top / bottom)[rounds], axis=1)
+    return np.log(resampled_medians(top, generator)) - np.log(resampled_medians(bottom, generator))
 
 
 def is_tie(interval: tuple[float, float] | None) -> bool | None:

@@ -22,6 +22,7 @@ from harness.report.results import (
     load_run,
     samples,
     time_summary,
+    trial_samples,
 )
 from tests.reports.conftest import ADAPTERS, SmallRun
 
@@ -51,6 +52,22 @@ def test_every_raw_sample_is_kept(small_run: SmallRun) -> None:
         parameter = ",".join(f"{k}={v}" for k, v in sorted(info["parameter"].items()))
         key = (info["adapter"], info["database"], info["scenario"], parameter)
         assert kept[key] == bench["stats"]["data"]
+
+
+def test_the_samples_are_split_into_the_run_s_trials(reference_run: Path) -> None:
+    """The reference run has two trials: each benchmark's samples split back into each trial's, in trial order."""
+    document = json.loads((reference_run / BENCHMARK_FILE).read_text())
+    found = trial_samples(load_run(reference_run).table)
+    checked = 0
+    for bench in document["benchmarks"]:
+        info = bench["extra_info"]
+        if info.get("family") not in FAMILY_ORDER:
+            continue
+        parameter = ",".join(f"{k}={v}" for k, v in sorted(info["parameter"].items()))
+        trials = found[(info["adapter"], info["database"], info["scenario"], parameter)]
+        assert len(trials) == 2 and trials[info["trial"] - 1] == bench["stats"]["data"]
+        checked += 1
+    assert checked > 400
 
 
 def test_environment_records_the_run(small_run: SmallRun) -> None:

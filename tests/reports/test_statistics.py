@@ -1,4 +1,5 @@
-"""The shared statistics: the bootstrap interval of a ratio of medians, ties, Benjamini-Hochberg, the report's use."""
+"""The shared statistics: one adapter's time over another's (paired rounds, trials), its bootstrap interval, ties,
+Benjamini-Hochberg, the report's use."""
 
 from __future__ import annotations
 
@@ -11,26 +12,27 @@ import pytest
 from harness.report import statistics
 from harness.report.compare import _status
 from harness.report.report import _family_table
-from harness.report.results import below_the_floor, load_run, samples, time_summary
+from harness.report.results import below_the_floor, load_run, time_summary, trial_samples
 from tests.reports.conftest import SmallRun
 
 
 def test_the_bootstrap_interval_is_repeatable_and_contains_the_estimate(reference_run: Path) -> None:
-    found = samples(load_run(reference_run).table)
-    key = next(k for k, v in found.items() if len(v) >= 20 and k[0] != "raw")
+    found = trial_samples(load_run(reference_run).table)
+    key = next(k for k, v in found.items() if len(v) == 2 and min(map(len, v)) >= 20 and k[0] != "raw")
     slower, raw = found[key], found[("raw", *key[1:])]
     interval = statistics.ratio_interval(slower, raw, statistics.rng())
+    estimate = statistics.ratio(slower, raw)
     assert interval == statistics.ratio_interval(slower, raw, statistics.rng())
-    assert interval is not None and interval[0] <= np.median(slower) / np.median(raw) <= interval[1]
-    assert interval[1] - interval[0] < 0.5 * np.median(slower) / np.median(raw)
+    assert interval is not None and estimate is not None and interval[0] <= estimate <= interval[1]
+    assert interval[1] - interval[0] < 0.5 * estimate
 
 
 def test_identical_samples_are_a_tie_and_separated_ones_are_not() -> None:
     generator = np.random.default_rng(1)
     same = list(generator.normal(1.0, 0.05, 50))
-    assert statistics.is_tie(statistics.ratio_interval(same, list(same))) is True
+    assert statistics.is_tie(statistics.ratio_interval([same], [list(same)])) is True
     slower = [x * 1.3 for x in generator.normal(1.0, 0.05, 50)]
-    interval = statistics.ratio_interval(slower, same)
+    interval = statistics.ratio_interval([slower], [same])
     assert statistics.is_tie(interval) is False and interval is not None and interval[0] > 1.0
 
 
@@ -46,9 +48,26 @@ def test_a_gap_inside_the_equivalence_band_is_a_tie_however_narrow_its_interval(
 
 
 def test_too_few_rounds_give_no_interval() -> None:
-    assert statistics.ratio_interval([1.0], [2.0]) is None
-    assert statistics.ratio_interval([1.0, 1.1], [2.0, 2.1, 2.2]) is None
+    assert statistics.ratio_interval([[1.0]], [[2.0]]) is None
+    assert statistics.ratio_interval([[1.0, 1.1]], [[2.0, 2.1, 2.2]]) is None
+    assert statistics.ratio_interval([], []) is None and statistics.ratio(None, [[1.0]]) is None
+    assert statistics.ratio_interval([[1.0], [1.1, 1.2]], [[2.0], [2.1, 2.2]]) is not None  # three over two trials
     assert statistics.is_tie(None) is None
+
+
+def test_trials_that_disagree_widen_the_interval_beyond_their_rounds_spread() -> None:
+    """Each trial's rounds say 1.2 and 0.9 with no spread at all (paired, a constant ratio per round): the interval
+    spans both trials and is a tie, where two trials that both say 1.2 give 1.2 exactly. The ratio is the trials'
+    geometric mean."""
+    drift = np.random.default_rng(4).uniform(1.0, 1.5, 20)
+    first, second = [1.2 * drift, 1.0 * drift], [0.9 * drift, 1.0 * drift]
+    trials = [list(first[0]), list(second[0])], [list(first[1]), list(second[1])]
+    assert statistics.ratio(*trials) == pytest.approx((1.2 * 0.9) ** 0.5)
+    interval = statistics.ratio_interval(*trials, statistics.rng())
+    assert interval is not None and statistics.is_tie(interval) is True
+    assert interval == pytest.approx((0.9, 1.2))
+    agreeing = [list(first[0]), list(1.2 * drift)], [list(first[1]), list(drift)]
+    assert statistics.ratio_interval(*agreeing, statistics.rng()) == pytest.approx((1.2, 1.2))
 
 
 def test_summary_marks_ties_with_the_fastest() -> None:
@@ -131,8 +150,9 @@ def test_below_raw_within_the_noise_or_without_an_interval_passes() -> None:
 def test_interleaved_rounds_are_paired_so_shared_drift_cancels() -> None:
     drift = np.random.default_rng(1).uniform(1.0, 2.0, 40)  # the machine, round by round, for both adapters
     slow, fast = list(1.2 * drift), list(1.0 * drift)
-    paired = statistics.ratio_interval(slow, fast, statistics.rng())
-    unpaired = statistics.ratio_interval(slow, fast[:-1], statistics.rng())
+    paired = statistics.ratio_interval([slow], [fast], statistics.rng())
+    unpaired = statistics.ratio_interval([slow], [fast[:-1]], statistics.rng())
     assert paired is not None and unpaired is not None
+    assert statistics.ratio([slow], [fast]) == pytest.approx(1.2)
     assert paired == pytest.approx((1.2, 1.2))
     assert unpaired[1] - unpaired[0] > 0.2

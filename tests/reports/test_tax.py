@@ -51,8 +51,9 @@ def test_the_loader_keeps_one_row_per_operation_with_its_bootstrap_interval(smal
     assert len(rows) == len(benchmarks) * len(OPERATIONS)
     (first,) = (b["extra_info"] for b in benchmarks[:1])
     figures = first[ADAPTER_TAX][OPERATIONS[0]]
-    interval = bootstrap.ratio_interval(figures["provider_us"], figures["direct_us"], bootstrap.rng())
-    assert interval is not None
+    ways = [figures["provider_us"]], [figures["direct_us"]]
+    interval, tax = bootstrap.ratio_interval(*ways, bootstrap.rng()), bootstrap.ratio(*ways)
+    assert interval is not None and tax is not None
     low, high = interval
     (row,) = (
         r
@@ -60,6 +61,7 @@ def test_the_loader_keeps_one_row_per_operation_with_its_bootstrap_interval(smal
         if (r["adapter"], r["database"], r["operation"]) == (first["adapter"], first["database"], OPERATIONS[0])
     )
     assert (row["tax_low"], row["tax_high"]) == pytest.approx((low - 1, high - 1))
+    assert row["tax"] == pytest.approx(tax - 1) and low <= tax <= high
 
 
 def test_the_report_has_the_section_with_a_row_per_adapter_database_and_operation(small_run: SmallRun) -> None:
