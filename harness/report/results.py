@@ -460,7 +460,7 @@ def _time_summary(table: pd.DataFrame) -> pd.DataFrame:
     for adapter, case in zip(wide["adapter"], cases, strict=True):
         if adapter in ORMS:
             orms.setdefault(case, []).append(adapter)
-    fastest = {case: _fastest(names, case, between) for case, names in orms.items()}
+    fastest = {case: between.fastest(names, case) for case, names in orms.items()}
     with_raw = {case for adapter, case in zip(wide["adapter"], cases, strict=True) if adapter == BASELINE}
     wide["fastest"] = [fastest.get(case) for case in cases]
     wide["ratio_to_fastest"] = [
@@ -482,7 +482,7 @@ Case = tuple[str, str, str]
 
 class Ratios:
     """One adapter's time over another's in a case of one run's table: `statistics.ratio` of their trial samples, the
-    ratio of their medians where the table has no samples."""
+    ratio of their medians where the table has no samples (NaN where either was not measured)."""
 
     def __init__(self, table: pd.DataFrame) -> None:
         self.found = trial_samples(table)
@@ -491,13 +491,14 @@ class Ratios:
 
     def __call__(self, adapter: str, other: str, case: Case) -> float:
         paired = statistics.ratio(self.found.get((adapter, *case)), self.found.get((other, *case)))
-        return paired if paired is not None else self.medians[(adapter, *case)] / self.medians[(other, *case)]
+        if paired is not None:
+            return paired
+        return self.medians.get((adapter, *case), math.nan) / self.medians.get((other, *case), math.nan)
 
-
-def _fastest(orms: list[str], case: Case, between: Ratios) -> str:
-    """The ORM no other beats: the one whose largest ratio over another ORM is the smallest (the ratios of paired rounds
-    need not be transitive; where one ORM is at most 1.0 against every other, it is that one)."""
-    return min(orms, key=lambda orm: max((between(orm, other, case) for other in orms if other != orm), default=1.0))
+    def fastest(self, adapters: list[str], case: Case) -> str:
+        """The adapter no other beats: the one whose largest ratio over another is the smallest (the ratios of paired
+        rounds need not be transitive; where one adapter is at most 1.0 against every other, it is that one)."""
+        return min(adapters, key=lambda a: max((self(a, other, case) for other in adapters if other != a), default=1.0))
 
 
 def below_the_floor(summary: pd.DataFrame) -> list[str]:

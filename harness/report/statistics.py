@@ -16,9 +16,8 @@ pooled rounds alone did not see that, and declared orders that the next run reve
 `MIN_SAMPLES` rounds there is no interval: the spread of one or two rounds says nothing. An interval that reaches
 into `EQUIVALENCE` of 1.0 is a tie: the two adapters are not told apart beyond the noise.
 
-`resampled_medians` resamples one benchmark's timing samples with replacement, `BOOTSTRAP_RESAMPLES` times, and
-returns the median of each resample; the tier recommendation (harness/report/tiers.py) builds its margin's interval
-from it.
+`resampled_log_ratios` gives the bootstrap's draws themselves, for a statistic built from several ratios (the tier
+recommendation's margin, harness/report/tiers.py).
 
 Every bootstrap takes a `numpy.random.Generator`; `rng(seed)` gives one seeded with `SEED`, so a report is
 the same each time it is written from the same results.
@@ -83,16 +82,24 @@ def ratio_interval(
     generator: np.random.Generator | None = None,
 ) -> tuple[float, float] | None:
     """The bootstrap interval of `ratio(numerator, denominator)`, or None with fewer than `MIN_SAMPLES` rounds on a
-    side. Each resample draws the trials with replacement and, within each trial, its rounds: the same rounds from
-    both sides where the trial's rounds are paired (interleaved, sample i of each measured in the same round), each
-    side's own where they are not."""
+    side (`resampled_log_ratios`)."""
+    draws = resampled_log_ratios(numerator, denominator, generator if generator is not None else rng())
+    return None if draws is None else percentile_interval(np.exp(draws))
+
+
+def resampled_log_ratios(
+    numerator: Trials | None, denominator: Trials | None, generator: np.random.Generator
+) -> np.ndarray | None:
+    """`BOOTSTRAP_RESAMPLES` draws of log `ratio(numerator, denominator)`, or None with fewer than `MIN_SAMPLES`
+    rounds on a side. Each draw takes the trials with replacement and, within each trial, its rounds: the same rounds
+    from both sides where the trial's rounds are paired (interleaved, sample i of each measured in the same round),
+    each side's own where they are not."""
     trials = _trials(numerator, denominator)
     if not trials or min(sum(len(top) for top, _ in trials), sum(len(bottom) for _, bottom in trials)) < MIN_SAMPLES:
         return None
-    generator = generator if generator is not None else rng()
     draws = np.stack([_resampled_log_ratios(top, bottom, generator) for top, bottom in trials], axis=1)
     chosen = generator.integers(0, len(trials), (BOOTSTRAP_RESAMPLES, len(trials)))
-    return percentile_interval(np.exp(np.take_along_axis(draws, chosen, axis=1).mean(axis=1)))
+    return np.take_along_axis(draws, chosen, axis=1).mean(axis=1)
 
 
 def _trials(numerator: Trials | None, denominator: Trials | None) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -1,15 +1,18 @@
 """The tier recommendation: which ORM to choose for each database tier, from one run's results table.
 
 A tier profile (`tiers.toml`, editable) gives each scenario a weight. An adapter's score on a tier is the
-weighted geometric mean of its time ratio to the fastest adapter (median against median, per database,
-scenario and parameter): 1.0 means fastest everywhere that matters, 1.3 means 30 percent slower on the
-weighted average. The geometric mean keeps one huge scenario (insert_10k) from drowning the small ones.
+weighted geometric mean of its time ratio to the fastest adapter (per database, scenario and parameter, the
+report's ratio: harness/report/results.py, `Ratios`): 1.0 means fastest everywhere that matters, 1.3 means 30
+percent slower on the weighted average. The geometric mean keeps one huge scenario (insert_10k) from drowning the
+small ones.
 
 The recommended ORM has the lowest score; the raw baseline (and a reference store, on the scenarios it runs) is
 scored for scale but never recommended.
 The margin is the runner-up's score over the winner's, minus one. Whether it is larger than the spread is
-decided by a bootstrap (harness/report/statistics.py) over the raw timing samples of the two adapters: the
-margin counts as beyond the spread when the 95 percent interval of the resampled margin stays above zero.
+decided by a bootstrap (harness/report/statistics.py, `resampled_log_ratios`) over the raw timing samples of the two
+adapters, their trials and rounds: the margin counts as beyond the spread when the 95 percent interval of the
+resampled margin (the weighted geometric mean of the runner-up's ratio over the winner's) clears the equivalence
+band.
 That is the spread between rounds of one run; the drift between runs on a shared machine can be larger,
 and `across_runs` (the CLI's `orm-harness tiers RUN1 RUN2 ...`) shows it: how often each ORM won, and the
 range of the margin.
@@ -29,15 +32,8 @@ import numpy as np
 import pandas as pd
 
 from harness.core.errors import HarnessError
-from harness.report.results import BASELINE, ORMS, Samples, adapters_in, samples, time_summary
-from harness.report.statistics import (
-    BOOTSTRAP_RESAMPLES,
-    MIN_SAMPLES,
-    SEED,
-    is_tie,
-    percentile_interval,
-    resampled_medians,
-)
+from harness.report.results import BASELINE, ORMS, Ratios, adapters_in, time_summary
+from harness.report.statistics import BOOTSTRAP_RESAMPLES, SEED, is_tie, percentile_interval, resampled_log_ratios
 from scenarios import FAMILIES
 
 DEFAULT_TIERS = Path(__file__).with_name("tiers.toml")
@@ -62,7 +58,7 @@ class Decider:
     benchmark: str
     """Scenario id, with its parameter in brackets where it has one."""
     ratio: float
-    """Runner-up's median over the winner's on this benchmark."""
+    """Runner-up's time over the winner's on this benchmark (the report's ratio)."""
     share: float
     """This benchmark's part of the log margin (the shares of all benchmarks add up to 1)."""
 
@@ -161,9 +157,9 @@ def select(tiers: dict[str, Tier], names: Sequence[str] | None) -> dict[str, Tie
 def recommend(table: pd.DataFrame, tiers: dict[str, Tier], seed: int = SEED) -> list[Recommendation]:
     """A recommendation per tier and database of the run."""
     summary = time_summary(table)
-    runs = samples(table)
+    between = Ratios(table)
     return [
-        _recommend(tier, database, rows, runs, np.random.default_rng(seed))
+        _recommend(tier, database, rows, between, np.random.default_rng(seed))
         for database, rows in summary.groupby("database", sort=False)
         for tier in tiers.values()
     ]
@@ -185,7 +181,7 @@ def _benchmark_weights(tier: Tier, measured: pd.DataFrame) -> tuple[dict[tuple[s
 
 
 def _recommend(
-    tier: Tier, database: str, rows: pd.DataFrame, runs: Samples, rng: np.random.Generator
+    tier: Tier, database: str, rows: pd.DataFrame, between: Ratios, rng: np.random.Generator
 ) -> Recommendation:
     adapters = adapters_in(rows)
     orms = [a for a in adapters if a in ORMS]
@@ -195,17 +191,16 @@ def _recommend(
     coverage = 1 - sum(tier.weights[key] for key in left_out) / sum(tier.weights.values())
     if not orms or not weights:
         return Recommendation(tier.name, database, {}, None, None, None, None, left_out=left_out)
-    # The fastest of the ORMs and the baseline sets the scale: a reference store (another kind of store) is scored
-    # against it too, but does not move it.
-    weighed = medians.loc[list(weights)]
-    ratios = weighed.div(weighed[[a for a in adapters if a in ORMS or a == BASELINE]].min(axis=1), axis=0)
+    ratios = _ratios_to_fastest(
+        medians.loc[list(weights)], [a for a in adapters if a in ORMS or a == BASELINE], database, between
+    )
     w = pd.Series(weights)
     scores = {a: float(np.exp((np.log(ratios[a]) * w).sum() / w.sum())) for a in adapters if ratios[a].notna().all()}
     ranked = sorted(orms, key=scores.__getitem__)
     if len(ranked) < 2:
         return Recommendation(tier.name, database, scores, ranked[0], None, None, None, [], left_out, coverage)
     winner, runner_up = ranked[:2]
-    pick = {a: [runs.get((a, database, s, p), []) for s, p in weights] for a in (winner, runner_up)}
+    lead = pd.Series({key: between(runner_up, winner, (database, *key)) for key in weights})
     return Recommendation(
         tier.name,
         database,
@@ -213,32 +208,47 @@ def _recommend(
         winner,
         runner_up,
         scores[runner_up] / scores[winner] - 1,
-        _interval(pick[winner], pick[runner_up], w.to_numpy(), rng),
-        _deciders(medians.loc[list(weights)], w, winner, runner_up),
+        _interval(between, database, winner, runner_up, w, rng),
+        _deciders(lead, w),
         left_out,
         coverage,
     )
 
 
+def _ratios_to_fastest(medians: pd.DataFrame, scale: list[str], database: str, between: Ratios) -> pd.DataFrame:
+    """Per weighed benchmark, each measured adapter's ratio to the fastest of `scale` (the ORMs and the baseline: a
+    reference store, another kind of store, is scored against them but does not set the scale)."""
+    rows = {}
+    for key, measured in medians.iterrows():
+        present = [a for a in measured.index if pd.notna(measured[a])]
+        case = (database, *key)
+        fastest = between.fastest([a for a in scale if a in present], case)
+        rows[key] = {a: between(a, fastest, case) for a in present}
+    return pd.DataFrame.from_dict(rows, orient="index").reindex(columns=medians.columns)
+
+
 def _interval(
-    winner: list[list[float]], runner_up: list[list[float]], weights: np.ndarray, rng: np.random.Generator
+    between: Ratios, database: str, winner: str, runner_up: str, weights: pd.Series, rng: np.random.Generator
 ) -> tuple[float, float] | None:
-    """Bootstrap 95 percent interval of the margin, resampling each benchmark's samples independently."""
-    if min(len(s) for s in winner + runner_up) < MIN_SAMPLES:
-        return None
+    """Bootstrap 95 percent interval of the margin: each benchmark's ratio of the runner-up over the winner resampled
+    (its trials and rounds), the draws weighted like the scores; None where a benchmark has too few rounds."""
     log_ratio = np.zeros(BOOTSTRAP_RESAMPLES)
-    for weight, ours, theirs in zip(weights, winner, runner_up, strict=True):
-        log_ratio += weight * (np.log(resampled_medians(theirs, rng)) - np.log(resampled_medians(ours, rng)))
+    for (scenario, parameter), weight in weights.items():
+        case = (database, scenario, parameter)
+        draws = resampled_log_ratios(between.found.get((runner_up, *case)), between.found.get((winner, *case)), rng)
+        if draws is None:
+            return None
+        log_ratio += weight * draws
     return percentile_interval(np.exp(log_ratio / weights.sum()) - 1)
 
 
-def _deciders(medians: pd.DataFrame, weights: pd.Series, winner: str, runner_up: str) -> list[Decider]:
-    """The benchmarks that contribute most to the winner's lead, largest first (at most three)."""
-    ratio = medians[runner_up] / medians[winner]
-    contribution = weights * np.log(ratio)
+def _deciders(lead: pd.Series, weights: pd.Series) -> list[Decider]:
+    """The benchmarks that contribute most to the winner's lead (`lead`: the runner-up's ratio over the winner's per
+    benchmark), largest first (at most three)."""
+    contribution = weights * np.log(lead)
     total = contribution.sum()
     top = contribution[contribution > 0].sort_values(ascending=False).head(3)
-    return [Decider(_label(key), float(ratio[key]), float(top[key] / total) if total else 0.0) for key in top.index]
+    return [Decider(_label(key), float(lead[key]), float(top[key] / total) if total else 0.0) for key in top.index]
 
 
 def _label(key: tuple[str, str]) -> str:

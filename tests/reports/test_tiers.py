@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from harness.report.results import BASELINE, load_run, time_summary
+from harness.report.results import BASELINE, COLUMNS, load_run, time_summary
 from harness.report.tiers import (
     DEFAULT_TIERS,
     Tier,
@@ -85,6 +86,34 @@ def test_score_is_the_weighted_geometric_mean_of_ratios(small_run: SmallRun) -> 
         assert r.margin == pytest.approx(r.scores[r.runner_up] / r.scores[r.winner] - 1)
         assert r.coverage == 1.0 and not r.left_out
         assert {d.benchmark.split("[")[0] for d in r.deciders} <= set(tier.weights)
+
+
+def _two_trials(ratios: dict[str, tuple[float, float]]) -> pd.DataFrame:
+    """A results table of one benchmark (get_by_pk on SQLite) in two trials of 20 paired rounds: raw's rounds drift
+    (the machine), each adapter's are raw's times its ratio in that trial."""
+    drift = np.random.default_rng(5).uniform(1e-4, 2e-4, 40)
+    rows = []
+    for adapter, (first, second) in {BASELINE: (1.0, 1.0), **ratios}.items():
+        data = np.concatenate([first * drift[:20], second * drift[20:]])
+        keys = ("r", adapter, "sqlite", "get_by_pk", "crud", "")
+        rows += [(*keys, "time_sample", float(x), "s") for x in data]
+        rows += [(*keys, "trial_rounds", 20.0, "rounds")] * 2
+        stats = {"time_median": np.median(data), "time_iqr": 0.0, "time_q1": 0.0, "time_q3": 0.0, "time_cv": 0.01}
+        rows += [(*keys, metric, float(value), "") for metric, value in (stats | {"rounds": len(data)}).items()]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def test_scores_and_margin_are_the_report_s_ratios_over_trials() -> None:
+    """Within each trial the adapters' rounds keep a constant ratio to raw's (2.0 and 3.0, then 2.0 and 2.4): the
+    scores are the trials' geometric means whatever the machine did round by round, and the margin's interval spans
+    what the two trials say (Piccolo over Tortoise 1.5 and 1.2)."""
+    table = _two_trials({"tortoise": (2.0, 2.0), "piccolo": (3.0, 2.4)})
+    (r,) = recommend(table, {"T": Tier("T", "", {"get_by_pk": 1.0})})
+    assert r.scores == pytest.approx({BASELINE: 1.0, "tortoise": 2.0, "piccolo": (3.0 * 2.4) ** 0.5})
+    assert (r.winner, r.runner_up) == ("tortoise", "piccolo")
+    assert r.margin == pytest.approx((1.5 * 1.2) ** 0.5 - 1)
+    assert r.interval == pytest.approx((0.2, 0.5)) and r.beyond_spread is True
+    assert [(d.benchmark, d.ratio) for d in r.deciders] == [("get_by_pk", pytest.approx((1.5 * 1.2) ** 0.5))]
 
 
 def test_unmeasured_scenarios_are_named_not_scored(small_run: SmallRun) -> None:
