@@ -14,12 +14,14 @@ One group, in the session's event loop:
 2. calibration: each adapter's setup, one call and its honesty check (a wrong scenario fails here, before any
    round; the failure is that adapter's alone). A cheap repeatable scenario (no setup) then times the calls per
    round it declares, `Profile.calls_per_round`, to time the steady state.
-3. rounds: (writing scenarios on PostgreSQL) each adapter's settler is prepared, outside the time cap; then each
-   round takes every adapter in a new random order: setup, then `settle` the database, then the timed round. The
-   rounds stop when every adapter's median is known to within `Profile.precision` (`median_precision`), or the
-   group has spent `Profile.cap` seconds, or at the profile's maximum; each adapter records which (`stopped_by`).
+3. rounds: (on PostgreSQL) each adapter's settler is prepared, outside the time cap; then each round takes every
+   adapter in a new random order: setup, then (a writing scenario on PostgreSQL) `settle` the database, then the
+   timed round. The rounds stop when every adapter's median is known to within `Profile.precision`
+   (`median_precision`), or the group has spent `Profile.cap` seconds, or at the profile's maximum; each adapter
+   records which (`stopped_by`).
 4. the last round's result is checked; in the first trial, the probes (statements, memory, pool) follow.
-5. restore: each adapter's database holds exactly the dataset again.
+5. restore: each adapter's database holds exactly the dataset again, and (PostgreSQL) is settled once more, so the
+   next group starts from the same physical state whatever this one wrote (harness/bench/settle.py).
 
 The samples then reach pytest-benchmark one adapter at a time (`replay`): each adapter's test feeds its
 measured per-call times through pytest-benchmark's own timer, so its statistics and storage are of exactly the
@@ -112,18 +114,22 @@ async def measure_group(
 ) -> dict[str, Outcome]:
     """Measure the cases of one group (adapter -> case) as the module docstring says; every case is restored."""
     outcomes = {adapter: Outcome(case) for adapter, case in cases.items()}
+    settlers = {adapter: Settler.for_case(case) for adapter, case in cases.items()}
     try:
         with fresh_process_state():
             live = await _calibrate(cases, outcomes, profile)
-            stopped_by, last = await _rounds(live, outcomes, profile, rng)
+            stopped_by, last = await _rounds(live, outcomes, settlers, profile, rng)
             for adapter, (result, arguments) in last.items():
                 await _finish(cases[adapter], outcomes[adapter], (stopped_by, result, arguments), probe)
     finally:
         for adapter, case in cases.items():
             try:
                 await case.restore()
+                await settlers[adapter].settle()
             except Exception as exc:  # the restore's failure is that adapter's; the others still restore
                 outcomes[adapter].error = outcomes[adapter].error or exc
+            finally:
+                await settlers[adapter].close()
     return outcomes
 
 
@@ -148,39 +154,38 @@ LastRound = tuple[Any, dict[str, Any]]
 
 
 async def _rounds(
-    live: dict[str, Case], outcomes: dict[str, Outcome], profile: Profile, rng: random.Random
+    live: dict[str, Case],
+    outcomes: dict[str, Outcome],
+    settlers: Mapping[str, Settler],
+    profile: Profile,
+    rng: random.Random,
 ) -> tuple[StopReason, dict[str, LastRound]]:
     """Step 3: interleaved rounds until precise, capped or at the maximum: why they stopped, and each adapter's
     last round."""
     last: dict[str, LastRound] = {}
-    settlers = {adapter: Settler.for_case(case) for adapter, case in live.items()}
-    try:
-        for adapter in list(live):
+    for adapter in list(live):
+        try:
+            await settlers[adapter].prepare()
+        except Exception as exc:
+            outcomes[adapter].error = exc
+            del live[adapter]
+    start = perf_counter()
+    while live:
+        for adapter in rng.sample(list(live), len(live)):
             try:
-                await settlers[adapter].prepare()
+                last[adapter] = await _round(live[adapter], settlers[adapter], outcomes[adapter])
             except Exception as exc:
                 outcomes[adapter].error = exc
                 del live[adapter]
-        start = perf_counter()
-        while live:
-            for adapter in rng.sample(list(live), len(live)):
-                try:
-                    last[adapter] = await _round(live[adapter], settlers[adapter], outcomes[adapter])
-                except Exception as exc:
-                    outcomes[adapter].error = exc
-                    del live[adapter]
-                    last.pop(adapter, None)
-            if (reason := _stop(profile, [outcomes[a].samples for a in live], perf_counter() - start)) is not None:
-                return reason, last
-        return "max_rounds", last
-    finally:
-        for settler in settlers.values():
-            await settler.close()
+                last.pop(adapter, None)
+        if (reason := _stop(profile, [outcomes[a].samples for a in live], perf_counter() - start)) is not None:
+            return reason, last
+    return "max_rounds", last
 
 
 async def _round(case: Case, settler: Settler, outcome: Outcome) -> LastRound:
     arguments = await case.setup()
-    await settler.settle()
+    await settler.before_round()
     first = len(case.rounds)
     result = await case.call(arguments)
     outcome.rounds.extend(case.rounds[first:])

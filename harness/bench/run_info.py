@@ -50,7 +50,8 @@ def start(config: pytest.Config, options: BenchOptions) -> None:
         "group_cap_s": options.profile.cap,
         "rounds_bounds": list(options.profile.rounds),
         "garbage_collection": "gc.collect() then gc.freeze() before each group (harness/bench/interleave.py)",
-        "settle": "PostgreSQL, before a writing scenario's rounds: VACUUM (ANALYZE the first time), CHECKPOINT",
+        "settle": "PostgreSQL, before each round of a writing scenario and after every group's restore: VACUUM "
+        "(ANALYZE the first time), CHECKPOINT",
         "affinity": affinity.describe(options.affinity),
         "databases": {},
         "versions": package_versions(),

@@ -102,7 +102,7 @@ FULL = Profile(
     ),
     trials=2,
     precision=0.03,
-    cap=0.7,
+    cap=1.5,
     rounds=(3, 300),
 )
 QUICK = Profile(

@@ -1,4 +1,4 @@
-"""The same physical database state before every timed round of a writing scenario.
+"""The same physical database state before every group and before every timed round of a writing scenario.
 
 A writing scenario's setup puts the rows back as the round expects them (scenarios/base.py), but on PostgreSQL
 "the same rows" is not the same state: every round's UPDATE or DELETE and every restore leave dead row versions
@@ -10,10 +10,19 @@ and a `CHECKPOINT` (dirty pages written, so no checkpoint starts mid-round), on 
 round's time: about 5 ms on the full dataset. A server that refuses CHECKPOINT (a role without the privilege) gets
 the VACUUM only. SQLite keeps no dead versions: nothing to do.
 
+Every group on PostgreSQL, reading or writing, ends the same way (`settle` once more, after its restore, interleave.py
+step 5), so the next group finds every adapter's database vacuumed and checkpointed, whatever the last one wrote
+(a writing group's probes and restore, `rollback`'s aborted rows). Before that, reads met whatever the writes of the
+previous trial had left, until autovacuum got to each adapter's database at its own moment: a state of its own per
+adapter, the kind that moves one adapter alone (Piccolo's `count` on PostgreSQL read 1.55x raw in one trial and
+1.96x in the next of the same run, the other adapters steady). The cluster the
+harness starts runs without autovacuum (harness/databases/pgserver.py), so no background worker picks a moment of
+its own in the middle of a round.
+
 `prepare` runs before a group's rounds, outside their time cap: it connects and, the first time this process settles
 a database, ANALYZEs it, so the planner's statistics are current (the restores keep the same rows, so once is
-enough). That takes about 160 ms; done in the first round, it spent most of a group's cap and left writing
-scenarios on PostgreSQL 3 rounds per trial, too few to rank them.
+enough), also where the first group of a run reads. That takes about 160 ms; done in the first round, it spent most
+of a group's cap and left writing scenarios on PostgreSQL 3 rounds per trial, too few to rank them.
 """
 
 from __future__ import annotations
@@ -30,22 +39,23 @@ DATABASE = "SELECT oid FROM pg_database WHERE datname = current_database()"
 
 
 class Settler:
-    """Settles one adapter's database before each round (`settle`); a no-op where there is nothing to settle."""
+    """Settles one adapter's database before each round of a writing group and after every group; a no-op where there
+    is nothing to settle (SQLite)."""
 
     _analyzed: ClassVar[set[tuple[str, int]]] = set()
     """The databases this process has ANALYZEd: DSN and OID (a database dropped and created again is new)."""
 
-    def __init__(self, dsn: str | None) -> None:
+    def __init__(self, dsn: str | None, writes: bool) -> None:
         self._dsn = dsn
+        self._writes = writes
         self._connection: asyncpg.Connection | None = None
         self._checkpoint = True
 
     @classmethod
     def for_case(cls, case: Case) -> Settler:
-        """The settler of a case: active for a scenario with a setup (it writes) on PostgreSQL."""
+        """The settler of a case: on PostgreSQL; settling before each round where the scenario has a setup (writes)."""
         config = case.workload.provider.config
-        writes = case.scenario.setup is not None
-        return cls(config.postgres_dsn if writes and config.dialect == "postgresql" else None)
+        return cls(config.postgres_dsn if config.dialect == "postgresql" else None, case.scenario.setup is not None)
 
     async def prepare(self) -> None:
         """Before the rounds: the connection, and the database's statistics the first time (module docstring)."""
@@ -57,7 +67,13 @@ class Settler:
             await self._connection.execute(f"ANALYZE {await self._tables()}")
             Settler._analyzed.add(database)
 
+    async def before_round(self) -> None:
+        """Settle before a timed round of a writing scenario; nothing for a reading one."""
+        if self._writes:
+            await self.settle()
+
     async def settle(self) -> None:
+        """VACUUM and CHECKPOINT the database (module docstring); nothing where it is not PostgreSQL."""
         if self._dsn is None:
             return
         await self.prepare()
