@@ -12,12 +12,12 @@ the VACUUM only. SQLite keeps no dead versions: nothing to do.
 
 Every group on PostgreSQL, reading or writing, ends the same way (`settle` once more, after its restore, interleave.py
 step 5), so the next group finds every adapter's database vacuumed and checkpointed, whatever the last one wrote
-(a writing group's probes and restore, `rollback`'s aborted rows). Before that, reads met whatever the writes of the
-previous trial had left, until autovacuum got to each adapter's database at its own moment: a state of its own per
-adapter, the kind that moves one adapter alone (Piccolo's `count` on PostgreSQL read 1.55x raw in one trial and
-1.96x in the next of the same run, the other adapters steady). The cluster the
-harness starts runs without autovacuum (harness/databases/pgserver.py), so no background worker picks a moment of
-its own in the middle of a round.
+(a writing group's probes and restore, `rollback`'s aborted rows), rather than as autovacuum had left each
+adapter's database at that moment. The cluster the harness starts runs without autovacuum
+(harness/databases/pgserver.py), so no background worker picks a moment of its own in the middle of a round. What
+this does not make equal: VACUUM frees dead rows but does not shrink a table, so each adapter's tables keep the size
+its own earlier writes gave them (PostgreSQL `count`, a scan, is still slower in a run's second trial, raw's the
+most).
 
 `prepare` runs before a group's rounds, outside their time cap: it connects and, the first time this process settles
 a database, ANALYZEs it, so the planner's statistics are current (the restores keep the same rows, so once is
