@@ -11,6 +11,7 @@ and each adapter's code for each family side by side.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from harness.report.results import (
     BASELINE,
     FAMILY_ORDER,
     UNSTABLE_CV,
+    Ratios,
     Run,
     adapters_in,
     below_the_floor,
@@ -36,7 +38,7 @@ from harness.report.results import (
     time_summary,
 )
 from harness.report.sources import hook_sources
-from harness.report.statistics import EQUIVALENCE, MIN_SAMPLES
+from harness.report.statistics import EQUIVALENCE, MIN_SAMPLES, TRIAL_EFFECT_ROUNDS
 from harness.report.tax import tax_section
 from harness.report.tiers import Recommendation, Tier, recommend, recommendations_frame
 from harness.report.workloads import tier_sections
@@ -49,7 +51,8 @@ RATIO_NOTE = (
     "says how far below it the database itself is) and over raw's: in each trial the median of the two adapters' "
     "per-round ratios (rounds measured one after the other, so a slow spell falls on both), then the geometric "
     "mean over the trials; with its 95% bootstrap interval in brackets (the trials and their rounds resampled, "
-    "seeded: the same results give the same intervals). `= fastest`: "
+    "widened by the run's trial effect on that database, see Environment and method; seeded: the same results give "
+    "the same intervals). `= fastest`: "
     f"the interval against the fastest ORM reaches within {EQUIVALENCE:.0%} of 1.0, so the two are not told apart "
     "beyond the noise (between rounds, or the drift between runs of the same commit): a tie, not a ranking. The "
     "intervals see the noise within this run only; runs differ by more (`orm-harness stability` measures by how "
@@ -270,6 +273,13 @@ def _trial_facts(table: pd.DataFrame) -> list[str]:
         f"trials: {trials.max():.0f}; trial spread (largest trial median over the smallest) median "
         f"{spread.median():.2f}, 90th percentile {spread.quantile(0.9):.2f}"
     ]
+    effects = Ratios(table).trial_effects
+    if effects:
+        shown = ", ".join(f"{database} {math.sqrt(effect):.1%}" for database, effect in sorted(effects.items()))
+        facts.append(
+            "trial effect (how far a trial's ratio between two adapters moves beyond its rounds' noise, pooled over "
+            f"the cases with {TRIAL_EFFECT_ROUNDS} rounds a trial or more; every interval includes it): {shown}"
+        )
     if "median_precision" in metric.groups:
         precision = metric.get_group("median_precision")
         facts.append(

@@ -32,10 +32,11 @@ import math
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from itertools import accumulate, pairwise
+from itertools import accumulate, combinations, pairwise
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from harness.bench.extra_info import ADAPTER_TAX, HARNESS_FAMILY, RESULTS_SCHEMA
@@ -471,7 +472,7 @@ def _time_summary(table: pd.DataFrame) -> pd.DataFrame:
         between(adapter, BASELINE, case) if case in with_raw else math.nan
         for adapter, case in zip(wide["adapter"], cases, strict=True)
     ]
-    wide = _with_intervals(wide, between.found)
+    wide = _with_intervals(wide, between)
     wide["unstable"] = wide["time_cv"] >= UNSTABLE_CV
     return order(wide)
 
@@ -482,12 +483,28 @@ Case = tuple[str, str, str]
 
 class Ratios:
     """One adapter's time over another's in a case of one run's table: `statistics.ratio` of their trial samples, the
-    ratio of their medians where the table has no samples (NaN where either was not measured)."""
+    ratio of their medians where the table has no samples (NaN where either was not measured); their bootstrap
+    interval and draws, with the run's trial effect on the case's database (`statistics.trial_effect`)."""
 
     def __init__(self, table: pd.DataFrame) -> None:
         self.found = trial_samples(table)
         medians = table[table["metric"] == "time_median"]
         self.medians = dict(zip(zip(*(medians[k] for k in SAMPLE_KEYS), strict=True), medians["value"], strict=True))
+        self.trial_effects = _trial_effects(self.found)
+
+    def interval(self, adapter: str, other: str, case: Case) -> tuple[float, float] | None:
+        """`statistics.ratio_interval` of adapter over other in `case`, with its database's trial effect."""
+        return statistics.ratio_interval(*self._pair(adapter, other, case), statistics.rng(), self._effect(case))
+
+    def draws(self, adapter: str, other: str, case: Case, generator: np.random.Generator) -> np.ndarray | None:
+        """`statistics.resampled_log_ratios` of adapter over other in `case`, with its database's trial effect."""
+        return statistics.resampled_log_ratios(*self._pair(adapter, other, case), generator, self._effect(case))
+
+    def _pair(self, adapter: str, other: str, case: Case) -> tuple[statistics.Trials | None, statistics.Trials | None]:
+        return self.found.get((adapter, *case)), self.found.get((other, *case))
+
+    def _effect(self, case: Case) -> float:
+        return self.trial_effects.get(case[0], 0.0)
 
     def __call__(self, adapter: str, other: str, case: Case) -> float:
         paired = statistics.ratio(self.found.get((adapter, *case)), self.found.get((other, *case)))
@@ -499,6 +516,17 @@ class Ratios:
         """The adapter no other beats: the one whose largest ratio over another is the smallest (the ratios of paired
         rounds need not be transitive; where one adapter is at most 1.0 against every other, it is that one)."""
         return min(adapters, key=lambda a: max((self(a, other, case) for other in adapters if other != a), default=1.0))
+
+
+def _trial_effects(found: TrialSamples) -> dict[str, float]:
+    """Per database, `statistics.trial_effect` over every pair of adapters in each of its cases."""
+    by_case: dict[Case, list[list[list[float]]]] = {}
+    for (_adapter, database, scenario, parameter), trials in found.items():
+        by_case.setdefault((database, scenario, parameter), []).append(trials)
+    pairs: dict[str, list[tuple[statistics.Trials, statistics.Trials]]] = {}
+    for (database, _, _), measured in by_case.items():
+        pairs.setdefault(database, []).extend(combinations(measured, 2))
+    return {database: statistics.trial_effect(among) for database, among in pairs.items()}
 
 
 def below_the_floor(summary: pd.DataFrame) -> list[str]:
@@ -516,19 +544,13 @@ def below_the_floor(summary: pd.DataFrame) -> list[str]:
     ]
 
 
-def _with_intervals(wide: pd.DataFrame, runs: TrialSamples) -> pd.DataFrame:
+def _with_intervals(wide: pd.DataFrame, between: Ratios) -> pd.DataFrame:
     """The bootstrap intervals of each adapter's ratios to the fastest ORM and to raw (statistics.py)."""
     columns: dict[str, list[Any]] = {"fastest_low": [], "fastest_high": [], "raw_low": [], "raw_high": [], "tied": []}
     for row in wide.itertuples():
-        own = runs.get((row.adapter, row.database, row.scenario, row.parameter))
-        against_fastest = None
-        if row.adapter != row.fastest:
-            fastest = runs.get((row.fastest, row.database, row.scenario, row.parameter))
-            against_fastest = statistics.ratio_interval(own, fastest, statistics.rng())
-        against_raw = None
-        if row.adapter != BASELINE:
-            raw = runs.get((BASELINE, row.database, row.scenario, row.parameter))
-            against_raw = statistics.ratio_interval(own, raw, statistics.rng())
+        case = (row.database, row.scenario, row.parameter)
+        against_fastest = None if row.adapter == row.fastest else between.interval(row.adapter, row.fastest, case)
+        against_raw = None if row.adapter == BASELINE else between.interval(row.adapter, BASELINE, case)
         for name, interval in (("fastest", against_fastest), ("raw", against_raw)):
             columns[f"{name}_low"].append(interval[0] if interval else math.nan)
             columns[f"{name}_high"].append(interval[1] if interval else math.nan)

@@ -154,9 +154,7 @@ class _RunView:
         apart."""
         a_first = self.a_first(key, a, b)
         slower, faster = (b, a) if a_first else (a, b)
-        found = self.between.found
-        interval = statistics.ratio_interval(found.get((slower, *key)), found.get((faster, *key)), statistics.rng())
-        return a_first if statistics.is_tie(interval) is False else None
+        return a_first if statistics.is_tie(self.between.interval(slower, faster, key)) is False else None
 
 
 def _case(key: tuple[str, str, str], views: list[_RunView], orms: list[str]) -> list[object]:

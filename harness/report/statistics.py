@@ -16,6 +16,15 @@ pooled rounds alone did not see that, and declared orders that the next run reve
 `MIN_SAMPLES` rounds there is no interval: the spread of one or two rounds says nothing. An interval that reaches
 into `EQUIVALENCE` of 1.0 is a tie: the two adapters are not told apart beyond the noise.
 
+Resampling two trials sees their disagreement only as far as those two happened to differ (one degree of freedom,
+and the bootstrap halves it), so each draw also gets the run's `trial_effect`: the variance of a trial's log ratio
+beyond its rounds' noise, pooled over every pair of adapters in every case of the database that has
+`TRIAL_EFFECT_ROUNDS` rounds a trial (where the rounds' own noise is small), a normal draw of variance
+trial_effect / trials. Without it, 3.6% to 10% of the differences between two runs of the same commit fell outside
+what their intervals allowed (|z| > 1.96, where 5% is the promise; 15% among SQLite's cases of more than 30 rounds),
+over four sets of three runs; with it 1.2% to 2.9%, and about one case in fifteen that no run had called a tie
+became one (README "How far to trust a scenario table").
+
 `resampled_log_ratios` gives the bootstrap's draws themselves, for a statistic built from several ratios (the tier
 recommendation's margin, harness/report/tiers.py).
 
@@ -29,7 +38,7 @@ at 5 percent, however many benchmarks are compared.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from scipy.stats import false_discovery_control
@@ -45,6 +54,11 @@ sees the noise within one run, where interleaving pairs the rounds and makes it 
 of the same commit move a ratio by more (a median of 3 to 4% over three runs, README "How far to trust a scenario
 table"), and an order one run declared from a gap below 1% was reversed by the next. 3% is also the precision
 every median is measured to (harness/bench/runner.py)."""
+
+
+TRIAL_EFFECT_ROUNDS = 30
+"""Pairs with fewer rounds in a trial do not inform `trial_effect`: their rounds' noise is most of what their trials
+disagree by, and its estimate is rough."""
 
 
 def rng(seed: int = SEED) -> np.random.Generator:
@@ -80,26 +94,45 @@ def ratio_interval(
     numerator: Trials | None,
     denominator: Trials | None,
     generator: np.random.Generator | None = None,
+    trial_effect: float = 0.0,
 ) -> tuple[float, float] | None:
     """The bootstrap interval of `ratio(numerator, denominator)`, or None with fewer than `MIN_SAMPLES` rounds on a
     side (`resampled_log_ratios`)."""
-    draws = resampled_log_ratios(numerator, denominator, generator if generator is not None else rng())
+    draws = resampled_log_ratios(numerator, denominator, generator if generator is not None else rng(), trial_effect)
     return None if draws is None else percentile_interval(np.exp(draws))
 
 
 def resampled_log_ratios(
-    numerator: Trials | None, denominator: Trials | None, generator: np.random.Generator
+    numerator: Trials | None, denominator: Trials | None, generator: np.random.Generator, trial_effect: float = 0.0
 ) -> np.ndarray | None:
     """`BOOTSTRAP_RESAMPLES` draws of log `ratio(numerator, denominator)`, or None with fewer than `MIN_SAMPLES`
     rounds on a side. Each draw takes the trials with replacement and, within each trial, its rounds: the same rounds
     from both sides where the trial's rounds are paired (interleaved, sample i of each measured in the same round),
-    each side's own where they are not."""
+    each side's own where they are not; then adds a normal draw of the run's `trial_effect` over the trials."""
     trials = _trials(numerator, denominator)
     if not trials or min(sum(len(top) for top, _ in trials), sum(len(bottom) for _, bottom in trials)) < MIN_SAMPLES:
         return None
     draws = np.stack([_resampled_log_ratios(top, bottom, generator) for top, bottom in trials], axis=1)
     chosen = generator.integers(0, len(trials), (BOOTSTRAP_RESAMPLES, len(trials)))
-    return np.take_along_axis(draws, chosen, axis=1).mean(axis=1)
+    resampled = np.take_along_axis(draws, chosen, axis=1).mean(axis=1)
+    if trial_effect > 0:
+        resampled += generator.normal(0.0, np.sqrt(trial_effect / len(trials)), BOOTSTRAP_RESAMPLES)
+    return resampled
+
+
+def trial_effect(pairs: Iterable[tuple[Trials, Trials]]) -> float:
+    """The variance of a trial's log ratio beyond its rounds' noise (module docstring), pooled over `pairs` (one
+    adapter's trials and another's, in the same case); those with fewer than two trials or fewer than
+    `TRIAL_EFFECT_ROUNDS` rounds in one do not count. 0.0 where none counts, or where the trials agree no more than
+    their rounds say (the estimate is then below zero)."""
+    excess = []
+    for numerator, denominator in pairs:
+        trials = _trials(numerator, denominator)
+        if len(trials) < 2 or min(min(len(top), len(bottom)) for top, bottom in trials) < TRIAL_EFFECT_ROUNDS:
+            continue
+        between = np.var([_log_ratio(top, bottom) for top, bottom in trials], ddof=1)
+        excess.append(between - np.mean([_log_ratio_variance(top, bottom) for top, bottom in trials]))
+    return max(float(np.mean(excess)), 0.0) if excess else 0.0
 
 
 def _trials(numerator: Trials | None, denominator: Trials | None) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -112,6 +145,19 @@ def _log_ratio(top: np.ndarray, bottom: np.ndarray) -> float:
     if len(top) == len(bottom):
         return float(np.median(np.log(top / bottom)))
     return float(np.log(np.median(top) / np.median(bottom)))
+
+
+def _log_ratio_variance(top: np.ndarray, bottom: np.ndarray) -> float:
+    """The variance of `_log_ratio` from its rounds, by the large-sample variance of a median: pi/2 sigma^2/n, sigma
+    from the median absolute deviation (rounds are heavy-tailed)."""
+    if len(top) == len(bottom):
+        return _median_variance(np.log(top / bottom))
+    return _median_variance(np.log(top)) + _median_variance(np.log(bottom))
+
+
+def _median_variance(values: np.ndarray) -> float:
+    sigma = 1.4826 * float(np.median(np.abs(values - np.median(values))))
+    return np.pi / 2 * sigma**2 / len(values)
 
 
 def _resampled_log_ratios(top: np.ndarray, bottom: np.ndarray, generator: np.random.Generator) -> np.ndarray:

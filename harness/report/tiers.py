@@ -10,9 +10,9 @@ The recommended ORM has the lowest score; the raw baseline (and a reference stor
 scored for scale but never recommended.
 The margin is the runner-up's score over the winner's, minus one. Whether it is larger than the spread is
 decided by a bootstrap (harness/report/statistics.py, `resampled_log_ratios`) over the raw timing samples of the two
-adapters, their trials and rounds: the margin counts as beyond the spread when the 95 percent interval of the
-resampled margin (the weighted geometric mean of the runner-up's ratio over the winner's) clears the equivalence
-band.
+adapters, their trials and rounds, with the run's trial effect on that database: the margin counts as beyond the
+spread when the 95 percent interval of the resampled margin (the weighted geometric mean of the runner-up's ratio
+over the winner's) clears the equivalence band.
 That is the spread between rounds of one run; the drift between runs on a shared machine can be larger,
 and `across_runs` (the CLI's `orm-harness tiers RUN1 RUN2 ...`) shows it: how often each ORM won, and the
 range of the margin.
@@ -33,7 +33,7 @@ import pandas as pd
 
 from harness.core.errors import HarnessError
 from harness.report.results import BASELINE, ORMS, Ratios, adapters_in, time_summary
-from harness.report.statistics import BOOTSTRAP_RESAMPLES, SEED, is_tie, percentile_interval, resampled_log_ratios
+from harness.report.statistics import BOOTSTRAP_RESAMPLES, SEED, is_tie, percentile_interval
 from scenarios import FAMILIES
 
 DEFAULT_TIERS = Path(__file__).with_name("tiers.toml")
@@ -235,7 +235,7 @@ def _interval(
     log_ratio = np.zeros(BOOTSTRAP_RESAMPLES)
     for (scenario, parameter), weight in weights.items():
         case = (database, scenario, parameter)
-        draws = resampled_log_ratios(between.found.get((runner_up, *case)), between.found.get((winner, *case)), rng)
+        draws = between.draws(runner_up, winner, case, rng)
         if draws is None:
             return None
         log_ratio += weight * draws

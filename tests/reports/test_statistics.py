@@ -156,3 +156,81 @@ def test_interleaved_rounds_are_paired_so_shared_drift_cancels() -> None:
     assert statistics.ratio([slow], [fast]) == pytest.approx(1.2)
     assert paired == pytest.approx((1.2, 1.2))
     assert unpaired[1] - unpaired[0] > 0.2
+
+
+def _trials(
+    log_ratios: list[float], rounds: int, generator: np.random.Generator
+) -> tuple[list[list[float]], list[list[float]]]:
+    """Two adapters' paired rounds, trial by trial: trial t's per-round ratio is exp(log_ratios[t]) with 2% of round
+    noise, on a drift both share."""
+    top, bottom = [], []
+    for log_ratio in log_ratios:
+        drift = generator.uniform(1.0, 1.5, rounds)
+        bottom.append(list(drift))
+        top.append(list(drift * np.exp(log_ratio + generator.normal(0, 0.02, rounds))))
+    return top, bottom
+
+
+def test_the_trial_effect_is_how_far_trials_disagree_beyond_their_rounds() -> None:
+    """Pairs whose trials differ by a normal effect of 4% on top of their rounds' noise: the pooled estimate finds 4%;
+    where the trials differ by their rounds' noise alone it finds next to nothing; pairs with too few rounds a trial
+    do not count."""
+    generator = np.random.default_rng(5)
+    rounds = statistics.TRIAL_EFFECT_ROUNDS
+    disagreeing = [_trials(list(generator.normal(0.1, 0.04, 2)), rounds, generator) for _ in range(300)]
+    assert np.sqrt(statistics.trial_effect(disagreeing)) == pytest.approx(0.04, rel=0.2)
+    agreeing = [_trials([0.1, 0.1], rounds, generator) for _ in range(300)]
+    assert np.sqrt(statistics.trial_effect(agreeing)) < 0.01
+    short = [_trials(list(generator.normal(0.1, 0.04, 2)), rounds - 1, generator) for _ in range(50)]
+    assert statistics.trial_effect(short) == 0.0
+    assert statistics.trial_effect([_trials([0.1], rounds, generator)]) == 0.0  # one trial: nothing to compare
+
+
+def test_the_trial_effect_widens_an_interval_whose_trials_happen_to_agree() -> None:
+    """Two trials that both say 1.2 to the round give 1.2 exactly on their own; with a trial effect of 5% the interval
+    is about 1.2 exp(+-1.96 * 5% / sqrt(2)), and the ratio itself does not move."""
+    drift = np.random.default_rng(6).uniform(1.0, 1.5, 40)
+    trials = [list(1.2 * drift), list(1.2 * drift)], [list(drift), list(drift)]
+    assert statistics.ratio_interval(*trials, statistics.rng()) == pytest.approx((1.2, 1.2))
+    low, high = statistics.ratio_interval(*trials, statistics.rng(), trial_effect=0.05**2) or (0.0, 0.0)
+    half_width = 1.96 * 0.05 / np.sqrt(2)
+    assert low == pytest.approx(1.2 * np.exp(-half_width), rel=0.01)
+    assert high == pytest.approx(1.2 * np.exp(half_width), rel=0.01)
+    assert statistics.ratio(*trials) == pytest.approx(1.2)
+
+
+def _trial_table(database: str, scenario: str, trials: dict[str, list[list[float]]]) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    for adapter, samples in trials.items():
+        keys = ("r", adapter, database, scenario, "crud", "")
+        flat = [x for trial in samples for x in trial]
+        rows += [(*keys, "time_sample", float(x), "s") for x in flat]
+        rows += [(*keys, "trial_rounds", float(len(trial)), "") for trial in samples]
+        stats = {"time_median": np.median(flat), "time_iqr": 0.0, "time_q1": 0.0, "time_q3": 0.0}
+        stats |= {"time_cv": 0.01, "rounds": len(flat)}
+        rows += [(*keys, metric, float(value), "") for metric, value in stats.items()]
+    return rows
+
+
+def test_a_database_whose_trials_disagree_gives_every_case_on_it_wider_intervals() -> None:
+    """On PostgreSQL twenty cases' trials disagree by 5%, on SQLite none do; the same agreeing case on each then has
+    an interval against raw about 1.1 exp(+-7%) on PostgreSQL and 1.1 exactly on SQLite."""
+    generator = np.random.default_rng(7)
+    rounds = statistics.TRIAL_EFFECT_ROUNDS
+    rows: list[tuple[object, ...]] = []
+    for n in range(20):
+        tortoise, raw = _trials(list(generator.normal(0.2, 0.05, 2)), rounds, generator)
+        rows += _trial_table("postgresql", f"noisy{n}", {"raw": raw, "tortoise": tortoise})
+    drift = generator.uniform(1.0, 1.5, rounds)
+    agreeing = {"raw": [list(drift), list(drift)], "tortoise": [list(1.1 * drift), list(1.1 * drift)]}
+    for database in ("postgresql", "sqlite"):
+        rows += _trial_table(database, "agreeing", agreeing)
+    columns = ["run", "adapter", "database", "scenario", "family", "parameter", "metric", "value", "unit"]
+    summary = time_summary(pd.DataFrame(rows, columns=columns)).set_index(["database", "scenario", "adapter"])
+    on_postgresql, on_sqlite = (
+        summary.loc[("postgresql", "agreeing", "tortoise")],
+        summary.loc[("sqlite", "agreeing", "tortoise")],
+    )
+    assert (on_sqlite["raw_low"], on_sqlite["raw_high"]) == pytest.approx((1.1, 1.1))
+    assert on_postgresql["raw_low"] < 1.1 * np.exp(-0.04) and on_postgresql["raw_high"] > 1.1 * np.exp(0.04)
+    assert on_postgresql["ratio_to_raw"] == pytest.approx(1.1)
