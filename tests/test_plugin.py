@@ -136,3 +136,19 @@ def test_pool_size_that_is_neither_a_number_nor_a_tier_is_one_line(tmp_path: Pat
     done = subprocess.run([*command, "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == pytest.ExitCode.USAGE_ERROR
     assert "--pool-size takes a number or a tier: unknown tier 'HUGE'" in done.stderr
+
+
+def _collected(*selection: str) -> list[str]:
+    command = [sys.executable, "-m", "pytest", "harness/bench/suite.py", "--benchmark-only", "--collect-only", "-q"]
+    command += ["--adapters", "raw", "--scenarios", "get_by_pk", "--db", "sqlite", "--db", "postgresql", *selection]
+    done = subprocess.run([*command, "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:]
+    return re.findall(r"test_get_by_pk\[(.*)\]", done.stdout)
+
+
+def test_the_full_profile_gives_postgresql_twice_the_trials_of_sqlite_and_trials_overrides_both() -> None:
+    """A PostgreSQL trial's ratios move more than a SQLite one's, so it gets 4 trials to SQLite's 2
+    (`Profile.trials`); `--trials N` is N for every database."""
+    assert _collected() == [f"raw-sqlite-t{t}" for t in (1, 2)] + [f"raw-postgresql-t{t}" for t in (1, 2, 3, 4)]
+    assert _collected("--trials", "3") == [f"raw-{db}-t{t}" for db in ("sqlite", "postgresql") for t in (1, 2, 3)]
+    assert _collected("--quick") == ["raw-sqlite", "raw-postgresql"]

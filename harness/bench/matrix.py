@@ -138,8 +138,9 @@ def _matrix(options: BenchOptions, scenario: Scenario) -> list[Any]:
             marks = [pytest.mark.benchmark(group=f"{scenario.id}{suffix}-{database}", timer=loop_time)]
             if database.startswith("postgresql"):
                 marks.append(pytest.mark.postgresql)
-            for trial in range(1, options.trials + 1):
-                name = f"{database}{suffix}" + (f"-t{trial}" if options.trials > 1 else "")
+            trials = options.trials[database]
+            for trial in range(1, trials + 1):
+                name = f"{database}{suffix}" + (f"-t{trial}" if trials > 1 else "")
                 for adapter in options.adapters:
                     if BY_NAME[adapter].runs(scenario.family):
                         own = marks + _reference_marks(adapter)

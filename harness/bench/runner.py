@@ -53,7 +53,11 @@ class Profile:
     """How much to measure: the dataset, each parameterised scenario's size (declared with it, `size`), and
     the rounds (harness/bench/interleave.py runs them).
 
-    trials: passes over the whole suite; each measures every benchmark anew, in a new random adapter order.
+    trials: passes over the whole suite per database dialect; each measures every benchmark anew, in a new random
+        adapter order. A run's ratio between two adapters is the mean of its trials', and runs disagree by about what
+        its trials do over the square root of their number (no more: nothing else differs from run to run). A
+        PostgreSQL trial moves more (the server's speed against the client's), so it gets 4 where SQLite gets 2
+        (README "How far to trust a scenario table").
     precision: the rounds of a group go on until every adapter's median is known to within this fraction (the
         half-width of its 95 percent interval over the median) ...
     cap: ... or until the group's rounds (setups included) have taken this many seconds, whichever comes first;
@@ -66,7 +70,7 @@ class Profile:
 
     name: Literal["quick", "full"]
     dataset: DatasetSize
-    trials: int
+    trials: dict[str, int]
     precision: float
     cap: float
     rounds: tuple[int, int]
@@ -100,7 +104,7 @@ FULL = Profile(
         communities=10,
         cache_entries=10_000,
     ),
-    trials=2,
+    trials={"sqlite": 2, "postgresql": 4},
     precision=0.03,
     cap=1.5,
     rounds=(6, 300),
@@ -119,7 +123,7 @@ QUICK = Profile(
         communities=4,
         cache_entries=100,
     ),
-    trials=1,
+    trials={"sqlite": 1, "postgresql": 1},
     precision=float("inf"),
     cap=0.0,
     rounds=(1, 1),

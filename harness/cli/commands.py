@@ -102,7 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--trials",
         type=int,
-        help="passes over the suite, each measuring every benchmark anew (default: 2 full, 1 quick)",
+        help="passes over the suite, each measuring every benchmark anew (default: full 2 on SQLite and 4 on "
+        "PostgreSQL, quick 1)",
     )
     run.add_argument(
         "--affinity",

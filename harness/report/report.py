@@ -268,9 +268,11 @@ def _trial_facts(table: pd.DataFrame) -> list[str]:
     metric = table.groupby("metric")["value"]
     if "trial_spread" not in metric.groups:
         return []
-    spread, trials = metric.get_group("trial_spread"), metric.get_group("trials")
+    spread = metric.get_group("trial_spread")
+    trials = table[table["metric"] == "trials"].groupby("database")["value"].max()
+    per_database = ", ".join(f"{database} {n:.0f}" for database, n in trials.items())
     facts = [
-        f"trials: {trials.max():.0f}; trial spread (largest trial median over the smallest) median "
+        f"trials: {per_database}; trial spread (largest trial median over the smallest) median "
         f"{spread.median():.2f}, 90th percentile {spread.quantile(0.9):.2f}"
     ]
     effects = Ratios(table).trial_effects
