@@ -404,6 +404,9 @@ def _stability(args: argparse.Namespace) -> int:
     _print_frame(result.pairs_frame())
     print("\nspread of the ratio to raw across runs (max / min - 1):")
     _print_frame(result.spread_frame())
+    if not result.agreement.empty:
+        print("\nhow far a ratio to raw moves between runs, and how far the runs' trials say it can:")
+        _print_frame(result.agreement)
     if not result.machine.empty:
         print("\nthe machine's speed in each run (raw's times over the first run's):")
         _print_frame(result.machine)

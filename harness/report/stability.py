@@ -18,7 +18,10 @@ geometric mean over the cases. The intervals of one run cannot see the machine c
 to raw moves with it where one adapter's time is more Python and the other's more round trip.
 
 The intervals measure the noise within one run, between its trials and their rounds; what the runs disagree on
-beyond them is the drift between runs (a shared machine, another moment), which no single run shows.
+beyond them is the drift between runs (a shared machine, another moment), which no single run shows. Per database,
+`agreement` says which it is: how far the runs' ratios to raw differ, against how far their trials say a run's ratio
+can move (the variance between a run's trials over their number). About equal, runs differ by what trials do, and
+more trials (`--trials`) bring them closer; well above, something changed between the runs that no run sees.
 """
 
 from __future__ import annotations
@@ -47,6 +50,11 @@ class Stability:
     cases: pd.DataFrame
     """One row per case: CASE columns, `fastest` (each run's, joined by ` | `), `same_fastest`, `tie_declared`,
     per pair `order_agrees a/b` and `reversal a/b`, per ORM `spread <orm>` (ratio to raw, max / min - 1)."""
+    agreement: pd.DataFrame
+    """Per database: `between runs`, the standard deviation of a run's log ratio to raw across the runs, and `from the
+    trials`, what the runs' trials predict for it (each run's variance between its trials over their number, averaged
+    over the runs), both the root mean square over every ORM and case whose runs all have two trials or more; empty
+    where none has."""
     machine: pd.DataFrame
     """Per database: `run <i>`, raw's times over the first run's (geometric mean over the cases), and their `spread`
     (max / min - 1); empty when a run has no raw baseline."""
@@ -112,7 +120,30 @@ def stability(runs: list[Run]) -> Stability:
     views = [_RunView(summary, Ratios(run.table)) for summary, run in zip(summaries, runs, strict=True)]
     rows = [_case(key, views, orms) for key in common]
     cases = order(pd.DataFrame(rows, columns=[*CASE, *_case_columns(orms)])) if rows else pd.DataFrame()
-    return Stability(runs, orms, cases, _machine(wide, common))
+    return Stability(runs, orms, cases, _agreement(views, common, orms), _machine(wide, common))
+
+
+def _agreement(views: list[_RunView], common: pd.Index, orms: list[str]) -> pd.DataFrame:
+    """`Stability.agreement`: per database, how far the runs' log ratios to raw differ against their trials' say."""
+    between: dict[str, list[float]] = {}
+    predicted: dict[str, list[float]] = {}
+    for key in common:
+        for orm in orms:
+            per_run = [view.trial_log_ratios(orm, BASELINE, key) for view in views]
+            if min(len(trials) for trials in per_run) < 2:
+                continue
+            between.setdefault(key[0], []).append(float(np.var([np.mean(t) for t in per_run], ddof=1)))
+            predicted.setdefault(key[0], []).append(float(np.mean([np.var(t, ddof=1) / len(t) for t in per_run])))
+    rows = [
+        {
+            "database": database,
+            "ratios": len(variances),
+            "between runs": _percent(np.sqrt(np.mean(variances))),
+            "from the trials": _percent(np.sqrt(np.mean(predicted[database]))),
+        }
+        for database, variances in sorted(between.items())
+    ]
+    return pd.DataFrame(rows)
 
 
 def _machine(wide: list[pd.DataFrame], common: pd.Index) -> pd.DataFrame:
@@ -148,6 +179,10 @@ class _RunView:
     def a_first(self, key: tuple[str, str, str], a: str, b: str) -> bool:
         """Whether a is faster than b by the report's ratio."""
         return self.between(a, b, key) < 1
+
+    def trial_log_ratios(self, a: str, b: str, key: tuple[str, str, str]) -> list[float]:
+        """Each trial's log of a's time over b's (`statistics.trial_log_ratios`)."""
+        return statistics.trial_log_ratios(self.between.found.get((a, *key)), self.between.found.get((b, *key)))
 
     def beyond(self, key: tuple[str, str, str], a: str, b: str) -> bool | None:
         """True if this run puts a before b beyond the noise, False if b before a, None if it does not tell them
@@ -214,6 +249,18 @@ def _blocks(result: Stability) -> list[Block]:
         Paragraph("Per case: the largest ratio to raw over the smallest, minus one; median, p90 and max over cases."),
         Table(result.spread_frame()),
     ]
+    if not result.agreement.empty:
+        blocks += [
+            Heading(2, "Runs against their trials"),
+            Paragraph(
+                "Per database, how far a run's ratio to raw moves between runs (the standard deviation of its "
+                "logarithm, root mean square over the ORMs and cases) and how far the runs' own trials say it can "
+                "(the variance between a run's trials over their number). About equal: the runs differ by what their "
+                "trials do, and more trials (`--trials`) bring them closer. Well above: something changed between "
+                "the runs that no run sees (the machine's speed, the code, the versions)."
+            ),
+            Table(result.agreement),
+        ]
     if not result.machine.empty:
         blocks += [
             Heading(2, "The machine in each run"),

@@ -86,8 +86,13 @@ Trials = Sequence[Sequence[float]]
 def ratio(numerator: Trials | None, denominator: Trials | None) -> float | None:
     """numerator's time over denominator's: the geometric mean over the trials of each trial's ratio (the median of
     its per-round ratios where the rounds are paired, else the ratio of its medians); None without samples."""
-    trials = _trials(numerator, denominator)
-    return float(np.exp(np.mean([_log_ratio(top, bottom) for top, bottom in trials]))) if trials else None
+    logs = trial_log_ratios(numerator, denominator)
+    return float(np.exp(np.mean(logs))) if logs else None
+
+
+def trial_log_ratios(numerator: Trials | None, denominator: Trials | None) -> list[float]:
+    """Each trial's log of numerator's time over denominator's (`ratio` is their mean), for the trials both measured."""
+    return [_log_ratio(top, bottom) for top, bottom in _trials(numerator, denominator)]
 
 
 def ratio_interval(
@@ -130,7 +135,7 @@ def trial_effect(pairs: Iterable[tuple[Trials, Trials]]) -> float:
         trials = _trials(numerator, denominator)
         if len(trials) < 2 or min(min(len(top), len(bottom)) for top, bottom in trials) < TRIAL_EFFECT_ROUNDS:
             continue
-        between = np.var([_log_ratio(top, bottom) for top, bottom in trials], ddof=1)
+        between = np.var(trial_log_ratios(numerator, denominator), ddof=1)
         excess.append(between - np.mean([_log_ratio_variance(top, bottom) for top, bottom in trials]))
     return max(float(np.mean(excess)), 0.0) if excess else 0.0
 

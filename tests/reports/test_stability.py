@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ def test_two_copies_agree_fully(reference_run: Path, tmp_path: Path, capsys: pyt
     assert main(["stability", str(reference_run), str(reference_run), "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert "fastest ORM the same in every run" in printed and "100%" in printed
-    assert "the machine's speed in each run" in printed
+    assert "the machine's speed in each run" in printed and "how far the runs' trials say it can" in printed
     assert "Fastest ORM" in (tmp_path / STABILITY_MD).read_text() and (tmp_path / STABILITY_CSV).exists()
 
 
@@ -83,3 +84,29 @@ def test_a_slower_machine_shows_in_raw_s_times(reference_run: Path, tmp_path: Pa
     machine = stability([load_run(reference_run), load_run(tmp_path / "b")]).machine.set_index("database")
     assert machine.loc[slowed, "run 2"] == "1.50x" and machine.loc[slowed, "spread"] == "50.0%"
     assert machine.loc[other, "run 2"] == "1.00x"
+
+
+def test_runs_are_set_against_what_their_trials_say(reference_run: Path, tmp_path: Path) -> None:
+    """A run against itself: the runs agree exactly, though its trials say a run's ratio can move. Against a copy whose
+    ORMs are 1.3x slower on PostgreSQL in every trial: every PostgreSQL ratio to raw moves by log 1.3 between the runs
+    (a standard deviation of log(1.3) / sqrt(2)), beyond what the trials say, which stays as it was; SQLite does not
+    move."""
+    run = load_run(reference_run)
+    same = stability([run, run]).agreement.set_index("database")
+    assert set(same["between runs"]) == {"0.0%"} and (same["from the trials"] != "0.0%").all()
+    (tmp_path / "b").mkdir()
+    document = json.loads((reference_run / BENCHMARK_FILE).read_text())
+    for bench in document["benchmarks"]:
+        info = bench["extra_info"]
+        if (
+            info.get("family") in FAMILY_ORDER
+            and info["adapter"] != BASELINE
+            and info["database"] == "postgresql"
+            and info.get("trial", 1) == 1
+        ):
+            scaled(document, bench, 1.3)
+    (tmp_path / "b" / BENCHMARK_FILE).write_text(json.dumps(document))
+    moved = stability([run, load_run(tmp_path / "b")]).agreement.set_index("database")
+    assert moved.loc["postgresql", "between runs"] == f"{math.log(1.3) / math.sqrt(2):.1%}"
+    assert moved.loc["sqlite", "between runs"] == "0.0%"
+    assert (moved["from the trials"] == same["from the trials"]).all()
