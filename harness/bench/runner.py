@@ -55,7 +55,7 @@ class Profile:
 
     trials: passes over the whole suite per database dialect; each measures every benchmark anew, in a new random
         adapter order. A run's ratio between two adapters is the mean of its trials', and runs disagree by about what
-        its trials do over the square root of their number (no more: nothing else differs from run to run). A
+        its trials do over the square root of their number (little more: not much else differs from run to run). A
         PostgreSQL trial moves more (the server's speed against the client's), so it gets 4 where SQLite gets 2
         (README "How far to trust a scenario table").
     precision: the rounds of a group go on until every adapter's median is known to within this fraction (the
