@@ -400,12 +400,14 @@ async def test_a_lock_wait_is_cut_by_the_lock_timeout(
     provider = adapter_class(adapter)(DatabaseConfig(url, pool_min=1, pool_max=2))
     await provider.connect()
     await provider.create_schema()
+    assert await provider.get(provider.models.User, {"id": 1}) is None  # the get by key prepared (`_prepare_get`)
     holder = await connect(url)
     try:
         async with holder.transaction():
             await holder.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
-            with pytest.raises(LockTimeout, match="lock timeout"):
-                await asyncio.wait_for(provider.get(provider.models.User, {"id": 1}), 20)
+            for filters in ({"id": 1}, {"email": "x@example.org"}):  # the prepared get, then the first of its keys
+                with pytest.raises(LockTimeout, match="lock timeout"):
+                    await asyncio.wait_for(provider.get(provider.models.User, filters), 20)
         assert await provider.get(provider.models.User, {"id": 1}) is None  # usable again
     finally:
         await holder.close()

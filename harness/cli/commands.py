@@ -54,8 +54,9 @@ from harness.report.compare import (
     write_comparison,
 )
 from harness.report.report import ReportFiles, write_report
-from harness.report.results import BENCHMARK_FILE, ResultsError, load_run
+from harness.report.results import BENCHMARK_FILE, ResultsError, load_run, load_tax
 from harness.report.stability import stability, write_stability
+from harness.report.tax import tax_table
 from harness.report.tiers import Tier, across_runs, load_tiers, recommend, recommendations_frame, select
 
 SUITE = "harness.bench.suite"
@@ -180,6 +181,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"orm-harness: the suite wrote no results; see {out / 'pytest.log'}", file=sys.stderr)
         return 1
     warnings = [f"test failed: `{nodeid}` (see pytest.log)" for nodeid in failed]
+    if args.scenarios and {s.strip() for s in args.scenarios.split(",")} == {ADAPTER_TAX}:
+        return _print_tax(out, failed)
     try:
         run = load_run(out)
     except ResultsError as exc:  # e.g. every benchmark failed: the suite's failures are the news, not the JSON
@@ -191,6 +194,15 @@ def _run(args: argparse.Namespace) -> int:
     print(f"report: {files.html}\n        {files.markdown}")
     _print_frame(recommendations_frame(files.recommendations))
     return 1 if _dishonest(files) or failed else 0
+
+
+def _print_tax(out: Path, failed: Sequence[str]) -> int:
+    """A run of the adapter tax alone: no adapter benchmark to report, its table on the terminal instead."""
+    print(f"The adapter tax ({out / BENCHMARK_FILE}; no report: the run measured no adapter benchmark)")
+    _print_frame(tax_table(load_tax(out)))
+    if failed:
+        print(f"orm-harness: {len(failed)} tests failed, see {out / 'pytest.log'}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _suite_arguments(args: argparse.Namespace) -> list[str]:

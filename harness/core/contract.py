@@ -101,8 +101,9 @@ Writing an adapter
     (no I/O), and implement the underscored hooks below. The public methods validate the input against the
     shared schema, call the hook, and translate errors, so a hook receives parsed, checked arguments
     (a `Where`, a `Selection`, full relation paths, non-empty `data`) and may assume them valid. One hook is
-    optional: `_prepare_get`, called at the first `get` of each model, filter keys and lock, returns the function
-    that runs every later one from the filters' values (by default through `_get`; raw builds its statement there).
+    optional: `_prepare_get`, called at the first `get` of each model, filter keys and lock, returns the coroutine
+    function that runs every later one from the filters' values and translates its errors (by default through
+    `_get`; raw builds its statement there, Tortoise its lookups).
 
 Deviations from the seed interface
     "The seed" is the provider interface this project started from and its users adopt in their services:
@@ -136,7 +137,7 @@ Deviations from the seed interface
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -216,8 +217,9 @@ class Where:
         return f"Where({self.shape.entity.name}: {', '.join(f'{f} {op} {value!r}' for f, op, value in self)})"
 
 
-PreparedGet = Callable[[tuple[Any, ...]], Awaitable[Any]]
-"""A get of one model, filter shape and lock, as a function of the filters' values (`BaseORMProvider._prepare_get`)."""
+PreparedGet = Callable[[tuple[Any, ...]], Coroutine[Any, Any, Any]]
+"""A get of one model, filter shape and lock, as a coroutine function of the filters' values, translating its errors
+(`BaseORMProvider._prepare_get`)."""
 
 
 class Selection(NamedTuple):
@@ -536,7 +538,7 @@ class BaseORMProvider(
 
     def __init__(self, config: DatabaseConfig) -> None:
         super().__init__(config)
-        self._prepared_gets: dict[tuple[int, tuple[str, ...], bool], PreparedGet] = {}
+        self._prepared_gets: dict[tuple[Any, ...], PreparedGet] = {}  # (id(model), for_update, *filter keys)
 
     async def create(self, model: type[T], data: Mapping[str, Any]) -> T:
         self.models.check_new_row(model, data)
@@ -550,33 +552,43 @@ class BaseORMProvider(
         async with self.transaction():
             return await self.create(model, data)
 
-    async def get(self, model: type[T], filters: Mapping[str, Any], *, for_update: bool = False) -> T | None:
-        # A get runs the function prepared for its model, filter keys and lock (`_prepare_get`), looked up by them:
-        # the get by key is the cheapest call measured, where a `Where` and a call more show in the adapter tax.
-        prepared = self._prepared_gets.get((id(model), tuple(filters) if filters else (), for_update))
+    def get(
+        self, model: type[T], filters: Mapping[str, Any], *, for_update: bool = False
+    ) -> Coroutine[Any, Any, T | None]:
+        # A get is the coroutine of the function prepared for its model, lock and filter keys (`_prepare_get`), looked
+        # up by them, which translates its own errors: the get by key is the cheapest call measured, where a `Where`, a
+        # method call (`dict.get`), or a coroutine of the contract's around the prepared one (each level resumed at
+        # every wait of the driver) shows in the adapter tax (harness/bench/tax.py).
         try:
-            if prepared is None:
-                return await self._first_get(model, filters, for_update)
-            return await prepared(tuple(filters.values()) if filters else ())
-        except Exception as exc:
-            raise_translated(exc)
+            prepared = self._prepared_gets[id(model), for_update, *filters]
+        except (KeyError, TypeError):  # the first get of its keys; no filters (None)
+            return self._first_get(model, filters, for_update)
+        return prepared(tuple(filters.values()))
 
-    async def _first_get(self, model: type[T], filters: Mapping[str, Any], for_update: bool) -> T | None:
-        """The first get of its model, filter keys and lock: the filters checked, then the get prepared and kept for
+    async def _first_get(self, model: type[T], filters: Mapping[str, Any] | None, for_update: bool) -> T | None:
+        """The first get of its model, lock and filter keys: the filters checked, then the get prepared and kept for
         its model (the provider's, or `Models.where` raises: no other object can take its id) and keys."""
         where = self.models.where(model, filters)
         prepared = self._prepare_get(model, where, for_update)
-        self._prepared_gets[id(model), tuple(filters) if filters else (), for_update] = prepared
+        self._prepared_gets[id(model), for_update, *(filters or ())] = prepared
         return await prepared(where.values)
 
     def _prepare_get(self, model: Any, first: Where, for_update: bool) -> PreparedGet:
-        """Hook: the get of `model` by filters of `first`'s shape, as a function of their values (in the shape's
-        order, an `__in` value as a list), made at the first such call (`first`, its filters). The default sends
-        every call through `_get`; an adapter that builds a statement per call shape builds it here (raw)."""
+        """Hook: the get of `model` by filters of `first`'s shape, as a coroutine function of their values (in the
+        shape's order, an `__in` value as a list), made at the first such call (`first`, its filters). `get` returns
+        its coroutine as it is, so the function translates its errors (`raise_translated`). The default sends every
+        call through `_get`; an adapter that builds a statement or a query per call shape builds it here (raw,
+        Tortoise)."""
         shape = first.shape
-        if shape.has_in:
-            return lambda values: self._get(model, _where_of(shape, values), for_update)
-        return lambda values: self._get(model, Where(shape, values), for_update)
+        where_of = _where_of if shape.has_in else Where  # a call less in the common case
+
+        async def get(values: tuple[Any, ...]) -> Any | None:
+            try:
+                return await self._get(model, where_of(shape, values), for_update)
+            except Exception as exc:
+                raise_translated(exc)
+
+        return get
 
     async def get_many(
         self,

@@ -154,6 +154,13 @@ def load_run(path: str | Path) -> Run:
     return Run(table, environment, source)
 
 
+def load_tax(path: str | Path) -> list[dict[str, Any]]:
+    """The adapter tax of a run (`adapter_tax`'s rows), which a run of the tax alone (`--scenarios adapter_tax`) holds
+    without any adapter benchmark for `load_run`."""
+    source = benchmark_path(path)
+    return adapter_tax(_harness_benchmarks(_read_json(source), source))
+
+
 def pooled_trials(benchmarks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One benchmark per adapter, database, scenario and parameter: the run's trials of it pooled (`_pooled`)."""
     trials: dict[tuple[Any, ...], list[dict[str, Any]]] = {}

@@ -73,10 +73,11 @@ def tax_section(environment: Mapping[str, Any]) -> list[Block]:
     rows = environment.get(ADAPTER_TAX) or []
     if not rows:
         return []
-    return [Heading(2, "Adapter tax"), Paragraph(SECTION_NOTE.format(target=TARGET)), Table(_table(rows))]
+    return [Heading(2, "Adapter tax"), Paragraph(SECTION_NOTE.format(target=TARGET)), Table(tax_table(rows))]
 
 
-def _table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def tax_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The tax per database, adapter and operation, as the report shows it."""
     operations = [taxed.scenario for taxed in TAXED]
     adapters = list(REPORT_ORDER)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import statistics
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -106,3 +108,14 @@ def test_tax_text_marks_only_an_interval_above_the_target() -> None:
     assert tax_text(0.08, 0.04, 0.12) == "+8.0% (+4.0% to +12.0%)"
     assert tax_text(0.08, TARGET + 0.001, 0.12).endswith("**above 5%**")
     assert tax_text(0.08, None, None) == "+8.0% (interval n/a)"
+
+
+def test_a_run_of_the_tax_alone_prints_its_table_and_succeeds(tmp_path: Path) -> None:
+    out = tmp_path / "tax"
+    command = [sys.executable, "-m", "harness", "run", "--quick", "--adapters", "raw", "--scenarios", ADAPTER_TAX]
+    done = subprocess.run([*command, "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "no report: the run measured no adapter benchmark" in done.stdout
+    table = [line.split() for line in done.stdout.splitlines() if line.split()[:2] == ["sqlite", "raw"]]
+    assert [row[2] for row in table] == [f"`{operation}`" for operation in OPERATIONS]
+    assert (out / BENCHMARK_FILE).is_file() and not (out / "report.md").exists()
